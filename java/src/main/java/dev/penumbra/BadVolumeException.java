@@ -1,0 +1,12 @@
+package dev.penumbra;
+
+/** An input file cannot be read as the volume it claims to be (header, dtype, size, ...). */
+public class BadVolumeException extends PenumbraException {
+    public BadVolumeException(String message) {
+        super(message);
+    }
+
+    public BadVolumeException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,12 @@
+package dev.penumbra;
+
+/** The output cannot be written where it was asked for (same as input, directory missing, ...). */
+public class OutputException extends PenumbraException {
+    public OutputException(String message) {
+        super(message);
+    }
+
+    public OutputException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.penumbra.backend;
+
+import dev.penumbra.BadParameterException;
+import java.util.Locale;
+
+/**
+ * Chooses line kernels (Lucene's VectorizationProvider idea): the Vector API kernel is looked up
+ * once, by name, only when the {@code jdk.incubator.vector} module is in the boot layer; without it
+ * {@code simd} falls back to the scalar reference and says so once.
+ */
+public final class Backends {
+    /** Backends named by the CLI contract. */
+    public enum Kind { SCALAR, SIMD, NATIVE, BLAS }
+
+    private static final LineKernel SCALAR = new ScalarLineKernel();
+    private static final LineKernel SIMD;
+    private static final String SIMD_REASON;
+
+    static {
+        LineKernel simd = null;
+        String reason;
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            reason = "the jdk.incubator.vector module is not present (run with --add-modules jdk.incubator.vector)";
+        } else {
+            try {
+                simd = (LineKernel) Class.forName("dev.penumbra.backend.simd.SimdLineKernel")
+                        .getDeclaredConstructor().newInstance();
+                reason = "Vector API, " + simd.getClass().getMethod("lanes").invoke(null) + " double lanes";
+            } catch (ReflectiveOperationException | LinkageError e) {
+                reason = "the Vector API kernel failed to load (" + e + ")";
+                simd = null;
+            }
+        }
+        SIMD = simd;
+        SIMD_REASON = reason;
+    }
+
+    private Backends() {
+    }
+
+    public static Kind parse(String name) {
+        try {
+            return Kind.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadParameterException("backend: unknown backend '" + name + "' (expected scalar, simd, native or blas)");
+        }
+    }
+
+    /** True when the Vector API kernel loaded. */
+    public static boolean simdAvailable() {
+        return SIMD != null;
+    }
+
+    /** Why simd is or is not the Vector API kernel. */
+    public static String simdStatus() {
+        return SIMD_REASON;
+    }
+
+    /** The kernel for a backend; simd falls back to scalar when the Vector API is absent. */
+    public static LineKernel kernel(Kind kind) {
+        return switch (kind) {
+            case SCALAR -> SCALAR;
+            case SIMD -> SIMD != null ? SIMD : SCALAR;
+            case NATIVE, BLAS -> throw new BadParameterException("backend: '" + kind.name().toLowerCase(Locale.ROOT)
+                    + "' is not part of this build yet (available: scalar, simd)");
+        };
+    }
+
+    /** The best backend on this machine. */
+    public static Kind best() {
+        return SIMD != null ? Kind.SIMD : Kind.SCALAR;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.penumbra.backend.simd;
+
+import dev.penumbra.backend.LineKernel;
+import dev.penumbra.filter.Kernel1D;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API line kernel: the scalar reference's folding, a vector of outputs at a time with fused
+ * multiply-adds. The scalar tail repeats the vector lanes' operations exactly (Math.fma in the same
+ * order), so an output has the same bits whether a vector or the tail computed it.
+ *
+ * <p>This is one of the few classes that import the incubator module; it is only loaded through
+ * {@link dev.penumbra.backend.Backends} when the module is present.
+ */
+public final class SimdLineKernel implements LineKernel {
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+
+    @Override
+    public String name() {
+        return "simd";
+    }
+
+    /** Lanes per vector on this CPU (e.g. 4 with AVX2, 8 with AVX-512). */
+    public static int lanes() {
+        return S.length();
+    }
+
+    @Override
+    public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {
+        double[] w = kernel.weightArray();
+        int size = w.length;
+        int c = kernel.center();
+        int bound = S.loopBound(n);
+        switch (kernel.symmetry()) {
+            case SYMMETRIC, ANTISYMMETRIC -> {
+                boolean anti = kernel.symmetry() == Kernel1D.Symmetry.ANTISYMMETRIC;
+                DoubleVector wc = DoubleVector.broadcast(S, w[c]);
+                int i = 0;
+                for (; i < bound; i += S.length()) {
+                    int m = srcPos + i + c;
+                    DoubleVector acc = DoubleVector.fromArray(S, src, m).mul(wc);
+                    for (int j = c; j >= 1; j--) {
+                        DoubleVector a = DoubleVector.fromArray(S, src, m - j);
+                        DoubleVector b = DoubleVector.fromArray(S, src, m + j);
+                        acc = (anti ? a.sub(b) : a.add(b)).fma(DoubleVector.broadcast(S, w[c - j]), acc);
+                    }
+                    acc.intoArray(dst, dstPos + i);
+                }
+                for (; i < n; i++) {
+                    int m = srcPos + i + c;
+                    double acc = src[m] * w[c];
+                    for (int j = c; j >= 1; j--) {
+                        double pair = anti ? src[m - j] - src[m + j] : src[m - j] + src[m + j];
+                        acc = Math.fma(pair, w[c - j], acc);
+                    }
+                    dst[dstPos + i] = acc;
+                }
+            }
+            case NONE -> {
+                int i = 0;
+                for (; i < bound; i += S.length()) {
+                    int s = srcPos + i;
+                    DoubleVector acc = DoubleVector.fromArray(S, src, s + size - 1).mul(w[size - 1]);
+                    for (int k = 0; k < size - 1; k++) {
+                        acc = DoubleVector.fromArray(S, src, s + k).fma(DoubleVector.broadcast(S, w[k]), acc);
+                    }
+                    acc.intoArray(dst, dstPos + i);
+                }
+                for (; i < n; i++) {
+                    int s = srcPos + i;
+                    double acc = src[s + size - 1] * w[size - 1];
+                    for (int k = 0; k < size - 1; k++) {
+                        acc = Math.fma(src[s + k], w[k], acc);
+                    }
+                    dst[dstPos + i] = acc;
+                }
+            }
+        }
+    }
+}

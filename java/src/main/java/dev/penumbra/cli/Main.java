@@ -1,0 +1,69 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.PenumbraException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code penumbra OP [options] INPUT OUTPUT}, plus {@code demo} and {@code bench}. Exit 0 on
+ * success; 2 with one line naming the problem on bad input (and no output file).
+ */
+@Command(name = "penumbra", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Exact scipy.ndimage separable filters on memory-mapped volumes larger than the heap.",
+        subcommands = {
+            FilterCommand.Gaussian.class, FilterCommand.Uniform.class, FilterCommand.Sobel.class,
+            FilterCommand.Prewitt.class, FilterCommand.Laplace.class, FilterCommand.GaussianLaplace.class,
+            FilterCommand.GaussianGradientMagnitude.class, FilterCommand.Correlate1d.class,
+            DemoCommand.class, BenchCommand.class
+        })
+public final class Main implements Runnable {
+    public static final int EXIT_BAD_INPUT = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try --help)");
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"penumbra " + (v == null ? "dev" : v) + " on Java " + Runtime.version()};
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit code (for tests and embedding). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            String sub = ex.getCommandLine().getCommandName();
+            err.println("penumbra: " + oneLine(ex.getMessage()) + " (see: penumbra "
+                    + ("penumbra".equals(sub) ? "" : sub + " ") + "--help)");
+            return EXIT_BAD_INPUT;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parse) -> {
+            if (ex instanceof PenumbraException) {
+                err.println("penumbra: " + oneLine(ex.getMessage()));
+                return EXIT_BAD_INPUT;
+            }
+            err.println("penumbra: internal error: " + ex);
+            ex.printStackTrace(err);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "error" : s.replace('\n', ' ').replace('\r', ' ');
+    }
+}

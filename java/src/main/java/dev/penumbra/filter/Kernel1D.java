@@ -1,0 +1,106 @@
+package dev.penumbra.filter;
+
+import dev.penumbra.BadParameterException;
+import java.util.Arrays;
+
+/**
+ * A 1-D correlation kernel with scipy's placement: for weights of length {@code n} and origin
+ * {@code o}, output {@code i} is {@code sum_k w[k] * x[i - left + k]} with
+ * {@code left = n/2 + o} taps before the centre and {@code right = n - 1 - left} after it.
+ * Odd kernels whose weights mirror exactly (or mirror with opposite sign) are marked symmetric
+ * (antisymmetric) so that backends may fold them, as {@code NI_Correlate1D} does.
+ */
+public final class Kernel1D {
+    /** Folding a backend may use; decided exactly as scipy decides it. */
+    public enum Symmetry { NONE, SYMMETRIC, ANTISYMMETRIC }
+
+    private final double[] weights;
+    private final int origin;
+    private final int left;
+    private final int right;
+    private final Symmetry symmetry;
+
+    public Kernel1D(double[] weights, int origin) {
+        if (weights.length == 0) {
+            throw new BadParameterException("weights: expected at least one weight, got none");
+        }
+        for (double w : weights) {
+            if (!Double.isFinite(w)) {
+                throw new BadParameterException("weights: expected finite numbers, got " + w);
+            }
+        }
+        int n = weights.length;
+        if (origin < -(n / 2) || origin > (n - 1) / 2) {
+            throw new BadParameterException("origin: " + origin + " is invalid for " + n
+                    + " weights (expected " + (-(n / 2)) + " <= origin <= " + ((n - 1) / 2) + ")");
+        }
+        this.weights = weights.clone();
+        this.origin = origin;
+        this.left = n / 2 + origin;
+        this.right = n - 1 - left;
+        this.symmetry = symmetryOf(weights);
+    }
+
+    private static Symmetry symmetryOf(double[] w) {
+        int n = w.length;
+        if ((n & 1) == 0 || n == 1) {
+            return Symmetry.NONE;
+        }
+        int c = n / 2;
+        boolean sym = true;
+        boolean anti = true;
+        for (int j = 1; j <= c; j++) {
+            sym &= w[c + j] == w[c - j];
+            anti &= w[c + j] == -w[c - j];
+        }
+        return sym ? Symmetry.SYMMETRIC : anti ? Symmetry.ANTISYMMETRIC : Symmetry.NONE;
+    }
+
+    public double[] weights() {
+        return weights.clone();
+    }
+
+    /**
+     * The weights themselves, not a copy, for kernels' inner loops: callers must not modify them.
+     */
+    public double[] weightArray() {
+        return weights;
+    }
+
+    /** Weight {@code k} without copying the array. */
+    public double weight(int k) {
+        return weights[k];
+    }
+
+    public int size() {
+        return weights.length;
+    }
+
+    public int origin() {
+        return origin;
+    }
+
+    /** Taps before the output position. */
+    public int left() {
+        return left;
+    }
+
+    /** Taps after the output position. */
+    public int right() {
+        return right;
+    }
+
+    /** Index of the centre weight, the one folding pivots on. */
+    public int center() {
+        return weights.length / 2;
+    }
+
+    public Symmetry symmetry() {
+        return symmetry;
+    }
+
+    @Override
+    public String toString() {
+        return "Kernel1D" + Arrays.toString(weights) + (origin != 0 ? " origin " + origin : "") + " " + symmetry;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.penumbra.filter;
+
+import java.util.List;
+
+/**
+ * What to compute, apart from how (the {@link dev.penumbra.engine.Schedule}): one or more separable
+ * {@link Term}s over a volume of {@code rank} axes, combined as scipy's compound filters combine
+ * them, with the constant {@code cval} for {@link BoundaryMode#CONSTANT}.
+ *
+ * <p>The halo of an axis is the plan's own reach along it (the largest over the terms), so a chunk
+ * grown by it computes exactly what a whole-volume run computes.
+ */
+public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
+    /** How the terms' results make the output. */
+    public enum Combine {
+        /** One term: its result. */
+        SINGLE,
+        /** Sum of the terms, accumulated in the output dtype (generic_laplace). */
+        SUM,
+        /** sqrt of the sum of squares, in the output dtype (generic_gradient_magnitude). */
+        HYPOT
+    }
+
+    public Plan {
+        terms = List.copyOf(terms);
+        if (terms.isEmpty()) {
+            throw new IllegalArgumentException("a plan needs at least one term");
+        }
+        for (Term t : terms) {
+            for (Pass p : t.passes()) {
+                if (p.axis() < 0 || p.axis() >= rank) {
+                    throw new IllegalArgumentException("pass on axis " + p.axis() + " of a rank-" + rank + " plan");
+                }
+            }
+        }
+    }
+
+    /** Halo before the chunk on each axis. */
+    public long[] haloLeft() {
+        long[] h = new long[rank];
+        for (Term t : terms) {
+            for (int a = 0; a < rank; a++) {
+                h[a] = Math.max(h[a], t.left(a));
+            }
+        }
+        return h;
+    }
+
+    /** Halo after the chunk on each axis. */
+    public long[] haloRight() {
+        long[] h = new long[rank];
+        for (Term t : terms) {
+            for (int a = 0; a < rank; a++) {
+                h[a] = Math.max(h[a], t.right(a));
+            }
+        }
+        return h;
+    }
+
+    /** The larger of the two halos on each axis (what a symmetric map_overlap depth must be). */
+    public long[] halo() {
+        long[] l = haloLeft();
+        long[] r = haloRight();
+        for (int a = 0; a < rank; a++) {
+            l[a] = Math.max(l[a], r[a]);
+        }
+        return l;
+    }
+
+    /** Multiply-adds per output element over all terms, unfolded. */
+    public long tapsPerElement() {
+        long t = 0;
+        for (Term term : terms) {
+            t += term.tapsPerElement();
+        }
+        return t;
+    }
+}

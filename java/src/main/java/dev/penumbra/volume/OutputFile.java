@@ -1,0 +1,130 @@
+package dev.penumbra.volume;
+
+import dev.penumbra.OutputException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * An output volume written the safe way: created at full size under a temporary name in the
+ * target's directory, mapped and filled, forced to disk, and atomically renamed over the target by
+ * {@link #commit()}. Closing it without a commit deletes the temporary file, so a failed run never
+ * leaves a partial output and never touches an existing one.
+ *
+ * <p>Files named {@code *.npy} get a {@code .npy} header; any other name is written raw (C order,
+ * little-endian).
+ */
+public final class OutputFile implements AutoCloseable {
+    /** Prefix of temporary files, so that leftovers of a killed run are recognisable. */
+    public static final String TEMP_PREFIX = ".penumbra-tmp-";
+
+    private final Path target;
+    private final Path temp;
+    private final Volume volume;
+    private boolean committed;
+
+    private OutputFile(Path target, Path temp, Volume volume) {
+        this.target = target;
+        this.temp = temp;
+        this.volume = volume;
+    }
+
+    /** Creates the temporary file for {@code target} with room for {@code shape} of {@code dtype}. */
+    public static OutputFile create(Path target, DType dtype, long[] shape) {
+        Path abs = target.toAbsolutePath().normalize();
+        Path dir = abs.getParent();
+        checkDirectory(target, dir);
+        if (Files.isDirectory(abs)) {
+            throw new OutputException(target + ": is a directory, expected a file name for the output");
+        }
+        boolean npy = VolumeFiles.isNpy(abs);
+        byte[] header = npy ? Npy.header(dtype, shape) : new byte[0];
+        long data = Math.multiplyExact(Shapes.elementCount(shape, "output shape"), (long) dtype.size());
+        Path temp = dir.resolve(TEMP_PREFIX + abs.getFileName() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+        Arena arena = Arena.ofShared();
+        try {
+            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(header));
+                long total = header.length + data;
+                if (total > header.length) {
+                    // writing the last byte gives the file its full size now, so a full disk shows up here
+                    ch.write(ByteBuffer.wrap(new byte[1]), total - 1);
+                }
+                MemorySegment seg = data == 0 ? arena.allocate(1)
+                        : ch.map(FileChannel.MapMode.READ_WRITE, header.length, data, arena);
+                Volume v = Volume.owned(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
+                return new OutputFile(target, temp, v);
+            }
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            deleteQuietly(temp);
+            throw new OutputException(target + ": cannot create output of " + (header.length + data) + " bytes ("
+                    + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Fails early, with the reason, when the output cannot go to {@code dir}. */
+    public static void checkDirectory(Path target, Path dir) {
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new OutputException(target + ": output directory " + dir + " does not exist");
+        }
+        if (!Files.isWritable(dir)) {
+            throw new OutputException(target + ": output directory " + dir + " is not writable");
+        }
+    }
+
+    /** The mapped output, C-ordered little-endian, to be filled before {@link #commit()}. */
+    public Volume volume() {
+        return volume;
+    }
+
+    public Path target() {
+        return target;
+    }
+
+    /** Forces the data to disk, unmaps it and renames the file over the target atomically. */
+    public void commit() {
+        try {
+            if (volume.segment().isMapped()) {
+                volume.segment().force();
+            }
+            volume.close();
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            committed = true;
+        } catch (IOException | RuntimeException e) {
+            throw new OutputException(target + ": cannot finish the output (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** Without a commit: unmaps and deletes the temporary file. */
+    @Override
+    public void close() {
+        if (!committed) {
+            volume.close();
+            deleteQuietly(temp);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // nothing more can be done; the name says what it is
+        }
+    }
+}

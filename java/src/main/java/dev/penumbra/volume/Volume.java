@@ -1,0 +1,268 @@
+package dev.penumbra.volume;
+
+import dev.penumbra.BadParameterException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * An N-d array (rank 1 to 8) over off-heap memory: a {@link MemorySegment}, an element type, a
+ * byte order, a shape, and strides and an offset counted in elements. Nothing proportional to the
+ * data lives on the Java heap.
+ *
+ * <p>A volume made by {@link #allocate} or by mapping a file owns its {@link Arena} and frees the
+ * memory on {@link #close()}. Views ({@link #slice}, {@link #permute}, {@link #haloView}) share the
+ * segment and never copy; closing a view does nothing, and a view used after its owner was closed
+ * throws {@link IllegalStateException} from the FFM API rather than crashing.
+ */
+public final class Volume implements AutoCloseable {
+    public static final int MAX_RANK = 8;
+
+    private final MemorySegment segment;
+    private final DType dtype;
+    private final ByteOrder order;
+    private final long[] shape;
+    private final long[] strides;
+    private final long offset;
+    private final Arena owner;
+    private final ValueLayout layout;
+
+    Volume(MemorySegment segment, DType dtype, ByteOrder order, long[] shape, long[] strides, long offset,
+           Arena owner) {
+        if (shape.length < 1 || shape.length > MAX_RANK) {
+            throw new BadParameterException("shape: rank " + shape.length + " is not supported (expected 1 to "
+                    + MAX_RANK + " axes)");
+        }
+        this.segment = segment;
+        this.dtype = dtype;
+        this.order = order;
+        this.shape = shape.clone();
+        this.strides = strides.clone();
+        this.offset = offset;
+        this.owner = owner;
+        this.layout = dtype.layout(order);
+    }
+
+    /** A C-ordered, zero-filled, little-endian volume in fresh off-heap memory (owned). */
+    public static Volume allocate(DType dtype, long... shape) {
+        long n = Shapes.elementCount(shape, "shape");
+        Arena arena = Arena.ofShared();
+        MemorySegment seg = arena.allocate(Math.max(1, Math.multiplyExact(n, dtype.size())), 64);
+        return new Volume(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), 0, arena);
+    }
+
+    /**
+     * A volume over an existing segment that the caller keeps alive (not owned). The segment must
+     * hold every element the shape, strides and offset address.
+     */
+    public static Volume wrap(MemorySegment segment, DType dtype, ByteOrder order, long[] shape, long[] strides,
+                              long offset) {
+        Volume v = new Volume(segment, dtype, order, shape, strides, offset, null);
+        v.checkBounds();
+        return v;
+    }
+
+    static Volume owned(MemorySegment segment, DType dtype, ByteOrder order, long[] shape, long[] strides,
+                        Arena arena) {
+        Volume v = new Volume(segment, dtype, order, shape, strides, 0, arena);
+        v.checkBounds();
+        return v;
+    }
+
+    private void checkBounds() {
+        if (elementCount() == 0) {
+            return;
+        }
+        long lo = offset;
+        long hi = offset;
+        for (int a = 0; a < shape.length; a++) {
+            long span = (shape[a] - 1) * strides[a];
+            if (span < 0) {
+                lo += span;
+            } else {
+                hi += span;
+            }
+        }
+        if (lo < 0 || (hi + 1) * dtype.size() > segment.byteSize()) {
+            throw new IllegalArgumentException("volume addresses elements " + lo + ".." + hi
+                    + " outside its segment of " + segment.byteSize() + " bytes");
+        }
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public ByteOrder order() {
+        return order;
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public long shape(int axis) {
+        return shape[axis];
+    }
+
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public long stride(int axis) {
+        return strides[axis];
+    }
+
+    /** Offset of element (0,..,0), in elements from the start of the segment. */
+    public long offset() {
+        return offset;
+    }
+
+    public ValueLayout layout() {
+        return layout;
+    }
+
+    public long elementCount() {
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        return n;
+    }
+
+    public long byteSize() {
+        return elementCount() * dtype.size();
+    }
+
+    /** True when the elements are laid out in C order with no gaps. */
+    public boolean isCContiguous() {
+        return Arrays.equals(strides, Shapes.cStrides(shape));
+    }
+
+    /** Byte offset in the segment of the element at {@code index}. */
+    public long byteOffset(long... index) {
+        long e = offset;
+        for (int a = 0; a < shape.length; a++) {
+            e += index[a] * strides[a];
+        }
+        return e * dtype.size();
+    }
+
+    /** Reads one element as a double (exact for every supported type but int64 beyond 2^53). */
+    public double getDouble(long... index) {
+        return readDouble(byteOffset(index));
+    }
+
+    /** Writes one element, converting from double as numpy's {@code astype} would for in-range values. */
+    public void setDouble(double value, long... index) {
+        writeDouble(byteOffset(index), value);
+    }
+
+    /** Reads the element at a byte offset of the segment. */
+    public double readDouble(long byteOffset) {
+        return switch (dtype) {
+            case U8 -> segment.get(ValueLayout.JAVA_BYTE, byteOffset) & 0xff;
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, byteOffset);
+            case U16 -> segment.get((ValueLayout.OfShort) layout, byteOffset) & 0xffff;
+            case I16 -> segment.get((ValueLayout.OfShort) layout, byteOffset);
+            case U32 -> segment.get((ValueLayout.OfInt) layout, byteOffset) & 0xffffffffL;
+            case I32 -> segment.get((ValueLayout.OfInt) layout, byteOffset);
+            case I64 -> segment.get((ValueLayout.OfLong) layout, byteOffset);
+            case F32 -> segment.get((ValueLayout.OfFloat) layout, byteOffset);
+            case F64 -> segment.get((ValueLayout.OfDouble) layout, byteOffset);
+        };
+    }
+
+    /** Writes the element at a byte offset of the segment. */
+    public void writeDouble(long byteOffset, double v) {
+        switch (dtype) {
+            case U8, I8 -> segment.set(ValueLayout.JAVA_BYTE, byteOffset, (byte) (long) v);
+            case U16, I16 -> segment.set((ValueLayout.OfShort) layout, byteOffset, (short) (long) v);
+            case U32, I32 -> segment.set((ValueLayout.OfInt) layout, byteOffset, (int) (long) v);
+            case I64 -> segment.set((ValueLayout.OfLong) layout, byteOffset, (long) v);
+            case F32 -> segment.set((ValueLayout.OfFloat) layout, byteOffset, (float) v);
+            case F64 -> segment.set((ValueLayout.OfDouble) layout, byteOffset, v);
+        }
+    }
+
+    /** A zero-copy view of the box {@code [lo, hi)} (per axis, clipped bounds not allowed). */
+    public Volume slice(long[] lo, long[] hi) {
+        if (lo.length != rank() || hi.length != rank()) {
+            throw new IllegalArgumentException("slice: expected " + rank() + " bounds per side");
+        }
+        long[] s = new long[rank()];
+        long off = offset;
+        for (int a = 0; a < rank(); a++) {
+            if (lo[a] < 0 || hi[a] > shape[a] || lo[a] > hi[a]) {
+                throw new IndexOutOfBoundsException("slice: axis " + a + " range [" + lo[a] + ", " + hi[a]
+                        + ") is outside [0, " + shape[a] + ")");
+            }
+            s[a] = hi[a] - lo[a];
+            off += lo[a] * strides[a];
+        }
+        return new Volume(segment, dtype, order, s, strides, off, null);
+    }
+
+    /** A zero-copy view with axes reordered: axis {@code a} of the view is axis {@code axes[a]} here. */
+    public Volume permute(int... axes) {
+        if (axes.length != rank()) {
+            throw new IllegalArgumentException("permute: expected " + rank() + " axes");
+        }
+        boolean[] seen = new boolean[rank()];
+        long[] s = new long[rank()];
+        long[] st = new long[rank()];
+        for (int a = 0; a < rank(); a++) {
+            int src = axes[a];
+            if (src < 0 || src >= rank() || seen[src]) {
+                throw new IllegalArgumentException("permute: " + Arrays.toString(axes) + " is not a permutation");
+            }
+            seen[src] = true;
+            s[a] = shape[src];
+            st[a] = strides[src];
+        }
+        return new Volume(segment, dtype, order, s, st, offset, null);
+    }
+
+    /**
+     * The zero-copy view of the box {@code [lo - halo, hi + halo)} clipped to this volume: a chunk
+     * with its halo, as dask's {@code map_overlap} hands to its function.
+     */
+    public Volume haloView(long[] lo, long[] hi, long[] halo) {
+        long[] l = new long[rank()];
+        long[] h = new long[rank()];
+        for (int a = 0; a < rank(); a++) {
+            l[a] = Math.max(0, lo[a] - halo[a]);
+            h[a] = Math.min(shape[a], hi[a] + halo[a]);
+        }
+        return slice(l, h);
+    }
+
+    /** True when this volume owns its memory (made by allocate or by mapping a file). */
+    public boolean isOwner() {
+        return owner != null;
+    }
+
+    /** Frees the memory of an owning volume; every view of it becomes unusable. No-op for views. */
+    @Override
+    public void close() {
+        if (owner != null && segment.scope().isAlive()) {
+            owner.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Volume[" + dtype.numpyName() + " " + Arrays.toString(shape) + " strides "
+                + Arrays.toString(strides) + (order == ByteOrder.BIG_ENDIAN ? " big-endian" : "") + "]";
+    }
+}

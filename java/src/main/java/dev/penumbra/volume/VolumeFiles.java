@@ -1,0 +1,95 @@
+package dev.penumbra.volume;
+
+import dev.penumbra.BadParameterException;
+import dev.penumbra.BadVolumeException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** Maps {@code .npy} and raw files read-only into volumes that own their mapping. */
+public final class VolumeFiles {
+    private VolumeFiles() {
+    }
+
+    /** True when the file name ends in {@code .npy} (case-insensitive). */
+    public static boolean isNpy(Path file) {
+        return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy");
+    }
+
+    /** Maps a {@code .npy} file read-only. Close the volume to unmap it. */
+    public static Volume mapNpy(Path file) {
+        checkReadable(file);
+        Npy.Header h = Npy.readHeader(file);
+        return map(file, h.dtype(), h.order(), h.shape(), h.strides(), h.dataOffset(), h.dataBytes());
+    }
+
+    /** Maps a raw file read-only; its size must be exactly offset + shape × dtype size. */
+    public static Volume mapRaw(Path file, RawLayout layout) {
+        checkReadable(file);
+        if (layout.offset() < 0) {
+            throw new BadParameterException("--offset: " + layout.offset() + " is negative");
+        }
+        long need = layout.dataBytes();
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new BadVolumeException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        if (size != layout.offset() + need) {
+            throw new BadVolumeException(file + ": raw size " + size + " bytes does not match shape "
+                    + java.util.Arrays.toString(layout.shape()) + " × " + layout.dtype().numpyName() + " ("
+                    + need + " bytes) + offset " + layout.offset());
+        }
+        return map(file, layout.dtype(), layout.order(), layout.shape(), Shapes.cStrides(layout.shape()),
+                layout.offset(), need);
+    }
+
+    /** Maps {@code .npy} by name, anything else as raw with the given layout (which may then not be null). */
+    public static Volume open(Path file, RawLayout rawLayout) {
+        if (isNpy(file) || rawLayout == null) {
+            if (!isNpy(file)) {
+                throw new BadParameterException(file + ": not a .npy file; give --shape and --dtype to read it as raw");
+            }
+            return mapNpy(file);
+        }
+        return mapRaw(file, rawLayout);
+    }
+
+    static void checkReadable(Path file) {
+        if (!Files.exists(file)) {
+            throw new BadVolumeException(file + ": no such file");
+        }
+        if (Files.isDirectory(file)) {
+            throw new BadVolumeException(file + ": is a directory, expected a file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new BadVolumeException(file + ": not readable (permission denied)");
+        }
+    }
+
+    private static Volume map(Path file, DType dtype, java.nio.ByteOrder order, long[] shape, long[] strides,
+                              long dataOffset, long bytes) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MemorySegment seg = bytes == 0 ? arena.allocate(1)
+                    : ch.map(FileChannel.MapMode.READ_ONLY, dataOffset, bytes, arena);
+            return Volume.owned(seg, dtype, order, shape, strides, arena);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new BadVolumeException(file + ": no such file", e);
+        } catch (AccessDeniedException e) {
+            arena.close();
+            throw new BadVolumeException(file + ": not readable (permission denied)", e);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw new BadVolumeException(file + ": cannot map (" + e.getMessage() + ")", e);
+        }
+    }
+}
