@@ -1,0 +1,230 @@
+package dev.penumbra.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import dev.penumbra.Goldens;
+import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.VolumeFiles;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI contract of DESIGN.md, end to end through Main.execute. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(List<String> args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(args.toArray(new String[0]), new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    static Result run(String... args) {
+        return run(List.of(args));
+    }
+
+    private Path golden(String name) {
+        return Goldens.dir().resolve(name + ".npy");
+    }
+
+    private List<Path> files() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
+    }
+
+    @Test
+    void everyOpThroughTheCliMatchesScipy() throws Exception {
+        int checked = 0;
+        for (Goldens.Case c : Goldens.cases()) {
+            if (!c.input().equals("f4_6x7x8") && !c.input().equals("bei4_C_5x6x7")
+                    && !c.input().equals("lef8_F_5x6x7")) {
+                continue;
+            }
+            Path out = dir.resolve(c.id() + ".npy");
+            List<String> args = new ArrayList<>();
+            args.add(c.op().cliName());
+            args.addAll(c.cliArgs());
+            args.add("--quiet");
+            args.add(c.inputPath().toString());
+            args.add(out.toString());
+            Result r = run(args);
+            assertEquals(0, r.code(), c + ": " + r.err());
+            assertEquals("", r.err());
+            try (Volume v = VolumeFiles.mapNpy(out)) {
+                Goldens.assertMatches(c, v, "cli");
+            }
+            checked++;
+        }
+        assertTrue(checked > 90, "checked " + checked);
+    }
+
+    @Test
+    void rawInputAndRawOutput() throws Exception {
+        // the big-endian int32 golden input, its data written raw after a 16-byte header of junk
+        Goldens.Case c = Goldens.cases().stream()
+                .filter(k -> k.input().equals("bei4_C_5x6x7") && k.op().cliName().equals("gaussian")).findFirst()
+                .orElseThrow();
+        Path raw = dir.resolve("in.vol");
+        byte[] npy = Files.readAllBytes(c.inputPath());
+        long off = dev.penumbra.volume.Npy.readHeader(c.inputPath()).dataOffset();
+        byte[] data = new byte[16 + npy.length - (int) off];
+        System.arraycopy(npy, (int) off, data, 16, npy.length - (int) off);
+        Files.write(raw, data);
+        Path out = dir.resolve("out.f32");
+        Result r = run("gaussian", "--sigma", "1.3", "--shape", "5,6,7", "--dtype", "int32", "--byte-order", "big",
+                "--offset", "16", raw.toString(), out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(5 * 6 * 7 * 4, Files.size(out));
+        Path back = dir.resolve("back.npy");
+        Files.write(back, concat(dev.penumbra.volume.Npy.header(dev.penumbra.volume.DType.F32, new long[] {5, 6, 7}),
+                Files.readAllBytes(out)));
+        try (Volume v = VolumeFiles.mapNpy(back)) {
+            Goldens.assertMatches(c, v, "raw");
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] r = new byte[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** Exit 2, one line that contains {@code expected}, and no file written in the directory. */
+    private void refused(String expected, String... args) throws Exception {
+        List<Path> before = files();
+        Result r = run(args);
+        assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line expected, got: " + err);
+        assertTrue(err.startsWith("penumbra: "), err);
+        assertTrue(err.contains(expected), "expected '" + expected + "' in: " + err);
+        assertEquals(before, files(), "no output file may be left behind");
+    }
+
+    @Test
+    void badInputGivesExitTwoOneLineAndNoOutput() throws Exception {
+        String in = golden("f4_6x7x8").toString();
+        String out = dir.resolve("out.npy").toString();
+        Path junk = dir.resolve("junk.npy");
+        Files.writeString(junk, "not numpy at all");
+        Path shortRaw = dir.resolve("short.vol");
+        Files.write(shortRaw, new byte[100]);
+        Path truncated = dir.resolve("trunc.npy");
+        byte[] full = Files.readAllBytes(golden("f4_6x7x8"));
+        Files.write(truncated, java.util.Arrays.copyOf(full, full.length - 4));
+
+        refused("no such file", "gaussian", "--sigma", "1", dir.resolve("missing.npy").toString(), out);
+        refused("bad magic", "gaussian", "--sigma", "1", junk.toString(), out);
+        refused("shorter than the header says", "gaussian", "--sigma", "1", truncated.toString(), out);
+        refused("raw size 100 bytes does not match shape [5, 5] × float32 (100 bytes) + offset 4",
+                "gaussian", "--sigma", "1", "--shape", "5,5", "--offset", "4", shortRaw.toString(), out);
+        refused("give --shape", "gaussian", "--sigma", "1", shortRaw.toString(), out);
+        refused("sigma: expected finite numbers >= 0, got -1.0", "gaussian", "--sigma", "-1", in, out);
+        refused("sigma: expected finite numbers >= 0, got NaN", "gaussian", "--sigma", "NaN", in, out);
+        refused("sigma: expected 1 value or 3 (one per axis), got 2", "gaussian", "--sigma", "1,2", in, out);
+        refused("order: expected whole numbers >= 0, got -1", "gaussian", "--sigma", "1", "--order", "-1", in, out);
+        refused("truncate: expected a finite number > 0", "gaussian", "--sigma", "1", "--truncate", "0", in, out);
+        refused("size: expected whole numbers >= 1, got 0", "uniform", "--size", "0", in, out);
+        refused("size: expected 1 value or 3 (one per axis), got 2", "uniform", "--size", "3,3", in, out);
+        refused("axis: 3 is out of range for a volume of 3 axes", "sobel", "--axis", "3", in, out);
+        refused("axis: -4 is out of range", "correlate1d", "--weights", "1,2", "--axis", "-4", in, out);
+        refused("mode: unknown mode 'reflex'", "gaussian", "--sigma", "1", "--mode", "reflex", in, out);
+        refused("origin: 2 is invalid for 3 weights", "correlate1d", "--weights", "1,2,3", "--origin", "2", in, out);
+        refused("--sigma: required for gaussian", "gaussian", in, out);
+        refused("--sigma: does not apply to sobel", "sobel", "--sigma", "1", in, out);
+        refused("weights: 'x' is not a number", "correlate1d", "--weights", "1,x", in, out);
+        refused("output is the input file", "gaussian", "--sigma", "1", in, in);
+        refused("output directory", "gaussian", "--sigma", "1", in, dir.resolve("nope/out.npy").toString());
+        refused("output-dtype: int32 is not supported", "gaussian", "--sigma", "1", "--output-dtype", "int32", in, out);
+        refused("backend: unknown backend 'gpu'", "gaussian", "--sigma", "1", "--backend", "gpu", in, out);
+        refused("threads: expected a whole number >= 1, got 0", "gaussian", "--sigma", "1", "--threads", "0", in, out);
+        refused("Unknown options: '--sigmaa'", "gaussian", "--sigmaa", "1", in, out);
+        refused("Missing required parameter", "gaussian", "--sigma", "1", in);
+        refused("--shape: applies to raw input only", "gaussian", "--sigma", "1", "--shape", "6,7,8", in, out);
+    }
+
+    @Test
+    void outputEqualToInputThroughALinkIsRefused() throws Exception {
+        Path copy = dir.resolve("in.npy");
+        Files.copy(golden("f4_6x7x8"), copy);
+        Path link = dir.resolve("link.npy");
+        Files.createSymbolicLink(link, copy);
+        Path hard = dir.resolve("hard.npy");
+        Files.createLink(hard, copy);
+        byte[] before = Files.readAllBytes(copy);
+        refused("output is the input file", "gaussian", "--sigma", "1", copy.toString(), link.toString());
+        refused("output is the input file", "gaussian", "--sigma", "1", copy.toString(), hard.toString());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+    }
+
+    @Test
+    void aFailedRunLeavesAnExistingOutputUntouched() throws Exception {
+        Path out = dir.resolve("result.npy");
+        Files.writeString(out, "an earlier result");
+        refused("sigma", "gaussian", "--sigma", "-2", golden("f4_6x7x8").toString(), out.toString());
+        assertEquals("an earlier result", Files.readString(out));
+        Result ok = run("gaussian", "--sigma", "1", "-q", golden("f4_6x7x8").toString(), out.toString());
+        assertEquals(0, ok.code(), ok.err());
+        assertEquals(1, files().size());
+    }
+
+    @Test
+    void unwritableOutputDirectoryIsRefused() throws Exception {
+        assumeFalse("root".equals(System.getProperty("user.name")) && Files.isWritable(
+                Files.createDirectory(dir.resolve("probe")).toFile().toPath()) && isRootWritable(),
+                "running as root: every directory is writable");
+        Path ro = Files.createDirectory(dir.resolve("ro"));
+        Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        refused("is not writable", "gaussian", "--sigma", "1", golden("f4_6x7x8").toString(),
+                ro.resolve("out.npy").toString());
+    }
+
+    private boolean isRootWritable() throws Exception {
+        Path ro = Files.createDirectory(dir.resolve("ro-probe"));
+        Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
+        boolean w = Files.isWritable(ro);
+        Files.delete(ro);
+        Files.delete(dir.resolve("probe"));
+        return w;
+    }
+
+    @Test
+    void helpForEveryCommand() {
+        for (String cmd : List.of("gaussian", "uniform", "sobel", "prewitt", "laplace", "gaussian-laplace",
+                "gaussian-gradient-magnitude", "correlate1d", "demo", "bench")) {
+            Result r = run(cmd, "--help");
+            assertEquals(0, r.code(), cmd);
+            assertTrue(r.out().contains("Usage: penumbra " + cmd), r.out());
+        }
+    }
+
+    @Test
+    void benchJsonHasTheContractsFields() {
+        Result r = run("bench", "--json", "--shape", "8,16,16", "--runs", "1", "--backend", "scalar", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        String line = r.out().strip();
+        assertFalse(line.contains("\n"));
+        for (String key : List.of("\"op\":\"gaussian\"", "\"shape\":[8,16,16]", "\"dtype\":\"float32\"",
+                "\"sigma\":3.0", "\"backend\":\"scalar\"", "\"threads\":1", "\"median_ms\":", "\"min_ms\":",
+                "\"runs\":1", "\"gb_per_s\":")) {
+            assertTrue(line.contains(key), key + " missing in " + line);
+        }
+    }
+}
