@@ -173,6 +173,20 @@ def main():
             case(op, inp, **p)
         case('gaussian', inp, sigma=2.5, mode='wrap')
     case('gaussian', r4, sigma=[1.0, 0.0, 1.5, 0.7], order=[1, 0, 0, 2], mode='mirror')
+    # trailing axes of length 1 make an outer axis contiguous
+    tall = add_input('f4_21x1x1', rng.standard_normal((21, 1, 1)).astype(np.float32))
+    case('correlate1d', tall, weights=[-0.926], axis=0, mode='constant', cval=1.0)
+    case('gaussian', tall, sigma=2.0, mode='mirror')
+    case('sobel', tall, axis=0)
+    # ranks 5 and 8 (the largest Penumbra takes)
+    r5 = add_input('f4_2x3x4x3x5', rng.standard_normal((2, 3, 4, 3, 5)).astype(np.float32))
+    r8 = add_input('f4_rank8', rng.standard_normal((2, 3, 2, 2, 3, 2, 2, 4)).astype(np.float32))
+    for inp in (r5, r8):
+        case('gaussian', inp, sigma=0.8, mode='wrap')
+        case('laplace', inp, mode='nearest')
+        case('gaussian-gradient-magnitude', inp, sigma=0.6)
+        case('sobel', inp, axis=2, mode='reflect')
+        case('uniform', inp, size=2, mode='constant', cval=1.0)
 
     # float64 output asked for float32 input; float64 input
     f8 = add_input('f8_6x7x8', rng.standard_normal((6, 7, 8)))

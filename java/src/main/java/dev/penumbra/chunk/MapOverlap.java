@@ -37,6 +37,12 @@ public final class MapOverlap {
     private MapOverlap() {
     }
 
+    /** As {@link #run(Volume, Volume, long[], long[], Executor, ChunkFunction)} with the plan's own halo. */
+    public static void run(Volume in, Volume out, long[] chunkShape, dev.penumbra.filter.Plan plan, Executor executor,
+                           ChunkFunction fn) {
+        run(in, out, chunkShape, plan.halo(), executor, fn);
+    }
+
     /** Runs {@code fn} on every chunk of {@code chunkShape} over {@code in}, in parallel on {@code executor}. */
     public static void run(Volume in, Volume out, long[] chunkShape, long[] halo, Executor executor, ChunkFunction fn) {
         if (!java.util.Arrays.equals(in.shape(), out.shape())) {

@@ -25,7 +25,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
     }
 
     static final class Version implements CommandLine.IVersionProvider {
@@ -47,6 +47,12 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
             String sub = ex.getCommandLine().getCommandName();
+            if ("penumbra".equals(sub) && ex instanceof CommandLine.UnmatchedArgumentException u
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                err.println("penumbra: unknown command '" + u.getUnmatched().get(0) + "' (expected one of "
+                        + String.join(", ", cl.getSubcommands().keySet()) + ", test; see: penumbra --help)");
+                return EXIT_BAD_INPUT;
+            }
             err.println("penumbra: " + oneLine(ex.getMessage()) + " (see: penumbra "
                     + ("penumbra".equals(sub) ? "" : sub + " ") + "--help)");
             return EXIT_BAD_INPUT;

@@ -14,6 +14,9 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
     /** Elements of one tile with its halo that the automatic chunk shape aims for (8 MB of doubles). */
     public static final long TILE_BUDGET = 1L << 20;
 
+    /** Volumes up to this many elements are not split just to feed every thread. */
+    public static final long SMALL_VOLUME = 1L << 16;
+
     public Schedule {
         if (threads < 1) {
             throw new BadParameterException("threads: expected a whole number >= 1, got " + threads);
@@ -44,7 +47,8 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
 
     /**
      * The chunk shape for {@code shape}: as given, or halving the longest chunk extent until a tile
-     * with its halo fits {@link #TILE_BUDGET} and there are a few chunks per thread.
+     * with its halo fits {@link #TILE_BUDGET} and there are a few chunks per thread. An axis that a
+     * chunk spans whole carries no halo (its lines are extended in the line buffer).
      */
     public long[] chunksFor(long[] shape, long[] haloLeft, long[] haloRight) {
         if (chunkShape != null) {
@@ -54,14 +58,19 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
         for (int a = 0; a < shape.length; a++) {
             c[a] = Math.max(1, shape[a]);
         }
+        long elements = 1;
+        for (long n : shape) {
+            elements = saturatingMul(elements, n);
+        }
         while (true) {
             long tile = 1;
             long chunks = 1;
             for (int a = 0; a < c.length; a++) {
-                tile = saturatingMul(tile, c[a] + haloLeft[a] + haloRight[a]);
+                long halo = c[a] >= shape[a] ? 0 : haloLeft[a] + haloRight[a];
+                tile = saturatingMul(tile, c[a] + halo);
                 chunks = saturatingMul(chunks, (Math.max(1, shape[a]) + c[a] - 1) / c[a]);
             }
-            if (tile <= TILE_BUDGET && chunks >= 4L * threads) {
+            if (tile <= TILE_BUDGET && (chunks >= 4L * threads || elements <= SMALL_VOLUME)) {
                 return c;
             }
             int longest = -1;

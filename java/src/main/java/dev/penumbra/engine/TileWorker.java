@@ -59,13 +59,20 @@ final class TileWorker {
     void run(Chunk chunk) {
         int[] core = new int[rank];
         int[] ext = new int[rank];
+        int[] hl = new int[rank];
+        boolean[] spans = new boolean[rank];
         long[] tileOrigin = new long[rank];
         int coreCount = 1;
         long total = 1;
         for (int a = 0; a < rank; a++) {
             core[a] = (int) (chunk.hi()[a] - chunk.lo()[a]);
-            ext[a] = Math.toIntExact(core[a] + haloLeft[a] + haloRight[a]);
-            tileOrigin[a] = outOrigin[a] + chunk.lo()[a] - haloLeft[a];
+            // a chunk that spans a whole axis needs no stored halo there: its lines are extended
+            // in the line buffer at each pass, as scipy does, from the tile's own values
+            spans[a] = outOrigin[a] + chunk.lo()[a] == 0 && outOrigin[a] + chunk.hi()[a] == in.shape(a);
+            hl[a] = spans[a] ? 0 : (int) haloLeft[a];
+            int hr = spans[a] ? 0 : (int) haloRight[a];
+            ext[a] = Math.toIntExact(core[a] + hl[a] + (long) hr);
+            tileOrigin[a] = outOrigin[a] + chunk.lo()[a] - hl[a];
             coreCount *= core[a];
             total *= ext[a];
         }
@@ -89,20 +96,24 @@ final class TileWorker {
         int termIndex = 0;
         for (Term term : plan.terms()) {
             for (int a = 0; a < rank; a++) {
-                vlo[a] = (int) (haloLeft[a] - term.left(a));
-                vhi[a] = (int) (haloLeft[a] + core[a] + term.right(a));
+                vlo[a] = spans[a] ? 0 : hl[a] - term.left(a);
+                vhi[a] = spans[a] ? core[a] : hl[a] + core[a] + term.right(a);
             }
             gather(term, tileOrigin, ts, vlo, vhi);
             for (Pass pass : term.passes()) {
                 int a = pass.axis();
-                if (pass.mode() == BoundaryMode.CONSTANT) {
-                    fillOutside(a, tileOrigin, ts, vlo, vhi);
+                if (spans[a]) {
+                    runPass(pass, ts, vlo, vhi, true);
+                } else {
+                    if (pass.mode() == BoundaryMode.CONSTANT) {
+                        fillOutside(a, tileOrigin, ts, vlo, vhi);
+                    }
+                    runPass(pass, ts, vlo, vhi, false);
+                    vlo[a] += pass.kernel().left();
+                    vhi[a] -= pass.kernel().right();
                 }
-                runPass(pass, ts, vlo, vhi);
-                vlo[a] += pass.kernel().left();
-                vhi[a] -= pass.kernel().right();
             }
-            combine(termIndex++, core, ts);
+            combine(termIndex++, core, hl, ts);
         }
         if (plan.combine() == Plan.Combine.HYPOT) {
             for (int i = 0; i < coreCount; i++) {
@@ -231,66 +242,72 @@ final class TileWorker {
         }
     }
 
-    /** Correlates every line along the pass's axis in the region, writing the shrunk result in place. */
-    private void runPass(Pass pass, int[] ts, int[] vlo, int[] vhi) {
+    /**
+     * Correlates every line along the pass's axis in the region. A line of a spanning axis is the
+     * whole input line: it is extended by the mode into the line buffer and keeps its length; any
+     * other line carries its halo in the tile and its result shrinks by the kernel's reach.
+     */
+    private void runPass(Pass pass, int[] ts, int[] vlo, int[] vhi, boolean spanning) {
         int axis = pass.axis();
         Kernel1D k = pass.kernel();
         int len = vhi[axis] - vlo[axis];
-        int nOut = len - k.left() - k.right();
+        int nOut = spanning ? len : len - k.left() - k.right();
+        int inLen = spanning ? len + k.left() + k.right() : len;
         int step = ts[axis];
+        int[] extension = spanning ? extensionMap(pass.mode(), k.left(), len, k.right()) : null;
+        double cval = plan.cval();
         if (lineOut.length < nOut) {
             lineOut = new double[nOut];
         }
-        if (step != 1 && lineIn.length < len) {
-            lineIn = new double[len];
+        if (lineIn.length < inLen) {
+            lineIn = new double[inLen];
         }
         int[] lo = vlo.clone();
         int[] hi = vhi.clone();
         hi[axis] = lo[axis] + 1;
-        int outOff = k.left() * step;
-        // iterate lines as the rows of the region with the pass axis collapsed to its first index;
-        // for the last axis each "row" of length 1 is the start of one contiguous line
-        if (axis == rank - 1) {
-            forEachStart(ts, lo, hi, base -> {
-                kernel.correlate(work, base, lineOut, 0, nOut, k);
-                for (int i = 0; i < nOut; i++) {
-                    work[base + outOff + i] = round(lineOut[i]);
-                }
-            });
-        } else {
-            forEachRow(ts, lo, hi, (rowBase, rowLen) -> {
-                for (int r = 0; r < rowLen; r++) {
-                    int base = rowBase + r;
-                    for (int i = 0, p = base; i < len; i++, p += step) {
-                        lineIn[i] = work[p];
+        int outOff = spanning ? 0 : k.left() * step;
+        boolean direct = !spanning && step == 1;
+        // every element of the region with the pass axis collapsed starts one line
+        forEachRow(ts, lo, hi, (rowBase, rowLen) -> {
+            for (int r = 0; r < rowLen; r++) {
+                int base = rowBase + r;
+                if (direct) {
+                    kernel.correlate(work, base, lineOut, 0, nOut, k);
+                } else {
+                    if (spanning) {
+                        for (int i = 0; i < inLen; i++) {
+                            int m = extension[i];
+                            lineIn[i] = m < 0 ? cval : work[base + m * step];
+                        }
+                    } else {
+                        for (int i = 0, p = base; i < len; i++, p += step) {
+                            lineIn[i] = work[p];
+                        }
                     }
                     kernel.correlate(lineIn, 0, lineOut, 0, nOut, k);
-                    for (int i = 0, p = base + outOff; i < nOut; i++, p += step) {
-                        work[p] = round(lineOut[i]);
-                    }
                 }
-            });
-        }
-    }
-
-    private interface StartAction {
-        void start(int base);
-    }
-
-    private void forEachStart(int[] ts, int[] lo, int[] hi, StartAction action) {
-        forEachRow(ts, lo, hi, (base, len) -> {
-            for (int r = 0; r < len; r++) {
-                action.start(base + r);
+                for (int i = 0, p = base + outOff; i < nOut; i++, p += step) {
+                    work[p] = round(lineOut[i]);
+                }
             }
         });
     }
 
+    /** Source index in a line of {@code n} for each of the {@code left + n + right} extended positions (-1: cval). */
+    private static int[] extensionMap(BoundaryMode mode, int left, int n, int right) {
+        int[] m = new int[left + n + right];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (int) mode.map(i - left, n);
+        }
+        return m;
+    }
+
     /** Folds the term's core into the accumulator as the plan combines terms. */
-    private void combine(int termIndex, int[] core, int[] ts) {
+    private void combine(int termIndex, int[] core, int[] hl, int[] ts) {
         int[] lo = new int[rank];
         int[] hi = new int[rank];
         for (int a = 0; a < rank; a++) {
-            lo[a] = (int) haloLeft[a];
+            lo[a] = hl[a];
             hi[a] = lo[a] + core[a];
         }
         int[] pos = {0};

@@ -120,6 +120,9 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
                 if (origin.length != 1) {
                     throw new BadParameterException("origin: correlate1d takes one origin, got " + origin.length);
                 }
+                if (mode.length != 1) {
+                    throw new BadParameterException("mode: correlate1d takes one mode, got " + mode.length);
+                }
                 yield new Plan(rank, List.of(new Term(List.of(new Pass(ax, new Kernel1D(weights, origin[0]),
                         modes[ax])))), Plan.Combine.SINGLE, cval);
             }

@@ -62,7 +62,7 @@ class MapOverlapTest {
                 Plan plan = fs.plan(3);
                 Schedule one = Schedule.defaults().withThreads(1);
                 Engine.run(plan, in, whole, one);
-                MapOverlap.run(in, chunked, new long[] {5, 10, 8}, plan.halo(), pool,
+                MapOverlap.run(in, chunked, new long[] {5, 10, 8}, plan, pool,
                         (inHalo, off, outCore) -> Engine.run(plan, inHalo, off, outCore, one));
                 assertEquals(-1, mismatch(whole, chunked), fs.toString());
             }

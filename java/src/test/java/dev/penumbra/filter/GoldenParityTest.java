@@ -51,7 +51,9 @@ class GoldenParityTest {
         try (Volume in = VolumeFiles.mapNpy(c.inputPath())) {
             long[] small = new long[in.rank()];
             for (int a = 0; a < small.length; a++) {
-                small[a] = Math.max(1, (in.shape(a) + 1) / 3);
+                // uneven thirds on the first three axes; higher axes whole (halos on 8 axes of
+                // length 2 would make each chunk's tile thousands of times its core)
+                small[a] = a < 3 ? Math.max(1, (in.shape(a) + 1) / 3) : in.shape(a);
             }
             for (Backends.Kind kind : BACKENDS) {
                 Schedule base = Schedule.defaults().withBackend(kind);
