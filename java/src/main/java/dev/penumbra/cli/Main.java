@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
             FilterCommand.Gaussian.class, FilterCommand.Uniform.class, FilterCommand.Sobel.class,
             FilterCommand.Prewitt.class, FilterCommand.Laplace.class, FilterCommand.GaussianLaplace.class,
             FilterCommand.GaussianGradientMagnitude.class, FilterCommand.Correlate1d.class,
-            DemoCommand.class, BenchCommand.class
+            DemoCommand.class, BenchCommand.class, TestCommand.class
         })
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
@@ -50,7 +50,7 @@ public final class Main implements Runnable {
             if ("penumbra".equals(sub) && ex instanceof CommandLine.UnmatchedArgumentException u
                     && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
                 err.println("penumbra: unknown command '" + u.getUnmatched().get(0) + "' (expected one of "
-                        + String.join(", ", cl.getSubcommands().keySet()) + ", test; see: penumbra --help)");
+                        + String.join(", ", cl.getSubcommands().keySet()) + "; see: penumbra --help)");
                 return EXIT_BAD_INPUT;
             }
             err.println("penumbra: " + oneLine(ex.getMessage()) + " (see: penumbra "

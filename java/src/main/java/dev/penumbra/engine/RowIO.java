@@ -35,40 +35,25 @@ final class RowIO {
             case U8, I8 -> {
                 byte[] b = bytes.length >= count ? bytes : (bytes = new byte[count]);
                 MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, count);
-                if (t == DType.U8) {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = b[i] & 0xff;
-                    }
-                } else {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = b[i];
-                    }
+                boolean unsigned = t == DType.U8;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? b[i] & 0xff : b[i];
                 }
             }
             case U16, I16 -> {
                 short[] s = shorts.length >= count ? shorts : (shorts = new short[count]);
                 MemorySegment.copy(seg, layout, off, s, 0, count);
-                if (t == DType.U16) {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = s[i] & 0xffff;
-                    }
-                } else {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = s[i];
-                    }
+                boolean unsigned = t == DType.U16;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? s[i] & 0xffff : s[i];
                 }
             }
             case U32, I32 -> {
                 int[] s = ints.length >= count ? ints : (ints = new int[count]);
                 MemorySegment.copy(seg, layout, off, s, 0, count);
-                if (t == DType.U32) {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = s[i] & 0xffffffffL;
-                    }
-                } else {
-                    for (int i = 0; i < count; i++) {
-                        dst[dstPos + i] = s[i];
-                    }
+                boolean unsigned = t == DType.U32;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? s[i] & 0xffffffffL : s[i];
                 }
             }
             case I64 -> {
