@@ -14,10 +14,12 @@ public final class Backends {
 
     private static final LineKernel SCALAR = new ScalarLineKernel();
     private static final LineKernel SIMD;
+    private static final FloatTileKernel SIMD_FLOAT;
     private static final String SIMD_REASON;
 
     static {
         LineKernel simd = null;
+        FloatTileKernel simdFloat = null;
         String reason;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             reason = "the jdk.incubator.vector module is not present (run with --add-modules jdk.incubator.vector)";
@@ -25,13 +27,17 @@ public final class Backends {
             try {
                 simd = (LineKernel) Class.forName("dev.penumbra.backend.simd.SimdLineKernel")
                         .getDeclaredConstructor().newInstance();
-                reason = "Vector API, " + simd.getClass().getMethod("lanes").invoke(null) + " double lanes";
+                Class<?> f = Class.forName("dev.penumbra.backend.simd.SimdFloatTileKernel");
+                simdFloat = (FloatTileKernel) f.getDeclaredConstructor().newInstance();
+                reason = "Vector API, " + f.getMethod("lanes").invoke(null) + " float lanes";
             } catch (ReflectiveOperationException | LinkageError e) {
                 reason = "the Vector API kernel failed to load (" + e + ")";
                 simd = null;
+                simdFloat = null;
             }
         }
         SIMD = simd;
+        SIMD_FLOAT = simdFloat;
         SIMD_REASON = reason;
     }
 
@@ -64,6 +70,14 @@ public final class Backends {
             case NATIVE, BLAS -> throw new BadParameterException("backend: '" + kind.name().toLowerCase(Locale.ROOT)
                     + "' is not part of this build yet (available: scalar, simd)");
         };
+    }
+
+    /**
+     * The float32 tile kernel of a backend, or null when it has none (scalar is the double
+     * reference; simd without the Vector API falls back to it).
+     */
+    public static FloatTileKernel floatKernel(Kind kind) {
+        return kind == Kind.SIMD ? SIMD_FLOAT : null;
     }
 
     /** The best backend on this machine. */

@@ -35,8 +35,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shape", paramLabel = "Z,Y,X", description = "volume shape (default 50,1104,1104)")
     String shape;
 
-    @Option(names = "--sigma", paramLabel = "S", description = "Gaussian sigma (default 3)")
-    double sigma = SeedWorkload.SIGMA;
+    @Option(names = "--sigma", paramLabel = "S|S0,S1,..", description = "Gaussian sigma, one or per axis (default 3)")
+    String sigmaText = "3.0";
 
     @Option(names = "--backend", paramLabel = "B,..", description = "backends to time (default: scalar,simd)")
     String backends;
@@ -46,6 +46,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--runs", paramLabel = "N", description = "timed runs after one warm-up (default 5)")
     int runs = 5;
+
+    @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: automatic)")
+    String chunks;
 
     @Override
     public Integer call() {
@@ -63,7 +66,9 @@ final class BenchCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ts = threads == null ? (cores > 1 ? new int[] {1, cores} : new int[] {1})
                 : FilterCommand.ints(threads, "threads");
-        FilterSpec fs = FilterSpec.gaussian(sigma);
+        double[] sigmas = FilterCommand.doubles(sigmaText, "sigma");
+        String sigma = sigmas.length == 1 ? String.valueOf(sigmas[0]) : java.util.Arrays.toString(sigmas).replace(" ", "");
+        FilterSpec fs = FilterSpec.gaussian(sigmas);
         try (Volume in = Volume.allocate(DType.F32, s); Volume o = Volume.allocate(DType.F32, s)) {
             if (s.length == 3 || in.elementCount() > 0) {
                 SeedWorkload.fill(in, 0);
@@ -77,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             for (Backends.Kind k : kinds) {
                 for (int t : ts) {
-                    Schedule sc = Schedule.defaults().withBackend(k).withThreads(t);
+                    Schedule sc = FilterCommand.schedule(t, k.name(), chunks);
                     double[] ms = SeedWorkload.time(runs, () -> Engine.run(plan, in, o, sc));
                     double med = SeedWorkload.median(ms);
                     double gbs = bytes / (med / 1e3) / 1e9;

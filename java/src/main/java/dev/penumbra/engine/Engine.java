@@ -4,6 +4,7 @@ import dev.penumbra.BadParameterException;
 import dev.penumbra.BadVolumeException;
 import dev.penumbra.PenumbraException;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.chunk.ChunkGrid;
 import dev.penumbra.filter.Plan;
@@ -41,15 +42,23 @@ public final class Engine {
         if (out.elementCount() == 0) {
             return;
         }
+        if (!schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1) {
+            runUnfused(plan, in, outOrigin, out, schedule);
+            return;
+        }
         LineKernel kernel = Backends.kernel(schedule.backend());
+        FloatTileKernel floatKernel = Backends.floatKernel(schedule.backend());
+        boolean useFloat = usesFloatPath(plan, in, out, schedule);
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         ChunkGrid grid = new ChunkGrid(out.shape(), schedule.chunksFor(out.shape(), hl, hr));
+        checkScratch(grid, out, hl, hr, schedule);
         int workers = Math.min(schedule.threads(), grid.size());
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
-            TileWorker worker = new TileWorker(plan, in, outOrigin, out, kernel);
+            ChunkWorker worker = useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
+                    : new TileWorker(plan, in, outOrigin, out, kernel);
             try {
                 int i;
                 while (failure.get() == null && (i = next.getAndIncrement()) < grid.size()) {
@@ -70,6 +79,59 @@ public final class Engine {
         Throwable t = failure.get();
         if (t != null) {
             throw translate(t, in);
+        }
+    }
+
+    /** Refuses chunk shapes whose scratch would not fit the heap, before any work starts. */
+    private static void checkScratch(ChunkGrid grid, Volume out, long[] hl, long[] hr, Schedule schedule) {
+        long[] c = grid.chunkShape();
+        long tile = 1;
+        for (int a = 0; a < c.length; a++) {
+            long halo = c[a] >= out.shape(a) ? 0 : hl[a] + hr[a];
+            tile = Math.multiplyHigh(tile, c[a] + halo) != 0 ? Long.MAX_VALUE : tile * (c[a] + halo);
+        }
+        int workers = Math.min(schedule.threads(), grid.size());
+        long need = tile > Long.MAX_VALUE / 64 ? Long.MAX_VALUE : tile * Schedule.SCRATCH_BYTES_PER_ELEMENT * workers;
+        long max = Runtime.getRuntime().maxMemory();
+        if (need > max / 10 * 8) {
+            throw new BadParameterException("chunks: " + Arrays.toString(c) + " with the filter's halo needs about "
+                    + need / (1 << 20) + " MB of scratch for " + workers + " threads, more than the " + max / (1 << 20)
+                    + " MB heap allows; use smaller chunks or a larger -Xmx (PENUMBRA_JAVA_OPTS)");
+        }
+    }
+
+    /** The largest {@link Plan#gain()} the float32 accumulating path takes on. */
+    public static final double FLOAT_PATH_MAX_GAIN = 64;
+
+    /**
+     * True when the float32 fast path runs the plan: float32 output, an input type float holds
+     * exactly, a backend with float kernels, and a plan whose gain keeps float accumulation within
+     * the parity tolerance for data of moderate range; otherwise the double path runs.
+     */
+    public static boolean usesFloatPath(Plan plan, Volume in, Volume out, Schedule schedule) {
+        return Backends.floatKernel(schedule.backend()) != null && out.dtype() == DType.F32
+                && in.dtype().exactInFloat() && plan.gain() <= FLOAT_PATH_MAX_GAIN;
+    }
+
+    /**
+     * One pass over the whole volume per axis, as scipy runs them: each pass reads the previous
+     * pass's full-size result. Kept to show what fusing buys; it needs a full-size intermediate.
+     */
+    private static void runUnfused(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule) {
+        Schedule fused = schedule.withFused(true);
+        java.util.List<dev.penumbra.filter.Pass> passes = plan.terms().get(0).passes();
+        try (Volume tmp = Volume.allocate(out.dtype(), out.shape())) {
+            // the first pass reads the input box, the others ping-pong so that the last lands in out
+            Volume src = in;
+            long[] origin = outOrigin;
+            for (int i = 0; i < passes.size(); i++) {
+                Volume dst = (passes.size() - 1 - i) % 2 == 0 ? out : tmp;
+                Plan one = new Plan(plan.rank(), java.util.List.of(new dev.penumbra.filter.Term(
+                        java.util.List.of(passes.get(i)))), Plan.Combine.SINGLE, plan.cval());
+                run(one, src, origin, dst, fused);
+                src = dst;
+                origin = new long[plan.rank()];
+            }
         }
     }
 

@@ -10,9 +10,15 @@ import java.util.concurrent.Executor;
  * shape (null: chosen from the tile budget and the plan's halo), the number of threads, the
  * backend, and optionally the executor to run chunks on (null: the engine's own threads).
  */
-public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor) {
-    /** Elements of one tile with its halo that the automatic chunk shape aims for (8 MB of doubles). */
-    public static final long TILE_BUDGET = 1L << 20;
+public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused) {
+    /**
+     * Elements of one tile buffer, halo included, that the automatic chunk shape aims for: 16 MB of
+     * float scratch (two buffers a thread) or 32 MB of double scratch (one).
+     */
+    public static final long TILE_BUDGET = 4L << 20;
+
+    /** Heap bytes a worker keeps per tile element: two float buffers, or one double buffer. */
+    static final long SCRATCH_BYTES_PER_ELEMENT = 8;
 
     /** Volumes up to this many elements are not split just to feed every thread. */
     public static final long SMALL_VOLUME = 1L << 16;
@@ -26,64 +32,78 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
 
     /** All cores, the best backend, automatic chunks. */
     public static Schedule defaults() {
-        return new Schedule(null, Runtime.getRuntime().availableProcessors(), Backends.best(), null);
+        return new Schedule(null, Runtime.getRuntime().availableProcessors(), Backends.best(), null, true);
+    }
+
+    /** Fused (all passes per tile, the default) or one pass over the whole volume per axis. */
+    public Schedule withFused(boolean f) {
+        return new Schedule(chunkShape, threads, backend, executor, f);
     }
 
     public Schedule withThreads(int t) {
-        return new Schedule(chunkShape, t, backend, executor);
+        return new Schedule(chunkShape, t, backend, executor, fused);
     }
 
     public Schedule withBackend(Backends.Kind b) {
-        return new Schedule(chunkShape, threads, b, executor);
+        return new Schedule(chunkShape, threads, b, executor, fused);
     }
 
     public Schedule withChunks(long... shape) {
-        return new Schedule(shape, threads, backend, executor);
+        return new Schedule(shape, threads, backend, executor, fused);
     }
 
     public Schedule withExecutor(Executor e) {
-        return new Schedule(chunkShape, threads, backend, e);
+        return new Schedule(chunkShape, threads, backend, e, fused);
     }
 
     /**
-     * The chunk shape for {@code shape}: as given, or halving the longest chunk extent until a tile
-     * with its halo fits {@link #TILE_BUDGET} and there are a few chunks per thread. An axis that a
-     * chunk spans whole carries no halo (its lines are extended in the line buffer).
+     * The chunk shape for {@code shape}: as given, or cut until a tile buffer with its halo fits
+     * {@link #TILE_BUDGET} and there are a few chunks per thread. Axes are cut in the order
+     * that costs least: the middle axes first, then axis 0, the contiguous axis last. A halo on the
+     * axis of the first pass costs only its gather, but a halo on a later pass's axis must be
+     * computed by every earlier pass, and cutting the contiguous axis also shortens the vector
+     * loops. An axis that a chunk spans whole carries no halo.
      */
     public long[] chunksFor(long[] shape, long[] haloLeft, long[] haloRight) {
         if (chunkShape != null) {
             return chunkShape.clone();
         }
-        long[] c = new long[shape.length];
-        for (int a = 0; a < shape.length; a++) {
-            c[a] = Math.max(1, shape[a]);
-        }
+        // scratch lives on the heap (vector loads from arrays beat loads from segments): leave room
+        long budget = Math.max(1 << 16, Math.min(TILE_BUDGET,
+                Runtime.getRuntime().maxMemory() / 4 / threads / SCRATCH_BYTES_PER_ELEMENT));
+        int rank = shape.length;
+        long[] c = new long[rank];
         long elements = 1;
-        for (long n : shape) {
-            elements = saturatingMul(elements, n);
+        for (int a = 0; a < rank; a++) {
+            c[a] = Math.max(1, shape[a]);
+            elements = saturatingMul(elements, shape[a]);
         }
-        while (true) {
-            long tile = 1;
-            long chunks = 1;
-            for (int a = 0; a < c.length; a++) {
-                long halo = c[a] >= shape[a] ? 0 : haloLeft[a] + haloRight[a];
-                tile = saturatingMul(tile, c[a] + halo);
-                chunks = saturatingMul(chunks, (Math.max(1, shape[a]) + c[a] - 1) / c[a]);
-            }
-            if (tile <= TILE_BUDGET && (chunks >= 4L * threads || elements <= SMALL_VOLUME)) {
-                return c;
-            }
-            int longest = -1;
-            for (int a = 0; a < c.length; a++) {
-                if (c[a] > 1 && (longest < 0 || c[a] > c[longest])) {
-                    longest = a;
-                }
-            }
-            if (longest < 0 || (tile <= TILE_BUDGET && c[longest] < 16)) {
-                return c;
-            }
-            c[longest] = (c[longest] + 1) / 2;
+        int[] cutOrder = new int[rank];
+        int k = 0;
+        for (int a = 1; a < rank - 1; a++) {
+            cutOrder[k++] = a;
         }
+        if (rank > 1) {
+            cutOrder[k++] = 0;
+        }
+        cutOrder[k] = rank - 1;
+        for (int axis : cutOrder) {
+            while (c[axis] > 8 && !fits(shape, c, haloLeft, haloRight, budget, elements)) {
+                c[axis] = (c[axis] + 1) / 2;
+            }
+        }
+        return c;
+    }
+
+    private boolean fits(long[] shape, long[] c, long[] haloLeft, long[] haloRight, long budget, long elements) {
+        long tile = 1;
+        long chunks = 1;
+        for (int a = 0; a < c.length; a++) {
+            long halo = c[a] >= shape[a] ? 0 : haloLeft[a] + haloRight[a];
+            tile = saturatingMul(tile, c[a] + halo);
+            chunks = saturatingMul(chunks, (Math.max(1, shape[a]) + c[a] - 1) / c[a]);
+        }
+        return tile <= budget && (chunks >= 4L * threads || elements <= SMALL_VOLUME);
     }
 
     private static long saturatingMul(long a, long b) {
@@ -94,6 +114,6 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
     @Override
     public String toString() {
         return "Schedule[chunks " + (chunkShape == null ? "auto" : Arrays.toString(chunkShape)) + ", " + threads
-                + " threads, " + backend.name().toLowerCase(java.util.Locale.ROOT) + "]";
+                + " threads, " + backend.name().toLowerCase(java.util.Locale.ROOT) + (fused ? "" : ", unfused") + "]";
     }
 }

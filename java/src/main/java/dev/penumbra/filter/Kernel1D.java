@@ -19,6 +19,7 @@ public final class Kernel1D {
     private final int left;
     private final int right;
     private final Symmetry symmetry;
+    private final float[] weightsF;
 
     public Kernel1D(double[] weights, int origin) {
         if (weights.length == 0) {
@@ -39,6 +40,10 @@ public final class Kernel1D {
         this.left = n / 2 + origin;
         this.right = n - 1 - left;
         this.symmetry = symmetryOf(weights);
+        this.weightsF = new float[n];
+        for (int i = 0; i < n; i++) {
+            weightsF[i] = (float) weights[i];
+        }
     }
 
     private static Symmetry symmetryOf(double[] w) {
@@ -65,6 +70,11 @@ public final class Kernel1D {
      */
     public double[] weightArray() {
         return weights;
+    }
+
+    /** The weights rounded to float, for float32 kernels: callers must not modify them. */
+    public float[] weightArrayF() {
+        return weightsF;
     }
 
     /** Weight {@code k} without copying the array. */

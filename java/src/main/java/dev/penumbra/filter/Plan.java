@@ -67,6 +67,27 @@ public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
         return l;
     }
 
+    /**
+     * The largest amplification of any term: the product over its passes of sum |w|. A float
+     * accumulator's error grows with it (about taps · 2^-24 · gain · max|x|), so the float32 fast path
+     * is only taken for plans whose gain keeps that error under the parity tolerance.
+     */
+    public double gain() {
+        double g = 1;
+        for (Term t : terms) {
+            double tg = 1;
+            for (Pass p : t.passes()) {
+                double s = 0;
+                for (double w : p.kernel().weightArray()) {
+                    s += Math.abs(w);
+                }
+                tg *= s;
+            }
+            g = Math.max(g, tg);
+        }
+        return g;
+    }
+
     /** Multiply-adds per output element over all terms, unfolded. */
     public long tapsPerElement() {
         long t = 0;
