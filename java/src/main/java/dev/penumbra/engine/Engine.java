@@ -51,13 +51,30 @@ public final class Engine {
         boolean useFloat = usesFloatPath(plan, in, out, schedule);
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
-        ChunkGrid grid = new ChunkGrid(out.shape(), schedule.chunksFor(out.shape(), hl, hr));
-        checkScratch(grid, out, hl, hr, schedule);
+        int streamAxis = SlabStream.streamAxis(out.shape());
+        boolean stream = useFloat && schedule.chunkShape() == null && isWhole(in, outOrigin, out)
+                && SlabStream.canRun(plan, streamAxis)
+                && SlabStream.scratchFloats(plan, out.shape(), streamAxis) * 4 * schedule.threads()
+                        <= Runtime.getRuntime().maxMemory() / 2;
+        ChunkGrid grid;
+        if (stream) {
+            // ranges of the stream axis, a few per thread, long enough that the recomputed reach is small
+            long n = out.shape(streamAxis);
+            long reach = hl[streamAxis] + hr[streamAxis];
+            long rows = Math.max(Math.max(1, (n + 4L * schedule.threads() - 1) / (4L * schedule.threads())), 4 * reach);
+            long[] c = out.shape();
+            c[streamAxis] = Math.min(n, rows);
+            grid = new ChunkGrid(out.shape(), c);
+        } else {
+            grid = new ChunkGrid(out.shape(), schedule.chunksFor(out.shape(), hl, hr));
+            checkScratch(grid, out, hl, hr, schedule);
+        }
         int workers = Math.min(schedule.threads(), grid.size());
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
-            ChunkWorker worker = useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
+            ChunkWorker worker = stream ? new SlabStream(plan, in, out, floatKernel, streamAxis)
+                    : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             try {
                 int i;
@@ -80,6 +97,15 @@ public final class Engine {
         if (t != null) {
             throw translate(t, in);
         }
+    }
+
+    private static boolean isWhole(Volume in, long[] outOrigin, Volume out) {
+        for (int a = 0; a < in.rank(); a++) {
+            if (outOrigin[a] != 0 || out.shape(a) != in.shape(a)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Refuses chunk shapes whose scratch would not fit the heap, before any work starts. */

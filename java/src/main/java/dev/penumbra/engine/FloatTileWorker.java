@@ -88,6 +88,15 @@ final class FloatTileWorker implements ChunkWorker {
                     vhi[pass.axis()] -= pass.kernel().right();
                 }
             }
+            if (plan.combine() == Plan.Combine.SINGLE) {
+                // one term: its core goes straight from the tile to the output
+                float[] result = cur;
+                int rowLen = g.core[g.rank - 1];
+                int[] r = {0};
+                TileGeometry.forEachOutputRow(out, chunk, dst -> io.writeFloat(out, dst,
+                        out.stride(out.rank() - 1), rowLen, result, g.coreRowBase(r[0]++)));
+                return;
+            }
             combine(termIndex++, cur);
         }
         if (plan.combine() == Plan.Combine.HYPOT) {
@@ -162,7 +171,7 @@ final class FloatTileWorker implements ChunkWorker {
         g.forEachRow(lo, hi, (base, len) -> {
             int p = pos[0];
             switch (how) {
-                case SINGLE -> System.arraycopy(cur, base, acc, p, len);
+                case SINGLE -> throw new IllegalStateException("single terms are written from the tile");
                 case SUM -> {
                     for (int i = 0; i < len; i++) {
                         acc[p + i] = termIndex == 0 ? cur[base + i] : acc[p + i] + cur[base + i];

@@ -102,6 +102,16 @@ final class TileGeometry {
         }
     }
 
+    /** Tile offset of the start of core row {@code r} (rows counted in C order over the core). */
+    int coreRowBase(int r) {
+        int base = hl[rank - 1];
+        for (int a = rank - 2; a >= 0; a--) {
+            base += (hl[a] + r % core[a]) * ts[a];
+            r /= core[a];
+        }
+        return base;
+    }
+
     /** Input coordinate of tile index {@code c} on {@code axis}. */
     long inputCoordinate(int axis, int c) {
         return tileOrigin[axis] + c;
