@@ -80,6 +80,27 @@ public final class Backends {
         return kind == Kind.SIMD ? SIMD_FLOAT : null;
     }
 
+    /**
+     * This machine's float32 FMA rate on one thread (multiply-adds per second), measured with the
+     * Vector API when present (best of a few short runs), or NaN without it.
+     */
+    public static double fmaRatePerThread() {
+        if (SIMD == null) {
+            return Double.NaN;
+        }
+        try {
+            java.lang.reflect.Method m = Class.forName("dev.penumbra.backend.simd.FmaProbe")
+                    .getMethod("fmaPerSecond", long.class);
+            double best = 0;
+            for (int i = 0; i < 5; i++) {
+                best = Math.max(best, (double) m.invoke(null, 20_000_000L));
+            }
+            return best;
+        } catch (ReflectiveOperationException e) {
+            return Double.NaN;
+        }
+    }
+
     /** The best backend on this machine. */
     public static Kind best() {
         return SIMD != null ? Kind.SIMD : Kind.SCALAR;

@@ -9,31 +9,48 @@ import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Shapes;
 import dev.penumbra.volume.Volume;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Times the seed workload (or another shape) for each backend and thread count. With
- * {@code --json}: one JSON object a line with op, shape, dtype, sigma, backend, threads,
- * median_ms, min_ms, runs, gb_per_s (input plus output bytes over the median time).
+ * Times Gaussian filtering of float32 volumes for each size, backend, thread count and schedule
+ * (fused tiles or one pass per axis), beside the machine's FMA floor measured in the same process
+ * and, with {@code --scipy}, scipy on the seed workload in the same run. With {@code --json}: one
+ * JSON object a line with op, shape, dtype, sigma, backend, threads, fused, median_ms, min_ms,
+ * runs, gb_per_s (input plus output bytes over the median) and fma_floor_pct.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time gaussian sigma=3 on the seed volume for each backend and thread count.")
+        description = "Time gaussian sigma=3 on float32 volumes (tiny, the seed's (50,1104,1104), 4x the seed) for each"
+                + " backend, thread count and schedule; --json for one JSON object a line.")
 final class BenchCommand implements Callable<Integer> {
+    static final long[][] SWEEP = {{16, 128, 128}, SeedWorkload.SHAPE, {50, 2208, 2208}};
+    static final String[] SWEEP_NAMES = {"tiny", "seed", "4x seed"};
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--json", description = "one JSON object a line instead of a table")
     boolean json;
 
-    @Option(names = "--shape", paramLabel = "Z,Y,X", description = "volume shape (default 50,1104,1104)")
+    @Option(names = "--shape", paramLabel = "Z,Y,X", description = "one volume shape instead of the sweep")
     String shape;
+
+    @Option(names = "--seed-only", description = "only the seed's shape")
+    boolean seedOnly;
 
     @Option(names = "--sigma", paramLabel = "S|S0,S1,..", description = "Gaussian sigma, one or per axis (default 3)")
     String sigmaText = "3.0";
@@ -44,61 +61,144 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N,..", description = "thread counts (default: 1 and all cores)")
     String threads;
 
-    @Option(names = "--runs", paramLabel = "N", description = "timed runs after one warm-up (default 5)")
+    @Option(names = "--schedule", paramLabel = "fused|unfused|both", description = "fused tiles, one pass per"
+            + " axis over the whole volume, or both (default)")
+    String schedules = "both";
+
+    @Option(names = "--runs", paramLabel = "N", description = "timed runs after one warm-up (default 5; 3 when a"
+            + " run takes over 2 s)")
     int runs = 5;
 
     @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: automatic)")
     String chunks;
 
+    @Option(names = "--scipy", description = "also time scipy.ndimage.gaussian_filter on the seed workload with"
+            + " ../shared/tools/peers.py (python3 with numpy and scipy) and print the ratios")
+    boolean scipy;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (runs < 1) {
             throw new BadParameterException("runs: expected a whole number >= 1, got " + runs);
         }
-        long[] s = shape == null ? SeedWorkload.SHAPE : Shapes.parse(shape, "shape");
+        List<long[]> shapes = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        if (shape != null) {
+            shapes.add(Shapes.parse(shape, "shape"));
+            names.add("custom");
+        } else if (seedOnly) {
+            shapes.add(SeedWorkload.SHAPE);
+            names.add("seed");
+        } else {
+            shapes.addAll(Arrays.asList(SWEEP));
+            names.addAll(Arrays.asList(SWEEP_NAMES));
+        }
         List<Backends.Kind> kinds = new ArrayList<>();
         for (String b : (backends == null ? "scalar,simd" : backends).split(",")) {
             Backends.Kind k = Backends.parse(b);
             Backends.kernel(k);
             kinds.add(k);
         }
+        List<Boolean> fusedList = switch (schedules.toLowerCase(Locale.ROOT)) {
+            case "both" -> List.of(true, false);
+            case "fused" -> List.of(true);
+            case "unfused" -> List.of(false);
+            default -> throw new BadParameterException("schedule: '" + schedules + "' (expected fused, unfused or both)");
+        };
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ts = threads == null ? (cores > 1 ? new int[] {1, cores} : new int[] {1})
                 : FilterCommand.ints(threads, "threads");
         double[] sigmas = FilterCommand.doubles(sigmaText, "sigma");
-        String sigma = sigmas.length == 1 ? String.valueOf(sigmas[0]) : java.util.Arrays.toString(sigmas).replace(" ", "");
+        String sigma = sigmas.length == 1 ? String.valueOf(sigmas[0])
+                : Arrays.toString(sigmas).replace(" ", "");
         FilterSpec fs = FilterSpec.gaussian(sigmas);
-        try (Volume in = Volume.allocate(DType.F32, s); Volume o = Volume.allocate(DType.F32, s)) {
-            if (s.length == 3 || in.elementCount() > 0) {
+        double fmaRate = Backends.fmaRatePerThread();
+        double[] scipyMs = scipy ? runScipy() : null;
+        if (!json) {
+            out.printf(Locale.ROOT, "gaussian sigma=%s on float32 volumes; simd: %s; FMA peak %.1f G/s a thread%n",
+                    sigma, Backends.simdStatus(), fmaRate / 1e9);
+            if (scipyMs != null) {
+                out.printf(Locale.ROOT, "scipy.ndimage.gaussian_filter on the seed workload, same run: min %.1f ms,"
+                        + " median %.1f ms%n", scipyMs[0], scipyMs[1]);
+            }
+            out.printf(Locale.ROOT, "%-8s %-16s %-7s %7s %-8s %10s %10s %7s %7s%s%n", "size", "shape", "backend",
+                    "threads", "schedule", "median ms", "min ms", "GB/s", "FMA %", scipyMs != null ? "  x scipy" : "");
+        }
+        for (int si = 0; si < shapes.size(); si++) {
+            long[] s = shapes.get(si);
+            try (Volume in = Volume.allocate(DType.F32, s); Volume o = Volume.allocate(DType.F32, s)) {
                 SeedWorkload.fill(in, 0);
-            }
-            Plan plan = fs.plan(in.rank());
-            double bytes = in.byteSize() + o.byteSize();
-            if (!json) {
-                out.printf(Locale.ROOT, "gaussian sigma=%s on %s float32 (%s)%n", sigma, FilterCommand.shapeText(s),
-                        Backends.simdStatus());
-                out.printf(Locale.ROOT, "%-8s %7s %10s %10s %8s%n", "backend", "threads", "median ms", "min ms", "GB/s");
-            }
-            for (Backends.Kind k : kinds) {
-                for (int t : ts) {
-                    Schedule sc = FilterCommand.schedule(t, k.name(), chunks);
-                    double[] ms = SeedWorkload.time(runs, () -> Engine.run(plan, in, o, sc));
-                    double med = SeedWorkload.median(ms);
-                    double gbs = bytes / (med / 1e3) / 1e9;
-                    String name = k.name().toLowerCase(Locale.ROOT);
-                    if (json) {
-                        out.printf(Locale.ROOT, "{\"op\":\"gaussian\",\"shape\":%s,\"dtype\":\"float32\",\"sigma\":%s,"
-                                + "\"backend\":\"%s\",\"threads\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,"
-                                + "\"gb_per_s\":%.3f}%n", java.util.Arrays.toString(s).replace(" ", ""), sigma, name, t,
-                                med, ms[0], runs, gbs);
-                    } else {
-                        out.printf(Locale.ROOT, "%-8s %7d %10.1f %10.1f %8.2f%n", name, t, med, ms[0], gbs);
+                Plan plan = fs.plan(in.rank());
+                double bytes = in.byteSize() + o.byteSize();
+                double fmas = (double) plan.foldedFmasPerElement() * in.elementCount();
+                for (Backends.Kind k : kinds) {
+                    for (int t : ts) {
+                        for (boolean fused : fusedList) {
+                            Schedule sc = FilterCommand.schedule(t, k.name(), chunks).withFused(fused);
+                            double[] ms = timeAdaptive(() -> Engine.run(plan, in, o, sc));
+                            double med = SeedWorkload.median(ms);
+                            double gbs = bytes / (med / 1e3) / 1e9;
+                            double floorPct = 100 * (fmas / (fmaRate * t) * 1e3) / med;
+                            String name = k.name().toLowerCase(Locale.ROOT);
+                            boolean isSeed = Arrays.equals(s, SeedWorkload.SHAPE);
+                            if (json) {
+                                out.printf(Locale.ROOT, "{\"op\":\"gaussian\",\"shape\":%s,\"dtype\":\"float32\","
+                                        + "\"sigma\":%s,\"backend\":\"%s\",\"threads\":%d,\"fused\":%s,"
+                                        + "\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,\"gb_per_s\":%.3f,"
+                                        + "\"fma_floor_pct\":%.1f%s}%n", Arrays.toString(s).replace(" ", ""), sigma,
+                                        name, t, fused, med, ms[0], ms.length, gbs, floorPct,
+                                        scipyMs != null && isSeed ? String.format(Locale.ROOT,
+                                                ",\"scipy_min_ms\":%.1f,\"speedup_vs_scipy\":%.2f", scipyMs[0],
+                                                scipyMs[0] / ms[0]) : "");
+                            } else {
+                                out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %10.1f %10.1f %7.2f %7.1f%s%n",
+                                        names.get(si), FilterCommand.shapeText(s).replace(" ", ""), name, t,
+                                        fused ? "fused" : "unfused", med, ms[0], gbs, floorPct,
+                                        scipyMs != null && isSeed ? String.format(Locale.ROOT, "  %7.1fx",
+                                                scipyMs[0] / ms[0]) : "");
+                            }
+                            out.flush();
+                        }
                     }
-                    out.flush();
                 }
             }
         }
         return 0;
+    }
+
+    private double[] timeAdaptive(Runnable r) {
+        long t = System.nanoTime();
+        r.run();
+        int n = (System.nanoTime() - t) > 2_000_000_000L ? Math.min(runs, 3) : runs;
+        double[] ms = new double[n];
+        for (int i = 0; i < n; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        return ms;
+    }
+
+    /** min and median ms of scipy on the seed workload, from peers.py. */
+    private static double[] runScipy() throws Exception {
+        String root = System.getenv().getOrDefault("PENUMBRA_ROOT", ".");
+        Path peers = Path.of(root).resolve("../shared/tools/peers.py").normalize();
+        if (!Files.exists(peers)) {
+            throw new BadParameterException("scipy: " + peers + " not found (it ships beside the repository in shared/tools)");
+        }
+        Process p = new ProcessBuilder("python3", peers.toString(), "--only", "scipy", "--json")
+                .redirectErrorStream(true).start();
+        String text;
+        try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            text = String.join("\n", br.lines().toList());
+        }
+        p.waitFor();
+        Matcher m = Pattern.compile("\"min_ms\": ([0-9.]+), \"median_ms\": ([0-9.]+)").matcher(text);
+        if (p.exitValue() != 0 || !m.find()) {
+            throw new BadParameterException("scipy: peers.py failed: " + Main.oneLine(text));
+        }
+        return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))};
     }
 }

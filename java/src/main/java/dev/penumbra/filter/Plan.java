@@ -88,6 +88,22 @@ public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
         return g;
     }
 
+    /**
+     * Multiply-adds per output element over all terms as a folding kernel does them: for an odd
+     * (anti)symmetric kernel of 2c+1 taps, c+1 (the mirrored pairs are added first); otherwise one
+     * per tap. This is the useful arithmetic the FMA floor counts.
+     */
+    public long foldedFmasPerElement() {
+        long t = 0;
+        for (Term term : terms) {
+            for (Pass p : term.passes()) {
+                Kernel1D k = p.kernel();
+                t += k.symmetry() == Kernel1D.Symmetry.NONE ? k.size() : k.center() + 1;
+            }
+        }
+        return t;
+    }
+
     /** Multiply-adds per output element over all terms, unfolded. */
     public long tapsPerElement() {
         long t = 0;

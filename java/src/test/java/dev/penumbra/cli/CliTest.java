@@ -217,13 +217,14 @@ class CliTest {
 
     @Test
     void benchJsonHasTheContractsFields() {
-        Result r = run("bench", "--json", "--shape", "8,16,16", "--runs", "1", "--backend", "scalar", "--threads", "1");
+        Result r = run("bench", "--json", "--shape", "8,16,16", "--runs", "1", "--backend", "scalar", "--threads", "1",
+                "--schedule", "fused");
         assertEquals(0, r.code(), r.err());
         String line = r.out().strip();
         assertFalse(line.contains("\n"));
         for (String key : List.of("\"op\":\"gaussian\"", "\"shape\":[8,16,16]", "\"dtype\":\"float32\"",
                 "\"sigma\":3.0", "\"backend\":\"scalar\"", "\"threads\":1", "\"median_ms\":", "\"min_ms\":",
-                "\"runs\":1", "\"gb_per_s\":")) {
+                "\"runs\":1", "\"gb_per_s\":", "\"fused\":true", "\"fma_floor_pct\":")) {
             assertTrue(line.contains(key), key + " missing in " + line);
         }
     }

@@ -1,0 +1,75 @@
+package dev.penumbra.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.penumbra.backend.Backends;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.filter.Op;
+import dev.penumbra.filter.Plan;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Volume;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every schedule computes every output the same way: streamed slabs, fused tiles of any shape, and
+ * one pass per axis over the whole volume give the same bytes, on volumes big enough that the
+ * automatic schedule streams and cuts chunks.
+ */
+class ScheduleIdentityTest {
+    static Volume random(DType t, long... shape) {
+        Volume v = Volume.allocate(t, shape);
+        Random r = new Random(5);
+        for (long i = 0; i < v.elementCount(); i++) {
+            v.writeDouble(i * t.size(), t == DType.U16 ? r.nextInt(4096) : r.nextGaussian());
+        }
+        return v;
+    }
+
+    static long mismatch(Volume a, Volume b) {
+        return MemorySegment.mismatch(a.segment(), 0, a.byteSize(), b.segment(), 0, b.byteSize());
+    }
+
+    @Test
+    void streamedTiledAndUnfusedRunsGiveTheSameBytes() {
+        List<FilterSpec> specs = List.of(
+                FilterSpec.gaussian(3.0),
+                FilterSpec.gaussian(1.0, 2.5, 1.5).withOrder(0, 1, 2).withMode("wrap"),
+                FilterSpec.gaussian(2.0).withMode("constant").withCval(0.25),
+                FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
+                FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
+                FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5));
+        for (DType type : List.of(DType.F32, DType.U16)) {
+            long[] shape = {23, 97, 61};
+            try (Volume in = random(type, shape);
+                 Volume auto = Volume.allocate(DType.F32, shape);
+                 Volume tiled = Volume.allocate(DType.F32, shape);
+                 Volume unfused = Volume.allocate(DType.F32, shape)) {
+                for (FilterSpec fs : specs) {
+                    Plan plan = fs.plan(3);
+                    for (Backends.Kind kind : List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD)) {
+                        Schedule s = Schedule.defaults().withBackend(kind).withThreads(2);
+                        Engine.run(plan, in, auto, s);
+                        Engine.run(plan, in, tiled, s.withChunks(7, 20, 13));
+                        Engine.run(plan, in, unfused, s.withFused(false));
+                        String what = kind + " " + type + " " + fs;
+                        assertEquals(-1, mismatch(auto, tiled), "tiled != auto: " + what);
+                        assertEquals(-1, mismatch(auto, unfused), "unfused != auto: " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void automaticChunksNeverCutTheContiguousAxisFirstAndFitTheBudget() {
+        Schedule s = Schedule.defaults().withThreads(2);
+        long[] c = s.chunksFor(new long[] {50, 1104, 1104}, new long[] {12, 12, 12}, new long[] {12, 12, 12});
+        assertEquals(50, c[0]);
+        assertEquals(1104, c[2]);
+        assertTrue(50L * (c[1] + 24) * 1104 <= Schedule.TILE_BUDGET, java.util.Arrays.toString(c));
+    }
+}
