@@ -7,6 +7,7 @@ import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
+import dev.penumbra.volume.Madvise;
 import dev.penumbra.volume.Volume;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,6 +188,36 @@ final class SlabStream implements ChunkWorker {
         int c0 = (int) chunk.lo()[s];
         int c1 = (int) chunk.hi()[s];
         int n = (int) in.shape(s);
+        int reachL = streamPass == null ? 0 : streamPass.kernel().left();
+        int reachR = streamPass == null ? 0 : streamPass.kernel().right();
+        adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), Madvise.Advice.WILLNEED);
+        runChunk(c0, c1, n);
+        // this chunk's own input rows are done (neighbours re-read their halo from the page cache)
+        adviseInput(c0, c1, Madvise.Advice.DONTNEED);
+    }
+
+    /**
+     * Advises on the input rows {@code [y0, y1)} of the stream axis: one contiguous byte range per
+     * index of the axes before it, when the input is a C-ordered mapping.
+     */
+    private void adviseInput(int y0, int y1, Madvise.Advice advice) {
+        if (!in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
+            return;
+        }
+        long outer = 1;
+        for (int a = 0; a < s; a++) {
+            outer *= in.shape(a);
+        }
+        long planeBytes = in.stride(s) * in.dtype().size();
+        long outerBytes = s == 0 ? 0 : in.stride(s - 1) * in.dtype().size();
+        long base = in.offset() * in.dtype().size();
+        for (long i = 0; i < outer; i++) {
+            Madvise.advise(in.segment(), base + i * outerBytes + y0 * planeBytes, (long) (y1 - y0) * planeBytes,
+                    advice);
+        }
+    }
+
+    private void runChunk(int c0, int c1, int n) {
         if (streamPass == null) {
             for (int o = c0; o < c1; o++) {
                 slabAt(o, batchOut, 0);

@@ -80,6 +80,8 @@ public final class VolumeFiles {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             MemorySegment seg = bytes == 0 ? arena.allocate(1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, dataOffset, bytes, arena);
+            // inputs are read in long runs: ask for aggressive read-ahead
+            Madvise.advise(seg, 0, bytes, Madvise.Advice.SEQUENTIAL);
             return Volume.owned(seg, dtype, order, shape, strides, arena);
         } catch (NoSuchFileException e) {
             arena.close();

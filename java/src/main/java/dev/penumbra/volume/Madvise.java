@@ -1,0 +1,82 @@
+package dev.penumbra.volume;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.logging.Logger;
+
+/**
+ * {@code madvise(2)} on mapped volumes through an FFM downcall, so that a volume larger than RAM
+ * streams through the page cache: sequential read-ahead on inputs, will-need before a chunk is
+ * read, dont-need once it is done. Advice is best effort: where libc or the call is missing it is
+ * skipped (one log line), never an error.
+ */
+public final class Madvise {
+    /** The advice values of Linux's madvise. */
+    public enum Advice {
+        NORMAL(0), RANDOM(1), SEQUENTIAL(2), WILLNEED(3), DONTNEED(4);
+
+        final int value;
+
+        Advice(int value) {
+            this.value = value;
+        }
+    }
+
+    private static final Logger LOG = Logger.getLogger(Madvise.class.getName());
+    private static final MethodHandle MADVISE;
+    private static final long PAGE;
+
+    static {
+        MethodHandle m = null;
+        long page = 4096;
+        try {
+            Linker linker = Linker.nativeLinker();
+            m = linker.defaultLookup().find("madvise").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)))
+                    .orElse(null);
+            MethodHandle ps = linker.defaultLookup().find("getpagesize").map(a -> linker.downcallHandle(a,
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT))).orElse(null);
+            if (ps != null) {
+                page = (int) ps.invokeExact();
+            }
+        } catch (Throwable t) {
+            LOG.fine("madvise unavailable: " + t);
+            m = null;
+        }
+        MADVISE = m;
+        PAGE = page;
+    }
+
+    private Madvise() {
+    }
+
+    /** True when the downcall is available on this platform. */
+    public static boolean available() {
+        return MADVISE != null;
+    }
+
+    /**
+     * Advises the kernel about bytes {@code [offset, offset + length)} of a mapped segment, widened
+     * to whole pages (a mapping always covers whole pages). Returns false when the segment is not
+     * mapped, the call is unavailable, or the kernel refused.
+     */
+    public static boolean advise(MemorySegment mapped, long offset, long length, Advice advice) {
+        if (MADVISE == null || !mapped.isMapped() || length <= 0 || offset < 0
+                || offset + length > mapped.byteSize()) {
+            return false;
+        }
+        long start = mapped.address() + offset;
+        long alignedStart = start / PAGE * PAGE;
+        long alignedEnd = (start + length + PAGE - 1) / PAGE * PAGE;
+        try {
+            int r = (int) MADVISE.invokeExact(MemorySegment.ofAddress(alignedStart), alignedEnd - alignedStart,
+                    advice.value);
+            return r == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+}
