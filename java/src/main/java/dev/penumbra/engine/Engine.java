@@ -24,6 +24,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * same way whatever the chunking, so any schedule gives the same bytes.
  */
 public final class Engine {
+    /** Bytes of streaming scratch allowed for all threads; 0: half the heap. Tests lower it. */
+    static volatile long streamScratchLimit;
+
+    /** The axis-0 chunk of the last streamed run (-1: it did not stream), for tests. */
+    static volatile long lastStreamZChunk;
+
     private Engine() {
     }
 
@@ -52,18 +58,34 @@ public final class Engine {
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         int streamAxis = SlabStream.streamAxis(out.shape());
+        long zChunk = out.shape(0);
         boolean stream = useFloat && schedule.chunkShape() == null && isWhole(in, outOrigin, out)
-                && SlabStream.canRun(plan, streamAxis)
-                && SlabStream.scratchFloats(plan, out.shape(), streamAxis) * 4 * schedule.threads()
-                        <= Runtime.getRuntime().maxMemory() / 2;
+                && SlabStream.canRun(plan, streamAxis);
+        if (stream) {
+            // slabs too large for the heap: cut axis 0 (its pass consumes the halo before the ring)
+            long heap = streamScratchLimit > 0 ? streamScratchLimit : Runtime.getRuntime().maxMemory() / 2;
+            while (SlabStream.scratchFloats(plan, out.shape(), streamAxis, zChunk) * 4 * schedule.threads() > heap
+                    && SlabStream.canCutAxis0(plan, streamAxis) && zChunk > 8) {
+                zChunk = (zChunk + 1) / 2;
+            }
+            stream = SlabStream.scratchFloats(plan, out.shape(), streamAxis, zChunk) * 4 * schedule.threads() <= heap;
+        }
+        boolean streaming = stream;
+        int zChunkFinal = (int) zChunk;
+        lastStreamZChunk = stream ? zChunk : -1;
         ChunkGrid grid;
         if (stream) {
             // ranges of the stream axis, a few per thread, long enough that the recomputed reach is small
             long n = out.shape(streamAxis);
             long reach = hl[streamAxis] + hr[streamAxis];
-            long rows = Math.max(Math.max(1, (n + 4L * schedule.threads() - 1) / (4L * schedule.threads())), 4 * reach);
+            long zChunks = (out.shape(0) + zChunk - 1) / zChunk;
+            long perThread = Math.max(1, 4L * schedule.threads() / zChunks);
+            long rows = Math.max(Math.max(1, (n + perThread - 1) / perThread), 4 * reach);
             long[] c = out.shape();
             c[streamAxis] = Math.min(n, rows);
+            if (streamAxis != 0) {
+                c[0] = zChunk;
+            }
             grid = new ChunkGrid(out.shape(), c);
         } else {
             grid = new ChunkGrid(out.shape(), schedule.chunksFor(out.shape(), hl, hr));
@@ -73,7 +95,7 @@ public final class Engine {
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
-            ChunkWorker worker = stream ? new SlabStream(plan, in, out, floatKernel, streamAxis)
+            ChunkWorker worker = streaming ? new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal)
                     : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             try {

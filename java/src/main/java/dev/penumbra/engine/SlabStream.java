@@ -32,10 +32,10 @@ final class SlabStream implements ChunkWorker {
      * {@link #BLOCK} floats, the blocks of the batch's input slabs stay in L2 while the kernel makes
      * all its outputs from them (the kernel itself pairs outputs so each load serves two).
      */
-    private static final int BATCH = 8;
+    private static final int BATCH = 4;
 
     /** Floats of each slab the s pass takes at a time. */
-    private static final int BLOCK = 1024;
+    private static final int BLOCK = 512;
 
     private final Plan plan;
     private final Volume in;
@@ -50,8 +50,14 @@ final class SlabStream implements ChunkWorker {
     private final int[] slabShape;
     private final int[] slabStride;
     private final int slabPitch;
-    private final int slabRows;
+    private final int bigPitch;
     private final int rowLen;
+    private final boolean cutZ;
+    private final Pass zPass;
+    private final int zHl;
+    private final int zHr;
+    private int z0;
+    private int zCore;
     private final RowIO io = new RowIO();
 
     private final float[] slabA;
@@ -89,24 +95,49 @@ final class SlabStream implements ChunkWorker {
         return best;
     }
 
-    /** Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along {@code axis}. */
-    static long scratchFloats(Plan plan, long[] shape, int axis) {
-        long slab = 1;
-        for (int a = 0; a < shape.length; a++) {
-            if (a != axis) {
-                slab *= shape[a];
+    /** True when chunks may cut axis 0 (with a halo its own pass consumes before the ring). */
+    static boolean canCutAxis0(Plan plan, int axis) {
+        if (axis == 0) {
+            return false;
+        }
+        boolean streamPassSeen = false;
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == axis) {
+                streamPassSeen = true;
+            } else if (p.axis() == 0 && streamPassSeen) {
+                return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along
+     * {@code axis} with chunks of {@code zChunk} along axis 0.
+     */
+    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
+        long rest = 1;
+        for (int a = 1; a < shape.length; a++) {
+            if (a != axis) {
+                rest *= shape[a];
+            }
+        }
+        long z = axis == 0 ? 1 : zChunk;
         int reach = 0;
+        int zReach = 0;
         for (Pass p : plan.terms().get(0).passes()) {
             if (p.axis() == axis) {
                 reach = p.kernel().size() - 1;
+            } else if (p.axis() == 0) {
+                zReach = p.kernel().size() - 1;
             }
         }
-        return (slab + 64) * (reach + BATCH + 3);
+        long slab = axis == 0 ? rest : z * rest;
+        long gather = axis == 0 ? rest : (z + zReach) * rest;
+        return (slab + 64) * (reach + 2L * BATCH + 1) + 2 * (gather + 64);
     }
 
-    SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s) {
+    SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk) {
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -114,16 +145,24 @@ final class SlabStream implements ChunkWorker {
         this.s = s;
         this.rank = plan.rank();
         Pass sp = null;
+        Pass zp = null;
         for (Pass p : plan.terms().get(0).passes()) {
             if (p.axis() == s) {
                 sp = p;
             } else if (sp == null) {
                 before.add(p);
+                if (p.axis() == 0) {
+                    zp = p;
+                }
             } else {
                 after.add(p);
             }
         }
         streamPass = sp;
+        cutZ = s != 0 && zChunk < in.shape(0);
+        zPass = zp;
+        zHl = cutZ && zp != null ? zp.kernel().left() : 0;
+        zHr = cutZ && zp != null ? zp.kernel().right() : 0;
         slabAxes = new int[rank - 1];
         slabShape = new int[rank - 1];
         slabStride = new int[rank - 1];
@@ -133,34 +172,30 @@ final class SlabStream implements ChunkWorker {
                 slabShape[k++] = Math.toIntExact(in.shape(a));
             }
         }
+        if (cutZ) {
+            slabShape[0] = zChunk;
+        }
         long st = 1;
-        int rows = 1;
         for (int k = rank - 2; k >= 0; k--) {
             slabStride[k] = Math.toIntExact(st);
             st *= slabShape[k];
-            if (k < rank - 2) {
-                rows *= slabShape[k];
-            }
         }
         rowLen = slabShape[rank - 2];
-        slabRows = rows;
-        // an odd number of cache lines between slabs keeps ring slabs out of each other's L1 sets
-        long pitch = (st + 15) / 16 * 16 + rowLen;
-        pitch = (pitch + 15) / 16 * 16;
-        if ((pitch / 16) % 2 == 0) {
-            pitch += 16;
-        }
-        slabPitch = Math.toIntExact(pitch);
+        slabPitch = oddLines(st + rowLen);
+        // the gather holds axis 0's halo too
+        long gathered = cutZ ? st / zChunk * (zChunk + zHl + zHr) : st;
+        bigPitch = oddLines(gathered + rowLen);
         int reach = sp == null ? 0 : sp.kernel().size() - 1;
         ringSlots = reach + BATCH;
         cvalSlot = ringSlots;
-        slabA = new float[slabPitch];
-        slabB = new float[slabPitch];
+        float cval = (float) plan.cval();
+        slabA = new float[bigPitch];
+        slabB = new float[bigPitch];
         ring = new float[Math.toIntExact((long) slabPitch * (ringSlots + 1))];
-        Arrays.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, (float) plan.cval());
+        Arrays.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, cval);
         int longest = 1;
-        for (int d : slabShape) {
-            longest = Math.max(longest, d);
+        for (int a = 0; a < rank; a++) {
+            longest = (int) Math.max(longest, in.shape(a));
         }
         int maxReach = 0;
         for (Pass p : plan.terms().get(0).passes()) {
@@ -174,13 +209,36 @@ final class SlabStream implements ChunkWorker {
         slabData = slabPitch - rowLen;
         // every slab-sized place keeps a row of cval past its data, for constant-mode slab passes
         for (int k = 0; k <= ringSlots; k++) {
-            Arrays.fill(ring, k * slabPitch + slabData, (k + 1) * slabPitch, (float) plan.cval());
+            Arrays.fill(ring, k * slabPitch + slabData, (k + 1) * slabPitch, cval);
         }
         for (int k = 0; k < BATCH; k++) {
-            Arrays.fill(batchOut, k * slabPitch + slabData, (k + 1) * slabPitch, (float) plan.cval());
+            Arrays.fill(batchOut, k * slabPitch + slabData, (k + 1) * slabPitch, cval);
         }
-        Arrays.fill(slabA, slabPitch - rowLen, slabPitch, (float) plan.cval());
-        Arrays.fill(slabB, slabPitch - rowLen, slabPitch, (float) plan.cval());
+        Arrays.fill(slabA, bigPitch - rowLen, bigPitch, cval);
+        Arrays.fill(slabB, bigPitch - rowLen, bigPitch, cval);
+    }
+
+    /** {@code n} floats rounded up to an odd number of cache lines (so slabs do not share L1 sets). */
+    private static int oddLines(long n) {
+        long p = (n + 15) / 16 * 16;
+        if ((p / 16) % 2 == 0) {
+            p += 16;
+        }
+        return Math.toIntExact(p);
+    }
+
+    /** Rows (lines of the last axis) of a slab with the current extents. */
+    private int slabRows() {
+        int r = 1;
+        for (int k = 0; k < rank - 2; k++) {
+            r *= slabShape[k];
+        }
+        return r;
+    }
+
+    /** Where a slab-sized place keeps its cval row. */
+    private int pitchOf(float[] buf) {
+        return buf == slabA || buf == slabB ? bigPitch : slabPitch;
     }
 
     @Override
@@ -188,6 +246,13 @@ final class SlabStream implements ChunkWorker {
         int c0 = (int) chunk.lo()[s];
         int c1 = (int) chunk.hi()[s];
         int n = (int) in.shape(s);
+        if (cutZ) {
+            z0 = (int) chunk.lo()[0];
+            zCore = (int) (chunk.hi()[0] - chunk.lo()[0]);
+        } else {
+            z0 = 0;
+            zCore = slabShape[0];
+        }
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
         adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), Madvise.Advice.WILLNEED);
@@ -208,10 +273,15 @@ final class SlabStream implements ChunkWorker {
         for (int a = 0; a < s; a++) {
             outer *= in.shape(a);
         }
+        long first = 0;
+        if (cutZ && s == 1) {
+            first = Math.max(0, z0 - zHl);
+            outer = Math.min(in.shape(0), z0 + zCore + zHr);
+        }
         long planeBytes = in.stride(s) * in.dtype().size();
         long outerBytes = s == 0 ? 0 : in.stride(s - 1) * in.dtype().size();
         long base = in.offset() * in.dtype().size();
-        for (long i = 0; i < outer; i++) {
+        for (long i = first; i < outer; i++) {
             Madvise.advise(in.segment(), base + i * outerBytes + y0 * planeBytes, (long) (y1 - y0) * planeBytes,
                     advice);
         }
@@ -278,23 +348,38 @@ final class SlabStream implements ChunkWorker {
         boolean direct = before.isEmpty();
         float[] g = direct ? dst : slabA;
         int gOff = direct ? dstOff : 0;
+        // the gather spans axis 0's halo; its pass brings the slab back to the chunk's core
+        slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
+        int rows = slabRows();
         int last = rank - 1;
         long stride = in.stride(last);
-        for (int r = 0; r < slabRows; r++) {
+        BoundaryMode zMode = zPass == null ? BoundaryMode.NEAREST : zPass.mode();
+        for (int r = 0; r < rows; r++) {
             long src = in.offset() + (long) q * in.stride(s);
             int rest = r;
             int base = gOff;
+            boolean constant = false;
             for (int k = rank - 3; k >= 0; k--) {
                 int i = rest % slabShape[k];
                 rest /= slabShape[k];
-                src += i * in.stride(slabAxes[k]);
                 base += i * slabStride[k];
+                long coord = i;
+                if (k == 0 && cutZ) {
+                    coord = zMode.map(z0 - zHl + i, in.shape(0));
+                    constant = coord < 0;
+                }
+                src += coord * in.stride(slabAxes[k]);
             }
-            io.readFloat(in, src, stride, rowLen, g, base);
+            if (constant) {
+                Arrays.fill(g, base, base + rowLen, (float) plan.cval());
+            } else {
+                io.readFloat(in, src, stride, rowLen, g, base);
+            }
         }
         if (!direct) {
             runSlabPasses(before, slabA, 0, dst, dstOff);
         }
+        slabShape[0] = zCore;
     }
 
     /**
@@ -320,11 +405,25 @@ final class SlabStream implements ChunkWorker {
         int k = slabIndex(p.axis());
         Kernel1D kern = p.kernel();
         int len = slabShape[k];
-        int[] map = new int[kern.left() + len + kern.right()];
-        for (int i = 0; i < map.length; i++) {
-            map[i] = (int) p.mode().map(i - kern.left(), len);
+        int nOut = len;
+        int[] map;
+        if (k == 0 && cutZ) {
+            // axis 0 carries its halo: read the stored rows (cval outside the volume), shrink to the core
+            map = new int[len];
+            long n0 = in.shape(0);
+            for (int i = 0; i < len; i++) {
+                long g = z0 - zHl + i;
+                map[i] = p.mode() == BoundaryMode.CONSTANT && (g < 0 || g >= n0) ? -1 : i;
+            }
+            nOut = len - kern.left() - kern.right();
+        } else {
+            map = new int[kern.left() + len + kern.right()];
+            for (int i = 0; i < map.length; i++) {
+                map[i] = (int) p.mode().map(i - kern.left(), len);
+            }
         }
         float cval = (float) plan.cval();
+        int slabRows = slabRows();
         if (k == rank - 2) {
             int left = kern.left();
             for (int r = 0; r < slabRows; r++) {
@@ -342,7 +441,7 @@ final class SlabStream implements ChunkWorker {
             return;
         }
         int stride = slabStride[k];
-        int cvalRow = srcOff + slabPitch - rowLen;
+        int cvalRow = srcOff + pitchOf(src) - rowLen;
         // bundles: every index of the slab axes other than k and the last
         int bundles = slabRows / len;
         for (int b = 0; b < bundles; b++) {
@@ -359,7 +458,10 @@ final class SlabStream implements ChunkWorker {
             for (int i = 0; i < map.length; i++) {
                 rowOffsets[i] = map[i] < 0 ? cvalRow : srcOff + base + map[i] * stride;
             }
-            kernel.rows(src, rowOffsets, len, rowLen, dst, dstOff + base, stride, kern);
+            kernel.rows(src, rowOffsets, nOut, rowLen, dst, dstOff + base, stride, kern);
+        }
+        if (k == 0 && cutZ) {
+            slabShape[0] = nOut;
         }
     }
 
@@ -371,6 +473,7 @@ final class SlabStream implements ChunkWorker {
     private void writeSlab(float[] src, int srcOff, int o) {
         int last = rank - 1;
         long stride = out.stride(last);
+        int slabRows = slabRows();
         for (int r = 0; r < slabRows; r++) {
             long dst = out.offset() + (long) o * out.stride(s);
             int rest = r;
@@ -378,7 +481,7 @@ final class SlabStream implements ChunkWorker {
             for (int k = rank - 3; k >= 0; k--) {
                 int i = rest % slabShape[k];
                 rest /= slabShape[k];
-                dst += i * out.stride(slabAxes[k]);
+                dst += (k == 0 ? z0 + i : i) * out.stride(slabAxes[k]);
                 base += i * slabStride[k];
             }
             io.writeFloat(out, dst, stride, rowLen, src, base);

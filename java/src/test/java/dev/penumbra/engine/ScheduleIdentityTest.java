@@ -65,6 +65,44 @@ class ScheduleIdentityTest {
     }
 
     @Test
+    void streamingWithAxisZeroCutGivesTheSameBytes() {
+        List<FilterSpec> specs = List.of(
+                FilterSpec.gaussian(3.0),
+                FilterSpec.gaussian(2.0, 1.0, 1.5).withOrder(1, 0, 2).withMode("constant").withCval(-0.5),
+                FilterSpec.gaussian(1.5).withMode("wrap"),
+                FilterSpec.of(Op.UNIFORM).withSize(5, 3, 4).withMode("mirror"),
+                FilterSpec.of(Op.SOBEL).withAxis(2).withMode("reflect"),
+                FilterSpec.gaussian(0.0, 2.0, 1.0));
+        long[] shape = {41, 57, 29};
+        try (Volume in = random(DType.F32, shape);
+             Volume streamed = Volume.allocate(DType.F32, shape);
+             Volume tiled = Volume.allocate(DType.F32, shape)) {
+            for (FilterSpec fs : specs) {
+                Plan plan = fs.plan(3);
+                Schedule s = Schedule.defaults().withBackend(Backends.Kind.SIMD).withThreads(2);
+                try {
+                    // room for slabs of about 8 z-rows: axis 0 is cut into chunks with halos
+                    Engine.streamScratchLimit = SlabStreamLimits.bytesFor(plan, shape, 8, 2);
+                    Engine.run(plan, in, streamed, s);
+                    assertTrue(Engine.lastStreamZChunk > 0 && Engine.lastStreamZChunk < 41,
+                            "expected a streamed run with axis 0 cut, got " + Engine.lastStreamZChunk);
+                } finally {
+                    Engine.streamScratchLimit = 0;
+                }
+                Engine.run(plan, in, tiled, s.withChunks(9, 11, 29));
+                assertEquals(-1, mismatch(streamed, tiled), "z-cut stream != tiles: " + fs);
+            }
+        }
+    }
+
+    /** Test access to the stream's scratch estimate. */
+    static final class SlabStreamLimits {
+        static long bytesFor(Plan plan, long[] shape, long zChunk, int threads) {
+            return SlabStream.scratchFloats(plan, shape, SlabStream.streamAxis(shape), zChunk) * 4 * threads;
+        }
+    }
+
+    @Test
     void automaticChunksNeverCutTheContiguousAxisFirstAndFitTheBudget() {
         Schedule s = Schedule.defaults().withThreads(2);
         long[] c = s.chunksFor(new long[] {50, 1104, 1104}, new long[] {12, 12, 12}, new long[] {12, 12, 12});
