@@ -32,10 +32,10 @@ final class SlabStream implements ChunkWorker {
      * {@link #BLOCK} floats, the blocks of the batch's input slabs stay in L2 while the kernel makes
      * all its outputs from them (the kernel itself pairs outputs so each load serves two).
      */
-    private static final int BATCH = 4;
+    private static final int BATCH = 8;
 
     /** Floats of each slab the s pass takes at a time. */
-    private static final int BLOCK = 512;
+    private static final int BLOCK = 1024;
 
     private final Plan plan;
     private final Volume in;
