@@ -37,6 +37,9 @@ final class SlabStream implements ChunkWorker {
     /** Floats of each slab the s pass takes at a time. */
     private static final int BLOCK = 1024;
 
+    /** Input slabs gathered together (their rows are consecutive in a C-ordered file). */
+    private static final int GROUP = 8;
+
     private final Plan plan;
     private final Volume in;
     private final Volume out;
@@ -70,6 +73,8 @@ final class SlabStream implements ChunkWorker {
     private final int[] slotOffsets;
     private final int[] blockOffsets;
     private final float[] batchOut;
+    private final float[] gatherBuf;
+    private final int[] groupOffs = new int[GROUP];
     private final int slabData;
 
     /** True when this schedule can run {@code plan} on a whole volume, streaming along {@code axis}. */
@@ -134,7 +139,7 @@ final class SlabStream implements ChunkWorker {
         }
         long slab = axis == 0 ? rest : z * rest;
         long gather = axis == 0 ? rest : (z + zReach) * rest;
-        return (slab + 64) * (reach + 2L * BATCH + 1) + 2 * (gather + 64);
+        return (slab + 64) * (reach + 2L * BATCH + 1) + (2 + GROUP) * (gather + 64);
     }
 
     SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk) {
@@ -214,6 +219,10 @@ final class SlabStream implements ChunkWorker {
         for (int k = 0; k < BATCH; k++) {
             Arrays.fill(batchOut, k * slabPitch + slabData, (k + 1) * slabPitch, cval);
         }
+        gatherBuf = before.isEmpty() ? new float[0] : new float[Math.toIntExact((long) GROUP * bigPitch)];
+        for (int k = 0; k < gatherBuf.length / Math.max(1, bigPitch); k++) {
+            Arrays.fill(gatherBuf, (k + 1) * bigPitch - rowLen, (k + 1) * bigPitch, cval);
+        }
         Arrays.fill(slabA, bigPitch - rowLen, bigPitch, cval);
         Arrays.fill(slabB, bigPitch - rowLen, bigPitch, cval);
     }
@@ -238,7 +247,7 @@ final class SlabStream implements ChunkWorker {
 
     /** Where a slab-sized place keeps its cval row. */
     private int pitchOf(float[] buf) {
-        return buf == slabA || buf == slabB ? bigPitch : slabPitch;
+        return buf == ring || buf == batchOut ? slabPitch : bigPitch;
     }
 
     @Override
@@ -290,7 +299,8 @@ final class SlabStream implements ChunkWorker {
     private void runChunk(int c0, int c1, int n) {
         if (streamPass == null) {
             for (int o = c0; o < c1; o++) {
-                slabAt(o, batchOut, 0);
+                groupOffs[0] = 0;
+                slabsAt(o, 1, batchOut, groupOffs);
                 Slab r = runSlabPasses(after, batchOut, 0, null, 0);
                 writeSlab(r.buf, r.off, o);
             }
@@ -312,11 +322,21 @@ final class SlabStream implements ChunkWorker {
                 long q = mode.map(ready, n);
                 if (q < 0) {
                     slotOffsets[slot] = -1;
-                } else {
-                    slabAt((int) q, ring, slot * slabPitch);
-                    slotOffsets[slot] = slot * slabPitch;
+                    ready++;
+                    continue;
                 }
-                ready++;
+                // consecutive input slabs are gathered together: their rows are neighbours in the file
+                int g = 1;
+                while (g < GROUP && ready + g <= need && mode.map(ready + g, n) == q + g) {
+                    g++;
+                }
+                for (int j = 0; j < g; j++) {
+                    int sj = (ready + j - first) % ringSlots;
+                    groupOffs[j] = sj * slabPitch;
+                    slotOffsets[sj] = sj * slabPitch;
+                }
+                slabsAt((int) q, g, ring, groupOffs);
+                ready += g;
             }
             for (int t = 0; t < nOut + size - 1; t++) {
                 int slot = (o - left + t - first) % ringSlots;
@@ -329,10 +349,12 @@ final class SlabStream implements ChunkWorker {
                 }
                 kernel.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
             }
-            for (int b = 0; b < nOut; b++) {
-                Slab r = runSlabPasses(after, batchOut, b * slabPitch, null, 0);
-                writeSlab(r.buf, r.off, o + b);
+            if (!after.isEmpty()) {
+                for (int b = 0; b < nOut; b++) {
+                    runSlabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch);
+                }
             }
+            writeSlabs(batchOut, nOut, o);
         }
     }
 
@@ -341,23 +363,25 @@ final class SlabStream implements ChunkWorker {
     }
 
     /**
-     * Gathers input slab {@code q} and runs the passes before the s pass on it, leaving the result
-     * at {@code dst[dstOff]}.
+     * Gathers input slabs {@code q0 .. q0+g-1} and runs the passes before the s pass on each,
+     * leaving slab j at {@code dst[dstOffs[j]]}. Rows are read slab-inner, so each read continues
+     * where the previous one ended in the file.
      */
-    private void slabAt(int q, float[] dst, int dstOff) {
+    private void slabsAt(int q0, int g, float[] dst, int[] dstOffs) {
         boolean direct = before.isEmpty();
-        float[] g = direct ? dst : slabA;
-        int gOff = direct ? dstOff : 0;
+        float[] gb = direct ? dst : gatherBuf;
         // the gather spans axis 0's halo; its pass brings the slab back to the chunk's core
         slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
         int rows = slabRows();
         int last = rank - 1;
         long stride = in.stride(last);
+        long slabStep = in.stride(s);
         BoundaryMode zMode = zPass == null ? BoundaryMode.NEAREST : zPass.mode();
+        float cval = (float) plan.cval();
         for (int r = 0; r < rows; r++) {
-            long src = in.offset() + (long) q * in.stride(s);
+            long src = in.offset() + (long) q0 * slabStep;
             int rest = r;
-            int base = gOff;
+            int base = 0;
             boolean constant = false;
             for (int k = rank - 3; k >= 0; k--) {
                 int i = rest % slabShape[k];
@@ -370,14 +394,20 @@ final class SlabStream implements ChunkWorker {
                 }
                 src += coord * in.stride(slabAxes[k]);
             }
-            if (constant) {
-                Arrays.fill(g, base, base + rowLen, (float) plan.cval());
-            } else {
-                io.readFloat(in, src, stride, rowLen, g, base);
+            for (int j = 0; j < g; j++) {
+                int at = (direct ? dstOffs[j] : j * bigPitch) + base;
+                if (constant) {
+                    Arrays.fill(gb, at, at + rowLen, cval);
+                } else {
+                    io.readFloat(in, src + j * slabStep, stride, rowLen, gb, at);
+                }
             }
         }
         if (!direct) {
-            runSlabPasses(before, slabA, 0, dst, dstOff);
+            for (int j = 0; j < g; j++) {
+                slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
+                runSlabPasses(before, gatherBuf, j * bigPitch, dst, dstOffs[j]);
+            }
         }
         slabShape[0] = zCore;
     }
@@ -471,20 +501,40 @@ final class SlabStream implements ChunkWorker {
 
     /** Writes slab {@code o} of the output from {@code src[srcOff]}. */
     private void writeSlab(float[] src, int srcOff, int o) {
+        groupOffs[0] = srcOff;
+        writeSlabs(src, 1, o, groupOffs);
+    }
+
+    /** Writes output slabs {@code o .. o+g-1} from consecutive pitches of {@code src}. */
+    private void writeSlabs(float[] src, int g, int o) {
+        for (int j = 0; j < g; j++) {
+            groupOffs[j] = j * slabPitch;
+        }
+        writeSlabs(src, g, o, groupOffs);
+    }
+
+    /**
+     * Writes output slabs {@code o .. o+g-1}, slab j from {@code src[srcOffs[j]]}, slab-inner so
+     * that consecutive writes continue each other in the file.
+     */
+    private void writeSlabs(float[] src, int g, int o, int[] srcOffs) {
         int last = rank - 1;
         long stride = out.stride(last);
+        long slabStep = out.stride(s);
         int slabRows = slabRows();
         for (int r = 0; r < slabRows; r++) {
-            long dst = out.offset() + (long) o * out.stride(s);
+            long dst = out.offset() + (long) o * slabStep;
             int rest = r;
-            int base = srcOff;
+            int base = 0;
             for (int k = rank - 3; k >= 0; k--) {
                 int i = rest % slabShape[k];
                 rest /= slabShape[k];
                 dst += (k == 0 ? z0 + i : i) * out.stride(slabAxes[k]);
                 base += i * slabStride[k];
             }
-            io.writeFloat(out, dst, stride, rowLen, src, base);
+            for (int j = 0; j < g; j++) {
+                io.writeFloat(out, dst + j * slabStep, stride, rowLen, src, srcOffs[j] + base);
+            }
         }
     }
 }
