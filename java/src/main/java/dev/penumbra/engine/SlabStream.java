@@ -436,21 +436,10 @@ final class SlabStream implements ChunkWorker {
         Kernel1D kern = p.kernel();
         int len = slabShape[k];
         int nOut = len;
-        int[] map;
-        if (k == 0 && cutZ) {
-            // axis 0 carries its halo: read the stored rows (cval outside the volume), shrink to the core
-            map = new int[len];
-            long n0 = in.shape(0);
-            for (int i = 0; i < len; i++) {
-                long g = z0 - zHl + i;
-                map[i] = p.mode() == BoundaryMode.CONSTANT && (g < 0 || g >= n0) ? -1 : i;
-            }
+        boolean cut = k == 0 && cutZ;
+        int[] map = sourceMap(p, len, cut);
+        if (cut) {
             nOut = len - kern.left() - kern.right();
-        } else {
-            map = new int[kern.left() + len + kern.right()];
-            for (int i = 0; i < map.length; i++) {
-                map[i] = (int) p.mode().map(i - kern.left(), len);
-            }
         }
         float cval = (float) plan.cval();
         int slabRows = slabRows();
@@ -493,6 +482,40 @@ final class SlabStream implements ChunkWorker {
         if (k == 0 && cutZ) {
             slabShape[0] = nOut;
         }
+    }
+
+    private final java.util.IdentityHashMap<Pass, int[]> maps = new java.util.IdentityHashMap<>();
+    private final java.util.IdentityHashMap<Pass, Long> mapKeys = new java.util.IdentityHashMap<>();
+
+    /**
+     * Where each input position of a slab pass reads from, kept per pass and recomputed only when
+     * the slab's extent (or, for a cut axis 0, the chunk) changes: no allocation per slab.
+     */
+    private int[] sourceMap(Pass p, int len, boolean cut) {
+        long key = ((long) len << 32) ^ (cut ? (z0 + 1L) : 0);
+        Long have = mapKeys.get(p);
+        if (have != null && have == key) {
+            return maps.get(p);
+        }
+        Kernel1D kern = p.kernel();
+        int[] map;
+        if (cut) {
+            // axis 0 carries its halo: read the stored rows (cval outside the volume), shrink to the core
+            map = new int[len];
+            long n0 = in.shape(0);
+            for (int i = 0; i < len; i++) {
+                long g = z0 - zHl + i;
+                map[i] = p.mode() == BoundaryMode.CONSTANT && (g < 0 || g >= n0) ? -1 : i;
+            }
+        } else {
+            map = new int[kern.left() + len + kern.right()];
+            for (int i = 0; i < map.length; i++) {
+                map[i] = (int) p.mode().map(i - kern.left(), len);
+            }
+        }
+        maps.put(p, map);
+        mapKeys.put(p, key);
+        return map;
     }
 
     private int slabIndex(int axis) {
