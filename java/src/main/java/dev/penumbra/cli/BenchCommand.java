@@ -136,7 +136,7 @@ final class BenchCommand implements Callable<Integer> {
                     for (int t : ts) {
                         for (boolean fused : fusedList) {
                             Schedule sc = FilterCommand.schedule(t, k.name(), chunks).withFused(fused);
-                            double[] ms = timeAdaptive(() -> Engine.run(plan, in, o, sc));
+                            double[] ms = SeedWorkload.time(runs, () -> Engine.run(plan, in, o, sc));
                             double med = SeedWorkload.median(ms);
                             double gbs = bytes / (med / 1e3) / 1e9;
                             double floorPct = 100 * (fmas / (fmaRate * t) * 1e3) / med;
@@ -165,20 +165,6 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private double[] timeAdaptive(Runnable r) {
-        long t = System.nanoTime();
-        r.run();
-        int n = (System.nanoTime() - t) > 2_000_000_000L ? Math.min(runs, 3) : runs;
-        double[] ms = new double[n];
-        for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        Arrays.sort(ms);
-        return ms;
     }
 
     /** min and median ms of scipy on the seed workload, from peers.py. */
