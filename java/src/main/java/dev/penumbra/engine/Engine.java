@@ -242,6 +242,12 @@ public final class Engine {
         if (out.rank() != in.rank() || outOrigin.length != in.rank()) {
             throw new BadParameterException("output: has " + out.rank() + " axes, the input has " + in.rank());
         }
+        if (in.elementCount() > 0 && out.elementCount() > 0
+                && in.segment().asOverlappingSlice(out.segment()).isPresent()) {
+            // chunks run in parallel and read their neighbours' input: writing over it would be wrong
+            throw new BadParameterException("output: shares memory with the input; in-place filtering is not"
+                    + " supported, give a separate output volume");
+        }
         if (out.dtype() != DType.F32 && out.dtype() != DType.F64) {
             throw new BadParameterException("output: dtype " + out.dtype().numpyName()
                     + " is not supported (expected float32 or float64)");

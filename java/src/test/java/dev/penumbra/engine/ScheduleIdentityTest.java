@@ -103,6 +103,20 @@ class ScheduleIdentityTest {
     }
 
     @Test
+    void inPlaceFilteringIsRefusedNotSilentlyWrong() {
+        try (Volume v = random(DType.F32, 10, 20, 30)) {
+            Plan plan = FilterSpec.gaussian(2.0).plan(3);
+            dev.penumbra.BadParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.penumbra.BadParameterException.class, () -> Engine.run(plan, v, v, Schedule.defaults()));
+            assertEquals("output: shares memory with the input; in-place filtering is not supported, give a"
+                    + " separate output volume", e.getMessage());
+            Volume half = v.slice(new long[] {0, 0, 0}, new long[] {10, 20, 30});
+            org.junit.jupiter.api.Assertions.assertThrows(dev.penumbra.BadParameterException.class,
+                    () -> Engine.run(plan, v, half, Schedule.defaults()));
+        }
+    }
+
+    @Test
     void automaticChunksNeverCutTheContiguousAxisFirstAndFitTheBudget() {
         Schedule s = Schedule.defaults().withThreads(2);
         long[] c = s.chunksFor(new long[] {50, 1104, 1104}, new long[] {12, 12, 12}, new long[] {12, 12, 12});
