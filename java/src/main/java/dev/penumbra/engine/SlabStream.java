@@ -74,7 +74,7 @@ final class SlabStream implements ChunkWorker {
     private final int[] blockOffsets;
     private final float[] batchOut;
     private final float[] gatherBuf;
-    private final int[] groupOffs = new int[GROUP];
+    private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
     private final int slabData;
 
     /** True when this schedule can run {@code plan} on a whole volume, streaming along {@code axis}. */
