@@ -48,13 +48,19 @@ public final class Engine {
         if (out.elementCount() == 0) {
             return;
         }
+        boolean useFloat = usesFloatPath(plan, in, out, schedule);
         if (!schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1) {
-            runUnfused(plan, in, outOrigin, out, schedule);
+            runUnfused(plan, in, outOrigin, out, schedule, useFloat);
             return;
         }
+        run(plan, in, outOrigin, out, schedule, useFloat);
+    }
+
+    /** Runs with the arithmetic (float32 path or double path) already chosen for the whole plan. */
+    private static void run(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule,
+                            boolean useFloat) {
         LineKernel kernel = Backends.kernel(schedule.backend());
         FloatTileKernel floatKernel = Backends.floatKernel(schedule.backend());
-        boolean useFloat = usesFloatPath(plan, in, out, schedule);
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         int streamAxis = SlabStream.streamAxis(out.shape());
@@ -152,20 +158,23 @@ public final class Engine {
     public static final double FLOAT_PATH_MAX_GAIN = 64;
 
     /**
-     * True when the float32 fast path runs the plan: float32 output, an input type float holds
-     * exactly, a backend with float kernels, and a plan whose gain keeps float accumulation within
-     * the parity tolerance for data of moderate range; otherwise the double path runs.
+     * True when the float32 fast path runs the plan: float32 data in and out, a backend with float
+     * kernels, and a plan whose gain keeps float accumulation within the parity tolerance for data
+     * of moderate range; otherwise the double path runs. Integer inputs take the double path: their
+     * typical magnitudes (u16 detectors reach 65535) would make float accumulation miss scipy by
+     * more than 1e-5 wherever a derivative filter's result is near zero (seen on u8, u16, i16).
      */
     public static boolean usesFloatPath(Plan plan, Volume in, Volume out, Schedule schedule) {
         return Backends.floatKernel(schedule.backend()) != null && out.dtype() == DType.F32
-                && in.dtype().exactInFloat() && plan.gain() <= FLOAT_PATH_MAX_GAIN;
+                && in.dtype() == DType.F32 && plan.gain() <= FLOAT_PATH_MAX_GAIN;
     }
 
     /**
      * One pass over the whole volume per axis, as scipy runs them: each pass reads the previous
      * pass's full-size result. Kept to show what fusing buys; it needs a full-size intermediate.
      */
-    private static void runUnfused(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule) {
+    private static void runUnfused(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule,
+                                   boolean useFloat) {
         Schedule fused = schedule.withFused(true);
         java.util.List<dev.penumbra.filter.Pass> passes = plan.terms().get(0).passes();
         try (Volume tmp = Volume.allocate(out.dtype(), out.shape())) {
@@ -176,7 +185,8 @@ public final class Engine {
                 Volume dst = (passes.size() - 1 - i) % 2 == 0 ? out : tmp;
                 Plan one = new Plan(plan.rank(), java.util.List.of(new dev.penumbra.filter.Term(
                         java.util.List.of(passes.get(i)))), Plan.Combine.SINGLE, plan.cval());
-                run(one, src, origin, dst, fused);
+                // every pass keeps the arithmetic chosen for the plan's input, as the fused run does
+                run(one, src, origin, dst, fused, useFloat);
                 src = dst;
                 origin = new long[plan.rank()];
             }

@@ -424,7 +424,15 @@ final class SlabStream implements ChunkWorker {
             boolean lastPass = i == passes.size() - 1;
             float[] nxt = lastPass && dst != null ? dst : cur == slabA ? slabB : slabA;
             int nxtOff = lastPass && dst != null ? dstOff : 0;
-            slabPass(passes.get(i), cur, curOff, nxt, nxtOff);
+            if (nxt == cur && nxtOff == curOff) {
+                // a pass may not write the slab it reads (rows passes read rows they would overwrite):
+                // go through a temporary and copy the result into place
+                float[] tmp = cur == slabA ? slabB : slabA;
+                slabPass(passes.get(i), cur, curOff, tmp, 0);
+                System.arraycopy(tmp, 0, nxt, nxtOff, slabData);
+            } else {
+                slabPass(passes.get(i), cur, curOff, nxt, nxtOff);
+            }
             cur = nxt;
             curOff = nxtOff;
         }

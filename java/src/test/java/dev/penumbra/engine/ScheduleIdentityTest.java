@@ -42,8 +42,8 @@ class ScheduleIdentityTest {
                 FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
                 FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
                 FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5));
+        for (long[] shape : List.of(new long[] {23, 97, 61}, new long[] {61, 20, 37}))
         for (DType type : List.of(DType.F32, DType.U16)) {
-            long[] shape = {23, 97, 61};
             try (Volume in = random(type, shape);
                  Volume auto = Volume.allocate(DType.F32, shape);
                  Volume tiled = Volume.allocate(DType.F32, shape);
@@ -55,7 +55,7 @@ class ScheduleIdentityTest {
                         Engine.run(plan, in, auto, s);
                         Engine.run(plan, in, tiled, s.withChunks(7, 20, 13));
                         Engine.run(plan, in, unfused, s.withFused(false));
-                        String what = kind + " " + type + " " + fs;
+                        String what = kind + " " + type + " " + java.util.Arrays.toString(shape) + " " + fs;
                         assertEquals(-1, mismatch(auto, tiled), "tiled != auto: " + what);
                         assertEquals(-1, mismatch(auto, unfused), "unfused != auto: " + what);
                     }
