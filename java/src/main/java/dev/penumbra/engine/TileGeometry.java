@@ -112,15 +112,6 @@ final class TileGeometry {
         return base;
     }
 
-    /** Input coordinate of tile index {@code c} on {@code axis}. */
-    long inputCoordinate(int axis, int c) {
-        return tileOrigin[axis] + c;
-    }
-
-    long inputExtent(int axis) {
-        return in.shape(axis);
-    }
-
     /** Receives the rows of a gather. */
     interface GatherSink {
         void fill(int base, int len, double value);
