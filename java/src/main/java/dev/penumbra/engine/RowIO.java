@@ -74,42 +74,15 @@ final class RowIO {
         }
     }
 
-    /**
-     * Reads {@code count} elements of a type that float holds exactly (u8 i8 u16 i16 f32) into
-     * float scratch.
-     */
+    /** Reads {@code count} elements of a float32 volume into float scratch. */
     void readFloat(Volume v, long elem, long stride, int count, float[] dst, int dstPos) {
-        MemorySegment seg = v.segment();
-        DType t = v.dtype();
-        long off = elem * t.size();
-        if (t == DType.F32 && stride == 1) {
-            MemorySegment.copy(seg, v.layout(), off, dst, dstPos, count);
+        long off = elem * 4;
+        if (stride == 1) {
+            MemorySegment.copy(v.segment(), v.layout(), off, dst, dstPos, count);
             return;
         }
-        if (stride != 1 || !t.exactInFloat()) {
-            long step = stride * t.size();
-            for (int i = 0; i < count; i++) {
-                dst[dstPos + i] = (float) v.readDouble(off + i * step);
-            }
-            return;
-        }
-        switch (t) {
-            case U8, I8 -> {
-                byte[] b = bytes.length >= count ? bytes : (bytes = new byte[count]);
-                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, count);
-                boolean unsigned = t == DType.U8;
-                for (int i = 0; i < count; i++) {
-                    dst[dstPos + i] = unsigned ? b[i] & 0xff : b[i];
-                }
-            }
-            default -> {
-                short[] s = shorts.length >= count ? shorts : (shorts = new short[count]);
-                MemorySegment.copy(seg, v.layout(), off, s, 0, count);
-                boolean unsigned = t == DType.U16;
-                for (int i = 0; i < count; i++) {
-                    dst[dstPos + i] = unsigned ? s[i] & 0xffff : s[i];
-                }
-            }
+        for (int i = 0; i < count; i++) {
+            dst[dstPos + i] = (float) v.readDouble(off + i * stride * 4);
         }
     }
 

@@ -103,13 +103,4 @@ public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
         }
         return t;
     }
-
-    /** Multiply-adds per output element over all terms, unfolded. */
-    public long tapsPerElement() {
-        long t = 0;
-        for (Term term : terms) {
-            t += term.tapsPerElement();
-        }
-        return t;
-    }
 }

@@ -42,13 +42,4 @@ public record Term(List<Pass> passes) {
         }
         return BoundaryMode.NEAREST;
     }
-
-    /** Multiply-adds per output element, unfolded. */
-    public long tapsPerElement() {
-        long t = 0;
-        for (Pass p : passes) {
-            t += p.kernel().size();
-        }
-        return t;
-    }
 }

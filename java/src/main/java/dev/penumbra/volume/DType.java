@@ -47,11 +47,6 @@ public enum DType {
         return floating;
     }
 
-    /** True when every value of this type is exactly a float32 (so float arithmetic reads it exactly). */
-    public boolean exactInFloat() {
-        return this == U8 || this == I8 || this == U16 || this == I16 || this == F32;
-    }
-
     /** The unaligned layout of one element in the given byte order. */
     public ValueLayout layout(ByteOrder order) {
         return switch (this) {
