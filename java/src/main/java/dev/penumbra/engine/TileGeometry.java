@@ -139,6 +139,11 @@ final class TileGeometry {
         int inLo = (int) Math.max(0, Math.min(rowLen, -(tileOrigin[last] + vlo[last])));
         int inHi = (int) Math.max(inLo, Math.min(rowLen, in.shape(last) - tileOrigin[last] - vlo[last]));
         int[] idx = new int[rank];
+        int[] zeros = new int[rank];
+        int[] extent = new int[rank];
+        for (int a = 0; a < rank; a++) {
+            extent[a] = vhi[a] - vlo[a];
+        }
         long stride = in.stride(last);
         long[] lastMap = map[last];
         while (true) {
@@ -167,18 +172,24 @@ final class TileGeometry {
                     readOrFill(sink, src, stride, lastMap[c], base + c, cval);
                 }
             }
-            int a = last - 1;
-            while (a >= 0) {
-                if (++idx[a] < vhi[a] - vlo[a]) {
-                    break;
-                }
-                idx[a] = 0;
-                a--;
-            }
-            if (a < 0) {
+            if (!next(idx, zeros, extent, last)) {
                 return;
             }
         }
+    }
+
+    /**
+     * Steps {@code idx} to the next index of the box {@code [lo, hi)} over its first {@code axes}
+     * axes in C order; false when the box is done.
+     */
+    static boolean next(int[] idx, int[] lo, int[] hi, int axes) {
+        for (int a = axes - 1; a >= 0; a--) {
+            if (++idx[a] < hi[a]) {
+                return true;
+            }
+            idx[a] = lo[a];
+        }
+        return false;
     }
 
     private static void readOrFill(GatherSink sink, long src, long stride, long m, int pos, double cval) {
@@ -212,15 +223,7 @@ final class TileGeometry {
                 base += idx[a] * ts[a];
             }
             action.row(base, len);
-            int a = last - 1;
-            while (a >= 0) {
-                if (++idx[a] < hi[a]) {
-                    break;
-                }
-                idx[a] = lo[a];
-                a--;
-            }
-            if (a < 0) {
+            if (!next(idx, lo, hi, last)) {
                 return;
             }
         }
@@ -231,23 +234,19 @@ final class TileGeometry {
         int rank = out.rank();
         int last = rank - 1;
         long[] lo = chunk.lo();
-        long[] hi = chunk.hi();
         int[] idx = new int[rank];
+        int[] zeros = new int[rank];
+        int[] extent = new int[rank];
+        for (int a = 0; a < rank; a++) {
+            extent[a] = (int) (chunk.hi()[a] - lo[a]);
+        }
         while (true) {
             long dst = out.offset() + lo[last] * out.stride(last);
             for (int a = 0; a < last; a++) {
                 dst += (lo[a] + idx[a]) * out.stride(a);
             }
             rowStart.accept(dst);
-            int a = last - 1;
-            while (a >= 0) {
-                if (++idx[a] < hi[a] - lo[a]) {
-                    break;
-                }
-                idx[a] = 0;
-                a--;
-            }
-            if (a < 0) {
+            if (!next(idx, zeros, extent, last)) {
                 return;
             }
         }
