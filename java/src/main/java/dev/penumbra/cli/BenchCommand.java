@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
  * (fused tiles or one pass per axis), beside the machine's FMA floor measured in the same process
  * and, with {@code --scipy}, scipy on the seed workload in the same run. With {@code --json}: one
  * JSON object a line with op, shape, dtype, sigma, backend, threads, fused, median_ms, min_ms,
- * runs, gb_per_s (input plus output bytes over the median) and fma_floor_pct.
+ * runs, gb_per_s (input plus output bytes over the median), fma_floor_pct and speedup_vs_1_thread.
+ * Thread counts are timed in rounds (1 thread, then N, then 1 again ...), and the speed-up over one
+ * thread is the median of the rounds' ratios, so drift in a shared machine's speed does not bias it.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Time gaussian sigma=3 on float32 volumes (tiny, the seed's (50,1104,1104), 4x the seed) for each"
@@ -122,8 +124,9 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "scipy.ndimage.gaussian_filter on the seed workload, same run: min %.1f ms,"
                         + " median %.1f ms%n", scipyMs[0], scipyMs[1]);
             }
-            out.printf(Locale.ROOT, "%-8s %-16s %-7s %7s %-8s %10s %10s %7s %7s%s%n", "size", "shape", "backend",
-                    "threads", "schedule", "median ms", "min ms", "GB/s", "FMA %", scipyMs != null ? "  x scipy" : "");
+            out.printf(Locale.ROOT, "%-8s %-16s %-7s %7s %-8s %10s %10s %7s %7s %6s%s%n", "size", "shape", "backend",
+                    "threads", "schedule", "median ms", "min ms", "GB/s", "FMA %", "x 1t",
+                    scipyMs != null ? "  x scipy" : "");
         }
         for (int si = 0; si < shapes.size(); si++) {
             long[] s = shapes.get(si);
@@ -133,28 +136,44 @@ final class BenchCommand implements Callable<Integer> {
                 double bytes = in.byteSize() + o.byteSize();
                 double fmas = (double) plan.foldedFmasPerElement() * in.elementCount();
                 for (Backends.Kind k : kinds) {
-                    for (int t : ts) {
-                        for (boolean fused : fusedList) {
-                            Schedule sc = FilterCommand.schedule(t, k.name(), chunks).withFused(fused);
-                            double[] ms = SeedWorkload.time(runs, () -> Engine.run(plan, in, o, sc));
+                    for (boolean fused : fusedList) {
+                        Runnable[] jobs = new Runnable[ts.length];
+                        for (int j = 0; j < ts.length; j++) {
+                            Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks).withFused(fused);
+                            jobs[j] = () -> Engine.run(plan, in, o, sc);
+                        }
+                        // thread counts alternate run by run, so their ratio is measured under the same drift
+                        double[][] rounds = SeedWorkload.timeRounds(runs, jobs);
+                        int one = -1;
+                        for (int j = 0; j < ts.length; j++) {
+                            one = ts[j] == 1 ? j : one;
+                        }
+                        for (int j = 0; j < ts.length; j++) {
+                            int t = ts[j];
+                            double[] ms = rounds[j].clone();
+                            Arrays.sort(ms);
                             double med = SeedWorkload.median(ms);
                             double gbs = bytes / (med / 1e3) / 1e9;
                             double floorPct = 100 * (fmas / (fmaRate * t) * 1e3) / med;
+                            double scaling = one >= 0 ? SeedWorkload.medianRatio(rounds[one], rounds[j]) : Double.NaN;
                             String name = k.name().toLowerCase(Locale.ROOT);
                             boolean isSeed = Arrays.equals(s, SeedWorkload.SHAPE);
                             if (json) {
                                 out.printf(Locale.ROOT, "{\"op\":\"gaussian\",\"shape\":%s,\"dtype\":\"float32\","
                                         + "\"sigma\":%s,\"backend\":\"%s\",\"threads\":%d,\"fused\":%s,"
                                         + "\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,\"gb_per_s\":%.3f,"
-                                        + "\"fma_floor_pct\":%.1f%s}%n", Arrays.toString(s).replace(" ", ""), sigma,
+                                        + "\"fma_floor_pct\":%.1f%s%s}%n", Arrays.toString(s).replace(" ", ""), sigma,
                                         name, t, fused, med, ms[0], ms.length, gbs, floorPct,
+                                        one >= 0 ? String.format(Locale.ROOT, ",\"speedup_vs_1_thread\":%.3f", scaling)
+                                                : "",
                                         scipyMs != null && isSeed ? String.format(Locale.ROOT,
                                                 ",\"scipy_min_ms\":%.1f,\"speedup_vs_scipy\":%.2f", scipyMs[0],
                                                 scipyMs[0] / ms[0]) : "");
                             } else {
-                                out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %10.1f %10.1f %7.2f %7.1f%s%n",
+                                out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %10.1f %10.1f %7.2f %7.1f %6s%s%n",
                                         names.get(si), FilterCommand.shapeText(s).replace(" ", ""), name, t,
                                         fused ? "fused" : "unfused", med, ms[0], gbs, floorPct,
+                                        one >= 0 ? String.format(Locale.ROOT, "%.2f", scaling) : "-",
                                         scipyMs != null && isSeed ? String.format(Locale.ROOT, "  %7.1fx",
                                                 scipyMs[0] / ms[0]) : "");
                             }

@@ -71,6 +71,40 @@ final class SeedWorkload {
         return ms;
     }
 
+    /**
+     * Times several jobs in rounds, each round running every job once in turn (after one warm-up
+     * of each), so that drift in the machine's speed hits all of them alike. Returns the ms of job
+     * j in round r at {@code [j][r]}, in round order; fewer rounds (3) when a run takes over 2 s.
+     */
+    static double[][] timeRounds(int runs, Runnable... jobs) {
+        long slowest = 0;
+        for (Runnable r : jobs) {
+            long t = System.nanoTime();
+            r.run();
+            slowest = Math.max(slowest, System.nanoTime() - t);
+        }
+        int n = slowest > 2_000_000_000L ? Math.min(runs, 3) : runs;
+        double[][] ms = new double[jobs.length][n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < jobs.length; j++) {
+                long t0 = System.nanoTime();
+                jobs[j].run();
+                ms[j][i] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        return ms;
+    }
+
+    /** The median of {@code a[r] / b[r]} over rounds: a speed ratio that drift between rounds does not bias. */
+    static double medianRatio(double[] a, double[] b) {
+        double[] q = new double[a.length];
+        for (int r = 0; r < a.length; r++) {
+            q[r] = a[r] / b[r];
+        }
+        Arrays.sort(q);
+        return median(q);
+    }
+
     static double median(double[] sorted) {
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
