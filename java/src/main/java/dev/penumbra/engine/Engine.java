@@ -30,6 +30,10 @@ public final class Engine {
     /** The axis-0 chunk of the last streamed run (-1: it did not stream), for tests. */
     static volatile long lastStreamZChunk;
 
+
+    /** True when the last run streamed with a team of threads, for tests. */
+    static volatile boolean lastStreamTeam;
+
     private Engine() {
     }
 
@@ -74,9 +78,15 @@ public final class Engine {
                     && SlabStream.canCutAxis0(plan, streamAxis) && zChunk > 8) {
                 zChunk = (zChunk + 1) / 2;
             }
-            stream = SlabStream.scratchFloats(plan, out.shape(), streamAxis, zChunk) * 4 * schedule.threads() <= heap;
+            stream = SlabStream.scratchFloats(plan, out.shape(), streamAxis, zChunk) * 4 * schedule.threads()
+                    <= heap;
         }
         boolean streaming = stream;
+        // threads stream each chunk together, one ring for all, when the plan allows it
+        SlabStream.Team team = stream && zChunk == out.shape(0)
+                && SlabStream.canTeam(plan, out.shape(), streamAxis, schedule.threads())
+                ? new SlabStream.Team(schedule.threads()) : null;
+        lastStreamTeam = team != null;
         int zChunkFinal = (int) zChunk;
         lastStreamZChunk = stream ? zChunk : -1;
         ChunkGrid grid;
@@ -85,7 +95,10 @@ public final class Engine {
             long n = out.shape(streamAxis);
             long reach = hl[streamAxis] + hr[streamAxis];
             long zChunks = (out.shape(0) + zChunk - 1) / zChunk;
-            long perThread = Math.max(1, 4L * schedule.threads() / zChunks);
+            // (a team runs every chunk together: one chunk per 256 MB of input, so that advice on a
+            // huge mapping stays chunk-sized)
+            long perThread = team != null ? Math.max(1, Math.ceilDiv(in.byteSize(), 256L << 20))
+                    : Math.max(1, 4L * schedule.threads() / zChunks);
             long rows = Math.max(Math.max(1, (n + perThread - 1) / perThread), 4 * reach);
             long[] c = out.shape();
             c[streamAxis] = Math.min(n, rows);
@@ -97,10 +110,25 @@ public final class Engine {
             grid = new ChunkGrid(out.shape(), schedule.chunksFor(out.shape(), hl, hr));
             checkScratch(grid, out, hl, hr, schedule);
         }
-        int workers = Math.min(schedule.threads(), grid.size());
+        int workers = team != null ? team.size : Math.min(schedule.threads(), grid.size());
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Runnable work = () -> {
+        Runnable work = team != null ? () -> {
+            // every member runs every chunk, on its own rows
+            try {
+                SlabStream member = new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal,
+                        team, next.getAndIncrement());
+                for (int i = 0; i < grid.size(); i++) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new PenumbraException("interrupted");
+                    }
+                    member.run(grid.chunk(i));
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                team.barrier.breakAll();
+            }
+        } : () -> {
             ChunkWorker worker = streaming ? new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal)
                     : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
@@ -119,7 +147,7 @@ public final class Engine {
         if (workers == 1 && schedule.executor() == null) {
             work.run();
         } else {
-            runParallel(work, workers, schedule);
+            runParallel(work, workers, schedule, failure);
         }
         Throwable t = failure.get();
         if (t != null) {
@@ -193,36 +221,57 @@ public final class Engine {
         }
     }
 
-    private static void runParallel(Runnable work, int workers, Schedule schedule) {
-        ExecutorService own = schedule.executor() == null ? Executors.newFixedThreadPool(workers, r -> {
-            Thread th = new Thread(r, "penumbra-worker");
-            th.setDaemon(true);
-            return th;
-        }) : null;
-        CountDownLatch done = new CountDownLatch(workers);
-        try {
-            for (int w = 0; w < workers; w++) {
-                Runnable task = () -> {
-                    try {
-                        work.run();
-                    } finally {
-                        done.countDown();
-                    }
-                };
-                if (own != null) {
-                    own.execute(task);
-                } else {
-                    schedule.executor().execute(task);
+    /**
+     * Worker threads shared by all runs (daemons; idle ones end after a minute): a run does not
+     * pay for starting threads, which costs milliseconds against runs of tens of milliseconds.
+     */
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
+        Thread th = new Thread(r, "penumbra-worker");
+        th.setDaemon(true);
+        return th;
+    });
+
+    /**
+     * Runs {@code work} on {@code workers} threads: the caller's own thread and pool threads, or
+     * only the schedule's executor when it has one. Returns when every share has ended, also when
+     * the caller is interrupted (the shares stop at their next chunk), so that no worker touches
+     * the volumes after the run returns.
+     */
+    private static void runParallel(Runnable work, int workers, Schedule schedule,
+                                    AtomicReference<Throwable> failure) {
+        boolean own = schedule.executor() == null;
+        int helpers = own ? workers - 1 : workers;
+        CountDownLatch done = new CountDownLatch(helpers);
+        for (int w = 0; w < helpers; w++) {
+            Runnable task = () -> {
+                try {
+                    work.run();
+                } finally {
+                    done.countDown();
                 }
+            };
+            try {
+                (own ? POOL : schedule.executor()).execute(task);
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+                done.countDown();
             }
-            done.await();
-        } catch (InterruptedException e) {
+        }
+        if (own) {
+            work.run();
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+                failure.compareAndSet(null, new PenumbraException("interrupted while filtering", e));
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
-            throw new PenumbraException("interrupted while filtering", e);
-        } finally {
-            if (own != null) {
-                own.shutdownNow();
-            }
         }
     }
 

@@ -61,6 +61,11 @@ final class SlabStream implements ChunkWorker {
     private final int zHr;
     private int z0;
     private int zCore;
+    /** The team this worker streams with (null: alone), and the axis-0 rows it owns, [r0, r1). */
+    private final Team team;
+    private int r0;
+    private int r1;
+    private int groups;
     private final RowIO io = new RowIO();
 
     private final float[] slabA;
@@ -73,7 +78,7 @@ final class SlabStream implements ChunkWorker {
     private final int[] slotOffsets;
     private final int[] blockOffsets;
     private final float[] batchOut;
-    private final float[] gatherBuf;
+    private float[] gatherBuf;
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
     private final int slabData;
 
@@ -143,6 +148,15 @@ final class SlabStream implements ChunkWorker {
     }
 
     SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk) {
+        this(plan, in, out, kernel, s, zChunk, null, 0);
+    }
+
+    /**
+     * A worker of {@code team} (null: one working alone): member {@code member} owns an equal share of
+     * the axis-0 rows of every slab and shares the ring, the output batch and the gather buffers.
+     */
+    SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk, Team team, int member) {
+        this.team = team;
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -194,9 +208,13 @@ final class SlabStream implements ChunkWorker {
         ringSlots = reach + BATCH;
         cvalSlot = ringSlots;
         float cval = (float) plan.cval();
-        slabA = new float[bigPitch];
-        slabB = new float[bigPitch];
-        ring = new float[Math.toIntExact((long) slabPitch * (ringSlots + 1))];
+        slabA = ScratchArena.floats(ScratchArena.SLAB_A, bigPitch);
+        slabB = ScratchArena.floats(ScratchArena.SLAB_B, bigPitch);
+        int ringFloats = Math.toIntExact((long) slabPitch * (ringSlots + 1));
+        ring = team != null ? team.shared(0, ringFloats) : ScratchArena.floats(ScratchArena.RING, ringFloats);
+        int nz = slabShape[0];
+        r0 = team != null ? (int) ((long) nz * member / team.size) : 0;
+        r1 = team != null ? (int) ((long) nz * (member + 1) / team.size) : nz;
         Arrays.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, cval);
         int longest = 1;
         for (int a = 0; a < rank; a++) {
@@ -210,7 +228,8 @@ final class SlabStream implements ChunkWorker {
         rowOffsets = new int[longest + maxReach + BATCH];
         slotOffsets = new int[ringSlots];
         blockOffsets = new int[ringSlots + 1];
-        batchOut = new float[BATCH * slabPitch];
+        batchOut = team != null ? team.shared(1, BATCH * slabPitch)
+                : ScratchArena.floats(ScratchArena.BATCH_OUT, BATCH * slabPitch);
         slabData = slabPitch - rowLen;
         // every slab-sized place keeps a row of cval past its data, for constant-mode slab passes
         for (int k = 0; k <= ringSlots; k++) {
@@ -219,9 +238,14 @@ final class SlabStream implements ChunkWorker {
         for (int k = 0; k < BATCH; k++) {
             Arrays.fill(batchOut, k * slabPitch + slabData, (k + 1) * slabPitch, cval);
         }
-        gatherBuf = before.isEmpty() ? new float[0] : new float[Math.toIntExact((long) GROUP * bigPitch)];
-        for (int k = 0; k < gatherBuf.length / Math.max(1, bigPitch); k++) {
-            Arrays.fill(gatherBuf, (k + 1) * bigPitch - rowLen, (k + 1) * bigPitch, cval);
+        int gatherFloats = Math.toIntExact((long) GROUP * bigPitch);
+        gatherBuf = before.isEmpty() ? new float[0] : team != null ? team.shared(2, gatherFloats)
+                : ScratchArena.floats(ScratchArena.GATHER, gatherFloats);
+        for (int b = 0; b < (team != null ? 2 : 1); b++) {
+            float[] gb = b == 0 ? gatherBuf : team.shared(3, gatherFloats);
+            for (int k = 0; k < (before.isEmpty() ? 0 : GROUP); k++) {
+                Arrays.fill(gb, (k + 1) * bigPitch - rowLen, (k + 1) * bigPitch, cval);
+            }
         }
         Arrays.fill(slabA, bigPitch - rowLen, bigPitch, cval);
         Arrays.fill(slabB, bigPitch - rowLen, bigPitch, cval);
@@ -275,7 +299,7 @@ final class SlabStream implements ChunkWorker {
      * index of the axes before it, when the input is a C-ordered mapping.
      */
     private void adviseInput(int y0, int y1, Madvise.Advice advice) {
-        if (!in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
+        if (r0 > 0 || !in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
             return;
         }
         long outer = 1;
@@ -342,8 +366,9 @@ final class SlabStream implements ChunkWorker {
                 int slot = (o - left + t - first) % ringSlots;
                 rowOffsets[t] = slotOffsets[slot] < 0 ? cvalSlot * slabPitch : slotOffsets[slot];
             }
-            int width = slabData;
-            for (int xb = 0; xb < width; xb += BLOCK) {
+            int from = team != null ? r0 * rowLen : 0;
+            int width = team != null ? r1 * rowLen : slabData;
+            for (int xb = from; xb < width; xb += BLOCK) {
                 for (int t = 0; t < nOut + size - 1; t++) {
                     blockOffsets[t] = rowOffsets[t] + xb;
                 }
@@ -378,7 +403,13 @@ final class SlabStream implements ChunkWorker {
         long slabStep = in.stride(s);
         BoundaryMode zMode = zPass == null ? BoundaryMode.NEAREST : zPass.mode();
         float cval = (float) plan.cval();
-        for (int r = 0; r < rows; r++) {
+        if (team != null && !direct) {
+            // gather buffers alternate, so one meeting a group keeps a member from refilling the buffer
+            // another still reads
+            gb = team.shared(2 + (groups++ & 1), 0);
+            gatherBuf = gb;
+        }
+        for (int r = team != null ? r0 : 0; r < (team != null ? r1 : rows); r++) {
             long src = in.offset() + (long) q0 * slabStep;
             int rest = r;
             int base = 0;
@@ -404,6 +435,9 @@ final class SlabStream implements ChunkWorker {
             }
         }
         if (!direct) {
+            if (team != null) {
+                team.barrier.await(); // the axis-0 pass reads rows the other members gathered
+            }
             for (int j = 0; j < g; j++) {
                 slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
                 runSlabPasses(before, gatherBuf, j * bigPitch, dst, dstOffs[j]);
@@ -424,9 +458,11 @@ final class SlabStream implements ChunkWorker {
             boolean lastPass = i == passes.size() - 1;
             float[] nxt = lastPass && dst != null ? dst : cur == slabA ? slabB : slabA;
             int nxtOff = lastPass && dst != null ? dstOff : 0;
-            if (nxt == cur && nxtOff == curOff) {
-                // a pass may not write the slab it reads (rows passes read rows they would overwrite):
-                // go through a temporary and copy the result into place
+            boolean linePass = slabIndex(passes.get(i).axis()) == rank - 2;
+            if (nxt == cur && nxtOff == curOff && !linePass) {
+                // a rows pass may not write the slab it reads (it reads rows it would overwrite): go
+                // through a temporary and copy the result into place; a line pass copies each line
+                // out (with its extension) before writing it, so it runs in place
                 float[] tmp = cur == slabA ? slabB : slabA;
                 slabPass(passes.get(i), cur, curOff, tmp, 0);
                 System.arraycopy(tmp, 0, nxt, nxtOff, slabData);
@@ -453,7 +489,7 @@ final class SlabStream implements ChunkWorker {
         int slabRows = slabRows();
         if (k == rank - 2) {
             int left = kern.left();
-            for (int r = 0; r < slabRows; r++) {
+            for (int r = team != null ? r0 : 0; r < (team != null ? r1 : slabRows); r++) {
                 int base = srcOff + r * rowLen;
                 // the line itself in one copy; only its extension goes through the mode's map
                 System.arraycopy(src, base, lineIn, left, len);
@@ -481,6 +517,15 @@ final class SlabStream implements ChunkWorker {
                 int i = rest % slabShape[j];
                 rest /= slabShape[j];
                 base += i * slabStride[j];
+            }
+            if (team != null && k == 0) {
+                // this member's outputs of the axis-0 pass: rows r0 .. r1-1, from every member's rows
+                for (int i = 0; i < r1 - r0 + kern.size() - 1; i++) {
+                    int m = map[r0 + i];
+                    rowOffsets[i] = m < 0 ? cvalRow : srcOff + base + m * stride;
+                }
+                kernel.rows(src, rowOffsets, r1 - r0, rowLen, dst, dstOff + base + r0 * stride, stride, kern);
+                continue;
             }
             for (int i = 0; i < map.length; i++) {
                 rowOffsets[i] = map[i] < 0 ? cvalRow : srcOff + base + map[i] * stride;
@@ -553,7 +598,7 @@ final class SlabStream implements ChunkWorker {
         long stride = out.stride(last);
         long slabStep = out.stride(s);
         int slabRows = slabRows();
-        for (int r = 0; r < slabRows; r++) {
+        for (int r = team != null ? r0 : 0; r < (team != null ? r1 : slabRows); r++) {
             long dst = out.offset() + (long) o * slabStep;
             int rest = r;
             int base = 0;
@@ -566,6 +611,95 @@ final class SlabStream implements ChunkWorker {
             for (int j = 0; j < g; j++) {
                 io.writeFloat(out, dst + j * slabStep, stride, rowLen, src, srcOffs[j] + base);
             }
+        }
+    }
+
+    /** Cores a team may use; 0: the machine's. Tests raise it to run larger teams on two cores. */
+    static volatile int teamCores;
+
+    /** True when threads can stream {@code plan} on {@code shape} as a team (see {@link Team}). */
+    static boolean canTeam(Plan plan, long[] shape, int axis, int threads) {
+        // members meet often: more of them than cores would wait for each other's time slices
+        if (shape.length != 3 || axis != 1 || threads < 2 || threads > (teamCores > 0 ? teamCores : Runtime.getRuntime().availableProcessors())
+                || shape[0] < 2L * threads) {
+            return false;
+        }
+        int stage = 0; // 0: before the y pass (only z), 1: after it (only x)
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == 1) {
+                stage = 1;
+            } else if (p.axis() != (stage == 0 ? 0 : 2)) {
+                return false;
+            }
+        }
+        return stage == 1;
+    }
+
+    /**
+     * Threads streaming one chunk together (3-d volumes streamed along y): member j owns the z rows
+     * {@code [nz*j/size, nz*(j+1)/size)} of every slab, gathers them, and runs the y pass, the x pass
+     * and the write on them. Only the z pass reads other members' rows, so members meet once per
+     * gathered group. One ring serves all: the team's cache footprint is one thread's, where
+     * separate chunks would each keep a ring (two 7 MB rings in a shared 32 MB L3 stopped the y pass
+     * from scaling), and no slab is gathered twice for a chunk border.
+     */
+    static final class Team {
+        final int size;
+        final SpinBarrier barrier;
+        private static final int[] SLOTS = {ScratchArena.RING, ScratchArena.BATCH_OUT, ScratchArena.GATHER,
+                                            ScratchArena.GATHER_2};
+        private final float[][] arrays = new float[4][];
+
+        Team(int size) {
+            this.size = size;
+            this.barrier = new SpinBarrier(size);
+        }
+
+        /** The team's array {@code which} (0 ring, 1 output batch, 2 and 3 gather), made by the first asker. */
+        synchronized float[] shared(int which, int n) {
+            if (arrays[which] == null || arrays[which].length < n) {
+                arrays[which] = ScratchArena.floats(SLOTS[which], n);
+            }
+            return arrays[which];
+        }
+    }
+
+    /**
+     * A barrier that spins (members meet every millisecond or so; parking would cost more than the
+     * wait) and can be broken: when a member fails, the others throw instead of waiting forever.
+     */
+    static final class SpinBarrier {
+        private final int parties;
+        private final java.util.concurrent.atomic.AtomicInteger arrived = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile int generation;
+        private volatile boolean broken;
+
+        SpinBarrier(int parties) {
+            this.parties = parties;
+        }
+
+        void await() {
+            int gen = generation;
+            if (arrived.incrementAndGet() == parties) {
+                arrived.set(0);
+                generation = gen + 1;
+                return;
+            }
+            int spins = 0;
+            while (generation == gen) {
+                if (broken) {
+                    throw new dev.penumbra.PenumbraException("stopped: another thread of the run failed");
+                }
+                if (++spins < 1 << 10) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // a member waiting for a core gets this one
+                }
+            }
+        }
+
+        void breakAll() {
+            broken = true;
         }
     }
 }

@@ -95,6 +95,37 @@ class ScheduleIdentityTest {
         }
     }
 
+    @Test
+    void teamsOfThreadsStreamTheSameBytesAsTiles() {
+        List<FilterSpec> specs = List.of(
+                FilterSpec.gaussian(3.0),
+                FilterSpec.gaussian(2.0, 1.0, 1.5).withOrder(1, 0, 2).withMode("constant").withCval(-0.5),
+                FilterSpec.gaussian(1.5).withMode("wrap"),
+                FilterSpec.gaussian(0.0, 2.0, 1.0).withMode("mirror"),
+                FilterSpec.gaussian(1.0, 2.0, 0.0).withMode("nearest"),
+                FilterSpec.of(Op.UNIFORM).withSize(5, 3, 4).withMode("grid-wrap"));
+        long[] shape = {23, 41, 37};
+        try (Volume in = random(DType.F32, shape);
+             Volume streamed = Volume.allocate(DType.F32, shape);
+             Volume tiled = Volume.allocate(DType.F32, shape)) {
+            for (FilterSpec fs : specs) {
+                Plan plan = fs.plan(3);
+                Schedule s = Schedule.defaults().withBackend(Backends.Kind.SIMD);
+                Engine.run(plan, in, tiled, s.withThreads(1).withChunks(7, 9, 37));
+                for (int threads : new int[] {2, 3, 5}) {
+                    SlabStream.teamCores = threads; // as if the machine had that many cores
+                    try {
+                        Engine.run(plan, in, streamed, s.withThreads(threads));
+                    } finally {
+                        SlabStream.teamCores = 0;
+                    }
+                    assertTrue(Engine.lastStreamTeam, "expected a team of " + threads + ": " + fs);
+                    assertEquals(-1, mismatch(streamed, tiled), threads + " threads as a team != tiles: " + fs);
+                }
+            }
+        }
+    }
+
     /** Test access to the stream's scratch estimate. */
     static final class SlabStreamLimits {
         static long bytesFor(Plan plan, long[] shape, long zChunk, int threads) {

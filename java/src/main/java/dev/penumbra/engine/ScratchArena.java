@@ -1,0 +1,42 @@
+package dev.penumbra.engine;
+
+import java.lang.ref.SoftReference;
+
+/**
+ * Per-thread float scratch kept from one run to the next, so that a run does not allocate (and
+ * fault in) megabytes of fresh heap before its first tile. Arrays are softly held, so the collector
+ * may take them back under memory pressure, and they may be longer than asked for and hold data of
+ * an earlier run: callers size their work by their own counts and initialise what they read.
+ * A thread runs one worker at a time, so a slot is never shared (a team of streaming workers
+ * shares the arrays of the thread that asked first, and only within one run).
+ */
+final class ScratchArena {
+    /** The slots in use; each worker kind names its arrays by these. */
+    static final int SLAB_A = 0;
+    static final int SLAB_B = 1;
+    static final int RING = 2;
+    static final int BATCH_OUT = 3;
+    static final int GATHER = 4;
+    static final int GATHER_2 = 5;
+    private static final int SLOTS = 6;
+
+    @SuppressWarnings("unchecked")
+    private static final ThreadLocal<SoftReference<float[]>[]> LOCAL =
+            ThreadLocal.withInitial(() -> (SoftReference<float[]>[]) new SoftReference<?>[SLOTS]);
+
+    private ScratchArena() {
+    }
+
+    /** This thread's array for {@code slot}, at least {@code n} floats long. */
+    static float[] floats(int slot, int n) {
+        SoftReference<float[]>[] refs = LOCAL.get();
+        float[] a = refs[slot] == null ? null : refs[slot].get();
+        if (a == null || a.length < n) {
+            refs[slot] = null;
+            a = null; // let the old array go before the new one is allocated
+            a = new float[n];
+            refs[slot] = new SoftReference<>(a);
+        }
+        return a;
+    }
+}
