@@ -23,4 +23,19 @@ public interface FloatTileKernel {
 
     void rows(float[] src, int[] rowOffset, int nOut, int width, float[] dst, int dstPos, int dstStride,
               Kernel1D kernel);
+
+    /**
+     * Folds the smallest and largest of {@code a[0..n)} into {@code acc} = {min, max}; NaN anywhere
+     * makes both NaN (Math.min/max semantics).
+     */
+    default void range(float[] a, int n, float[] acc) {
+        float lo = acc[0];
+        float hi = acc[1];
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, a[i]);
+            hi = Math.max(hi, a[i]);
+        }
+        acc[0] = lo;
+        acc[1] = hi;
+    }
 }

@@ -12,14 +12,17 @@ import java.util.concurrent.Executor;
 /**
  * dask's {@code map_overlap} on volumes: a function runs on each chunk of a grid, given the chunk
  * grown by a halo (a zero-copy view clipped to the volume) and the matching zero-copy view of the
- * output. With a halo at least the filter's reach — {@code plan.halo()} computes it — a filter run
- * per chunk gives the same bytes as on the whole volume, at every chunk edge inside the volume.
+ * output. With a halo at least the filter's reach — {@code plan.halo()} computes it — and the
+ * arithmetic chosen for the whole volume ({@code Engine.arithmeticFor}; each chunk's own data range
+ * could choose differently), a filter run per chunk gives the same bytes as on the whole volume, at
+ * every chunk edge inside the volume.
  *
  * <pre>{@code
  * // dask: x.map_overlap(ndi.gaussian_filter, depth=12, sigma=3, boundary='none')
  * Plan plan = FilterSpec.gaussian(3).plan(3);
+ * Schedule pinned = schedule.withArithmetic(Engine.arithmeticFor(plan, in, out.dtype(), schedule));
  * MapOverlap.run(in, out, new long[] {50, 552, 552}, plan.halo(), executor,
- *     (inHalo, coreOffset, outCore) -> Engine.run(plan, inHalo, coreOffset, outCore, schedule));
+ *     (inHalo, coreOffset, outCore) -> Engine.run(plan, inHalo, coreOffset, outCore, pinned));
  * }</pre>
  */
 public final class MapOverlap {

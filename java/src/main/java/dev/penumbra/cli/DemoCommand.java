@@ -96,7 +96,8 @@ final class DemoCommand implements Callable<Integer> {
             double[] floor = SeedWorkload.copyFloor(in, whole, runs);
             double[] one = SeedWorkload.time(runs, () -> Engine.run(plan, in, whole, all.withThreads(1)));
             double[] par = SeedWorkload.time(runs, () -> Engine.run(plan, in, whole, all));
-            Schedule perChunk = all.withThreads(1);
+            // chunks share the whole volume's arithmetic, so they give its bytes
+            Schedule perChunk = all.withThreads(1).withArithmetic(Engine.arithmeticFor(plan, in, whole.dtype(), all));
             double[] chk = SeedWorkload.time(runs, () -> MapOverlap.run(in, chunked, chunks, plan.halo(), pool,
                     (inHalo, off, outCore) -> Engine.run(plan, inHalo, off, outCore, perChunk)));
             long mismatch = MemorySegment.mismatch(whole.segment(), 0, whole.byteSize(), chunked.segment(), 0,

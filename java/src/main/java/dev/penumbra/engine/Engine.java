@@ -52,7 +52,11 @@ public final class Engine {
         if (out.elementCount() == 0) {
             return;
         }
-        boolean useFloat = usesFloatPath(plan, in, out, schedule);
+        boolean useFloat = switch (schedule.arithmetic()) {
+            case AUTO -> usesFloatPath(plan, in, outOrigin, out, schedule);
+            case FLOAT32 -> floatCapable(in.dtype(), out.dtype(), schedule);
+            case FLOAT64 -> false;
+        };
         if (!schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1) {
             runUnfused(plan, in, outOrigin, out, schedule, useFloat);
             return;
@@ -182,19 +186,86 @@ public final class Engine {
         }
     }
 
-    /** The largest {@link Plan#gain()} the float32 accumulating path takes on. */
-    public static final double FLOAT_PATH_MAX_GAIN = 64;
+    /** The parity tolerance DESIGN.md sets for the float32 path: 1e-5 * max(1, |scipy's result|). */
+    public static final double FLOAT_PATH_TOLERANCE = 1e-5;
+
+    /** Input magnitudes beyond which float32 sums (and hypot's squares) could overflow. */
+    private static final double FLOAT_PATH_MAX_MAGNITUDE = 1e18;
 
     /**
      * True when the float32 fast path runs the plan: float32 data in and out, a backend with float
-     * kernels, and a plan whose gain keeps float accumulation within the parity tolerance for data
-     * of moderate range; otherwise the double path runs. Integer inputs take the double path: their
-     * typical magnitudes (u16 detectors reach 65535) would make float accumulation miss scipy by
-     * more than 1e-5 wherever a derivative filter's result is near zero (seen on u8, u16, i16).
+     * kernels, and a bound on float accumulation's error within {@link #FLOAT_PATH_TOLERANCE} for
+     * this input; otherwise the double path runs, which does scipy's arithmetic. The bound is
+     * {@code roundings * 2^-24 * gain * max|x|} in general ({@link Plan#float32Roundings()},
+     * {@link Plan#gain()}), or {@code roundings * 2^-24 * |result|} when the weights and the data are
+     * all non-negative (no cancellation: the error is relative). The data's range is read in one
+     * pass over the input box the output depends on; NaN or infinity in it takes the double path.
+     * Integer inputs take the double path: typical magnitudes (u16 detectors reach 65535) would
+     * make float accumulation miss scipy near the zeros of derivative filters.
      */
-    public static boolean usesFloatPath(Plan plan, Volume in, Volume out, Schedule schedule) {
-        return Backends.floatKernel(schedule.backend()) != null && out.dtype() == DType.F32
-                && in.dtype() == DType.F32 && plan.gain() <= FLOAT_PATH_MAX_GAIN;
+    public static boolean usesFloatPath(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule) {
+        return floatCapable(in.dtype(), out.dtype(), schedule)
+                && floatBoundHolds(plan, dependence(plan, in, outOrigin, out), schedule);
+    }
+
+    /**
+     * The arithmetic AUTO takes for filtering all of {@code in} with {@code plan} into
+     * {@code outDType}: pin it in the schedule of runs over parts of the volume (e.g. the chunks of
+     * {@link dev.penumbra.chunk.MapOverlap}) so that they compute exactly as one run over the whole
+     * volume does.
+     */
+    public static Schedule.Arithmetic arithmeticFor(Plan plan, Volume in, DType outDType, Schedule schedule) {
+        return floatCapable(in.dtype(), outDType, schedule) && floatBoundHolds(plan, in, schedule)
+                ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;
+    }
+
+    /** True when the backend has float kernels and the data is float32 in and out. */
+    private static boolean floatCapable(DType in, DType out, Schedule schedule) {
+        return Backends.floatKernel(schedule.backend()) != null && out == DType.F32 && in == DType.F32;
+    }
+
+    /** True when float32 accumulation's error bound meets the tolerance for the values of {@code box}. */
+    private static boolean floatBoundHolds(Plan plan, Volume box, Schedule schedule) {
+        double relative = plan.float32Roundings() * 0x1p-24;
+        if (relative > FLOAT_PATH_TOLERANCE) {
+            return false;
+        }
+        float[] range = DataRange.of(box, schedule.threads(), Backends.floatKernel(schedule.backend()));
+        if (plan.readsCval()) {
+            range[0] = Math.min(range[0], (float) plan.cval());
+            range[1] = Math.max(range[1], (float) plan.cval());
+        }
+        if (!Float.isFinite(range[0]) || !Float.isFinite(range[1])) {
+            return false;
+        }
+        double magnitude = Math.max(Math.abs(range[0]), Math.abs(range[1]));
+        if (magnitude * plan.gain() > FLOAT_PATH_MAX_MAGNITUDE) {
+            return false;
+        }
+        if (range[0] >= 0 && plan.hasNonNegativeWeights()) {
+            return true;
+        }
+        return relative * plan.gain() * magnitude <= FLOAT_PATH_TOLERANCE;
+    }
+
+    /**
+     * The box of {@code in} that the output box at {@code outOrigin} reads: the output's widened by
+     * the halo, or an axis's whole extent where the halo passes an edge (modes such as wrap read the
+     * far side there).
+     */
+    private static Volume dependence(Plan plan, Volume in, long[] outOrigin, Volume out) {
+        long[] lo = new long[in.rank()];
+        long[] hi = new long[in.rank()];
+        long[] hl = plan.haloLeft();
+        long[] hr = plan.haloRight();
+        for (int a = 0; a < in.rank(); a++) {
+            long l = outOrigin[a] - hl[a];
+            long h = outOrigin[a] + out.shape(a) + hr[a];
+            boolean edge = l < 0 || h > in.shape(a);
+            lo[a] = edge ? 0 : l;
+            hi[a] = edge ? in.shape(a) : h;
+        }
+        return in.slice(lo, hi);
     }
 
     /**
@@ -237,6 +308,16 @@ public final class Engine {
      * the caller is interrupted (the shares stop at their next chunk), so that no worker touches
      * the volumes after the run returns.
      */
+    /** Runs {@code work} on {@code workers} threads, the caller's and the shared pool's (see runParallel). */
+    static void runShares(Runnable work, int workers, AtomicReference<Throwable> failure) {
+        runParallel(work, workers, new Schedule(null, workers, Backends.Kind.SCALAR, null, true), failure);
+    }
+
+    /** {@code t} as the exception a run reports for input {@code in}. */
+    static RuntimeException rethrow(Throwable t, Volume in) {
+        return translate(t, in);
+    }
+
     private static void runParallel(Runnable work, int workers, Schedule schedule,
                                     AtomicReference<Throwable> failure) {
         boolean own = schedule.executor() == null;

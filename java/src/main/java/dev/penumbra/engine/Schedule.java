@@ -10,7 +10,21 @@ import java.util.concurrent.Executor;
  * shape (null: chosen from the tile budget and the plan's halo), the number of threads, the
  * backend, and optionally the executor to run chunks on (null: the engine's own threads).
  */
-public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused) {
+public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused,
+                       Arithmetic arithmetic) {
+    /**
+     * How float32 data is computed: AUTO takes the float32 path when its error bound for the input
+     * at hand meets the parity tolerance (Engine.usesFloatPath reads the input's range for that),
+     * FLOAT32 whenever the backend and dtypes allow it, FLOAT64 never. Runs whose results must
+     * agree byte for byte, such as the chunks of one volume run one at a time, pin the choice made
+     * for the whole volume ({@link Engine#arithmeticFor}).
+     */
+    public enum Arithmetic { AUTO, FLOAT32, FLOAT64 }
+
+    public Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused) {
+        this(chunkShape, threads, backend, executor, fused, Arithmetic.AUTO);
+    }
+
     /**
      * Elements of one tile buffer, halo included, that the automatic chunk shape aims for: 16 MB of
      * float scratch (two buffers a thread) or 32 MB of double scratch (one).
@@ -28,6 +42,7 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
             throw new BadParameterException("threads: expected a whole number >= 1, got " + threads);
         }
         chunkShape = chunkShape == null ? null : chunkShape.clone();
+        arithmetic = arithmetic == null ? Arithmetic.AUTO : arithmetic;
     }
 
     /** All cores, the best backend, automatic chunks. */
@@ -37,23 +52,28 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
 
     /** Fused (all passes per tile, the default) or one pass over the whole volume per axis. */
     public Schedule withFused(boolean f) {
-        return new Schedule(chunkShape, threads, backend, executor, f);
+        return new Schedule(chunkShape, threads, backend, executor, f, arithmetic);
     }
 
     public Schedule withThreads(int t) {
-        return new Schedule(chunkShape, t, backend, executor, fused);
+        return new Schedule(chunkShape, t, backend, executor, fused, arithmetic);
     }
 
     public Schedule withBackend(Backends.Kind b) {
-        return new Schedule(chunkShape, threads, b, executor, fused);
+        return new Schedule(chunkShape, threads, b, executor, fused, arithmetic);
     }
 
     public Schedule withChunks(long... shape) {
-        return new Schedule(shape, threads, backend, executor, fused);
+        return new Schedule(shape, threads, backend, executor, fused, arithmetic);
     }
 
     public Schedule withExecutor(Executor e) {
-        return new Schedule(chunkShape, threads, backend, e, fused);
+        return new Schedule(chunkShape, threads, backend, e, fused, arithmetic);
+    }
+
+    /** The arithmetic for float32 data (see {@link Arithmetic}). */
+    public Schedule withArithmetic(Arithmetic a) {
+        return new Schedule(chunkShape, threads, backend, executor, fused, a);
     }
 
     /**

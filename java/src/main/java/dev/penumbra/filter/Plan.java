@@ -89,6 +89,53 @@ public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
     }
 
     /**
+     * An upper bound on the roundings one output element goes through when computed in float32:
+     * per pass, one per tap (the folded pair sums included) and one for the stored result; one more
+     * per term for combining. Float accumulation errs by at most this many units of 2^-24 of the
+     * largest partial magnitude.
+     */
+    public int float32Roundings() {
+        int most = 0;
+        for (Term t : terms) {
+            int r = 0;
+            for (Pass p : t.passes()) {
+                r += p.kernel().size() + 1;
+            }
+            most = Math.max(most, r);
+        }
+        return most + terms.size();
+    }
+
+    /** True when some pass extends its lines with cval (constant mode): cval joins the sums. */
+    public boolean readsCval() {
+        for (Term t : terms) {
+            for (Pass p : t.passes()) {
+                if (p.mode() == BoundaryMode.CONSTANT) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** True when no weight is negative and the terms combine by sum (or there is one term). */
+    public boolean hasNonNegativeWeights() {
+        if (combine == Combine.HYPOT) {
+            return false;
+        }
+        for (Term t : terms) {
+            for (Pass p : t.passes()) {
+                for (double w : p.kernel().weightArray()) {
+                    if (w < 0) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
      * Multiply-adds per output element over all terms as a folding kernel does them: for an odd
      * (anti)symmetric kernel of 2c+1 taps, c+1 (the mirrored pairs are added first); otherwise one
      * per tap. This is the useful arithmetic the FMA floor counts.

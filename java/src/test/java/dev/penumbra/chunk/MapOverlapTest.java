@@ -60,7 +60,9 @@ class MapOverlapTest {
              Volume chunked = Volume.allocate(DType.F32, shape)) {
             for (FilterSpec fs : specs) {
                 Plan plan = fs.plan(3);
-                Schedule one = Schedule.defaults().withThreads(1);
+                // chunks run one at a time compute as the whole run does when they share its arithmetic
+                Schedule base = Schedule.defaults().withThreads(1);
+                Schedule one = base.withArithmetic(Engine.arithmeticFor(plan, in, whole.dtype(), base));
                 Engine.run(plan, in, whole, one);
                 MapOverlap.run(in, chunked, new long[] {5, 10, 8}, plan, pool,
                         (inHalo, off, outCore) -> Engine.run(plan, inHalo, off, outCore, one));

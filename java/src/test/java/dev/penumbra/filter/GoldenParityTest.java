@@ -55,8 +55,18 @@ class GoldenParityTest {
                 // length 2 would make each chunk's tile thousands of times its core)
                 small[a] = a < 3 ? Math.max(1, (in.shape(a) + 1) / 3) : in.shape(a);
             }
+            List<Schedule> schedules = new ArrayList<>();
             for (Backends.Kind kind : BACKENDS) {
-                Schedule base = Schedule.defaults().withBackend(kind);
+                schedules.add(Schedule.defaults().withBackend(kind));
+            }
+            if (c.spec().plan(in.rank()).gain() <= 64) {
+                // the float kernels too, wherever their error can meet the tolerance on this data
+                // (AUTO takes them only when a rigorous bound says so)
+                schedules.add(Schedule.defaults().withBackend(Backends.Kind.SIMD)
+                        .withArithmetic(Schedule.Arithmetic.FLOAT32));
+            }
+            for (Schedule base : schedules) {
+                String kind = base.backend() + (base.arithmetic() == Schedule.Arithmetic.AUTO ? "" : " float32");
                 try (Volume whole = Volume.allocate(c.outDType(), in.shape());
                      Volume chunked = Volume.allocate(c.outDType(), in.shape())) {
                     Filters.apply(c.spec(), in, whole, base.withThreads(1));

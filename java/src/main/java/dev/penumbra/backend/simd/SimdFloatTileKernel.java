@@ -35,6 +35,26 @@ public final class SimdFloatTileKernel implements FloatTileKernel {
         return "simd";
     }
 
+    @Override
+    public void range(float[] a, int n, float[] acc) {
+        FloatVector lo = FloatVector.broadcast(S, acc[0]);
+        FloatVector hi = FloatVector.broadcast(S, acc[1]);
+        int i = 0;
+        for (; i <= n - V; i += V) {
+            FloatVector x = FloatVector.fromArray(S, a, i);
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        float l = lo.reduceLanes(jdk.incubator.vector.VectorOperators.MIN);
+        float h = hi.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        for (; i < n; i++) {
+            l = Math.min(l, a[i]);
+            h = Math.max(h, a[i]);
+        }
+        acc[0] = l;
+        acc[1] = h;
+    }
+
     /** Lanes per vector on this CPU (8 with AVX2, 16 with AVX-512). */
     public static int lanes() {
         return V;
