@@ -59,10 +59,10 @@ final class DataRange {
         if (workers == 1) {
             work.run();
         } else {
-            Engine.runShares(work, workers, failure);
+            Engine.runParallel(work, workers, null, failure);
         }
         if (failure.get() != null) {
-            throw Engine.rethrow(failure.get(), v);
+            throw Engine.translate(failure.get(), v);
         }
         for (float[] p : parts) {
             if (p != null) {

@@ -151,7 +151,7 @@ public final class Engine {
         if (workers == 1 && schedule.executor() == null) {
             work.run();
         } else {
-            runParallel(work, workers, schedule, failure);
+            runParallel(work, workers, schedule.executor(), failure);
         }
         Throwable t = failure.get();
         if (t != null) {
@@ -304,23 +304,13 @@ public final class Engine {
 
     /**
      * Runs {@code work} on {@code workers} threads: the caller's own thread and pool threads, or
-     * only the schedule's executor when it has one. Returns when every share has ended, also when
+     * only {@code executor} when one is given. Returns when every share has ended, also when
      * the caller is interrupted (the shares stop at their next chunk), so that no worker touches
      * the volumes after the run returns.
      */
-    /** Runs {@code work} on {@code workers} threads, the caller's and the shared pool's (see runParallel). */
-    static void runShares(Runnable work, int workers, AtomicReference<Throwable> failure) {
-        runParallel(work, workers, new Schedule(null, workers, Backends.Kind.SCALAR, null, true), failure);
-    }
-
-    /** {@code t} as the exception a run reports for input {@code in}. */
-    static RuntimeException rethrow(Throwable t, Volume in) {
-        return translate(t, in);
-    }
-
-    private static void runParallel(Runnable work, int workers, Schedule schedule,
-                                    AtomicReference<Throwable> failure) {
-        boolean own = schedule.executor() == null;
+    static void runParallel(Runnable work, int workers, java.util.concurrent.Executor executor,
+                            AtomicReference<Throwable> failure) {
+        boolean own = executor == null;
         int helpers = own ? workers - 1 : workers;
         CountDownLatch done = new CountDownLatch(helpers);
         for (int w = 0; w < helpers; w++) {
@@ -332,7 +322,7 @@ public final class Engine {
                 }
             };
             try {
-                (own ? POOL : schedule.executor()).execute(task);
+                (own ? POOL : executor).execute(task);
             } catch (RuntimeException e) {
                 failure.compareAndSet(null, e);
                 done.countDown();
@@ -356,7 +346,7 @@ public final class Engine {
         }
     }
 
-    private static RuntimeException translate(Throwable t, Volume in) {
+    static RuntimeException translate(Throwable t, Volume in) {
         if (t instanceof PenumbraException p) {
             return p;
         }
