@@ -25,13 +25,13 @@ public interface FloatTileKernel {
               Kernel1D kernel);
 
     /**
-     * Folds the smallest and largest of {@code a[0..n)} into {@code acc} = {min, max}; NaN anywhere
-     * makes both NaN (Math.min/max semantics).
+     * Folds the smallest and largest of {@code a[from..from+n)} into {@code acc} = {min, max}; NaN
+     * anywhere makes both NaN (Math.min/max semantics).
      */
-    default void range(float[] a, int n, float[] acc) {
+    default void range(float[] a, int from, int n, float[] acc) {
         float lo = acc[0];
         float hi = acc[1];
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
             lo = Math.min(lo, a[i]);
             hi = Math.max(hi, a[i]);
         }

@@ -48,7 +48,7 @@ final class DataRange {
                     long first = b * BLOCK;
                     int count = (int) Math.min(BLOCK, n - first);
                     MemorySegment.copy(v.segment(), v.layout(), first * 4, buf, 0, count);
-                    kernel.range(buf, count, mine);
+                    kernel.range(buf, 0, count, mine);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
@@ -87,7 +87,7 @@ final class DataRange {
                 elem += idx[a] * v.stride(a);
             }
             io.readFloat(v, elem, v.stride(last), len, buf, 0);
-            kernel.range(buf, len, range);
+            kernel.range(buf, 0, len, range);
         }
     }
 

@@ -31,6 +31,9 @@ public final class Engine {
     static volatile long lastStreamZChunk;
 
 
+    /** True when the last AUTO run redid its output in double (the float bound failed), for tests. */
+    static volatile boolean lastRanTwice;
+
     /** True when the last run streamed with a team of threads, for tests. */
     static volatile boolean lastStreamTeam;
 
@@ -52,21 +55,40 @@ public final class Engine {
         if (out.elementCount() == 0) {
             return;
         }
+        boolean unfused = !schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1;
         boolean useFloat = switch (schedule.arithmetic()) {
-            case AUTO -> usesFloatPath(plan, in, outOrigin, out, schedule);
             case FLOAT32 -> floatCapable(in.dtype(), out.dtype(), schedule);
             case FLOAT64 -> false;
+            case AUTO -> floatCapable(in.dtype(), out.dtype(), schedule) && plan.float32Roundings() * 0x1p-24
+                    <= FLOAT_PATH_TOLERANCE;
         };
-        if (!schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1) {
+        lastRanTwice = false;
+        if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
+            if (unfused) {
+                // the passes after the first read intermediates: read the input's range first
+                useFloat = usesFloatPath(plan, in, outOrigin, out, schedule);
+            } else {
+                // optimistic: the float run folds the range of every value it reads into `seen`
+                // (in cache, as it gathers) and the double path redoes the output if the bound fails
+                float[] seen = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+                run(plan, in, outOrigin, out, schedule, true, seen);
+                if (boundHolds(plan, seen)) {
+                    return;
+                }
+                lastRanTwice = true;
+                useFloat = false;
+            }
+        }
+        if (unfused) {
             runUnfused(plan, in, outOrigin, out, schedule, useFloat);
             return;
         }
-        run(plan, in, outOrigin, out, schedule, useFloat);
+        run(plan, in, outOrigin, out, schedule, useFloat, null);
     }
 
     /** Runs with the arithmetic (float32 path or double path) already chosen for the whole plan. */
     private static void run(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule,
-                            boolean useFloat) {
+                            boolean useFloat, float[] seen) {
         LineKernel kernel = Backends.kernel(schedule.backend());
         FloatTileKernel floatKernel = Backends.floatKernel(schedule.backend());
         long[] hl = plan.haloLeft();
@@ -119,9 +141,11 @@ public final class Engine {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = team != null ? () -> {
             // every member runs every chunk, on its own rows
+            float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             try {
                 SlabStream member = new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal,
                         team, next.getAndIncrement());
+                track(member, floatKernel, seen, mine);
                 for (int i = 0; i < grid.size(); i++) {
                     if (Thread.currentThread().isInterrupted()) {
                         throw new PenumbraException("interrupted");
@@ -132,10 +156,13 @@ public final class Engine {
                 failure.compareAndSet(null, t);
                 team.barrier.breakAll();
             }
+            merge(seen, mine);
         } : () -> {
+            float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             ChunkWorker worker = streaming ? new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal)
                     : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
+            track(worker, floatKernel, seen, mine);
             try {
                 int i;
                 while (failure.get() == null && (i = next.getAndIncrement()) < grid.size()) {
@@ -147,6 +174,7 @@ public final class Engine {
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
+            merge(seen, mine);
         };
         if (workers == 1 && schedule.executor() == null) {
             work.run();
@@ -156,6 +184,22 @@ public final class Engine {
         Throwable t = failure.get();
         if (t != null) {
             throw translate(t, in);
+        }
+    }
+
+    private static void track(ChunkWorker worker, FloatTileKernel kernel, float[] seen, float[] mine) {
+        if (seen != null) {
+            worker.trackRange(kernel, mine);
+        }
+    }
+
+    /** Folds a worker's range into the run's (each worker once, at the end of its share). */
+    private static void merge(float[] seen, float[] mine) {
+        if (seen != null) {
+            synchronized (seen) {
+                seen[0] = Math.min(seen[0], mine[0]);
+                seen[1] = Math.max(seen[1], mine[1]);
+            }
         }
     }
 
@@ -198,8 +242,11 @@ public final class Engine {
      * this input; otherwise the double path runs, which does scipy's arithmetic. The bound is
      * {@code roundings * 2^-24 * gain * max|x|} in general ({@link Plan#float32Roundings()},
      * {@link Plan#gain()}), or {@code roundings * 2^-24 * |result|} when the weights and the data are
-     * all non-negative (no cancellation: the error is relative). The data's range is read in one
-     * pass over the input box the output depends on; NaN or infinity in it takes the double path.
+     * all non-negative (no cancellation: the error is relative). NaN or infinity in the data takes
+     * the double path. This method reads the range of the input box the output depends on in a pass
+     * of its own. A fused AUTO run does not: it takes the float path, folds the range of each row
+     * into its scratch as it gathers it, and when the bound fails for what it read (the whole input
+     * for a whole-volume run; never more than this box) it redoes the output with the double path.
      * Integer inputs take the double path: typical magnitudes (u16 detectors reach 65535) would
      * make float accumulation miss scipy near the zeros of derivative filters.
      */
@@ -226,23 +273,27 @@ public final class Engine {
 
     /** True when float32 accumulation's error bound meets the tolerance for the values of {@code box}. */
     private static boolean floatBoundHolds(Plan plan, Volume box, Schedule schedule) {
+        return plan.float32Roundings() * 0x1p-24 <= FLOAT_PATH_TOLERANCE
+                && boundHolds(plan, DataRange.of(box, schedule.threads(), Backends.floatKernel(schedule.backend())));
+    }
+
+    /** True when float32 accumulation's error bound meets the tolerance for data in {@code range}. */
+    private static boolean boundHolds(Plan plan, float[] range) {
         double relative = plan.float32Roundings() * 0x1p-24;
-        if (relative > FLOAT_PATH_TOLERANCE) {
-            return false;
-        }
-        float[] range = DataRange.of(box, schedule.threads(), Backends.floatKernel(schedule.backend()));
+        float lo = range[0];
+        float hi = range[1];
         if (plan.readsCval()) {
-            range[0] = Math.min(range[0], (float) plan.cval());
-            range[1] = Math.max(range[1], (float) plan.cval());
+            lo = Math.min(lo, (float) plan.cval());
+            hi = Math.max(hi, (float) plan.cval());
         }
-        if (!Float.isFinite(range[0]) || !Float.isFinite(range[1])) {
+        if (relative > FLOAT_PATH_TOLERANCE || !Float.isFinite(lo) || !Float.isFinite(hi)) {
             return false;
         }
-        double magnitude = Math.max(Math.abs(range[0]), Math.abs(range[1]));
+        double magnitude = Math.max(Math.abs(lo), Math.abs(hi));
         if (magnitude * plan.gain() > FLOAT_PATH_MAX_MAGNITUDE) {
             return false;
         }
-        if (range[0] >= 0 && plan.hasNonNegativeWeights()) {
+        if (lo >= 0 && plan.hasNonNegativeWeights()) {
             return true;
         }
         return relative * plan.gain() * magnitude <= FLOAT_PATH_TOLERANCE;
@@ -285,7 +336,7 @@ public final class Engine {
                 Plan one = new Plan(plan.rank(), java.util.List.of(new dev.penumbra.filter.Term(
                         java.util.List.of(passes.get(i)))), Plan.Combine.SINGLE, plan.cval());
                 // every pass keeps the arithmetic chosen for the plan's input, as the fused run does
-                run(one, src, origin, dst, fused, useFloat);
+                run(one, src, origin, dst, fused, useFloat, null);
                 src = dst;
                 origin = new long[plan.rank()];
             }

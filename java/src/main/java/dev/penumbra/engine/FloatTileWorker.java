@@ -41,6 +41,11 @@ final class FloatTileWorker implements ChunkWorker {
     }
 
     @Override
+    public void trackRange(FloatTileKernel kernel, float[] acc) {
+        io.trackRange(kernel, acc);
+    }
+
+    @Override
     public void run(Chunk chunk) {
         g.set(chunk);
         int rowWidth = g.ext[g.rank - 1];

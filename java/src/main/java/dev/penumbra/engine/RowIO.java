@@ -1,5 +1,6 @@
 package dev.penumbra.engine;
 
+import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import java.lang.foreign.MemorySegment;
@@ -17,6 +18,8 @@ final class RowIO {
     private int[] ints = new int[0];
     private long[] longs = new long[0];
     private float[] floats = new float[0];
+    private FloatTileKernel rangeKernel;
+    private float[] range;
 
     /** Reads {@code count} elements starting at element {@code elem} with stride {@code stride}. */
     void read(Volume v, long elem, long stride, int count, double[] dst, int dstPos) {
@@ -74,15 +77,25 @@ final class RowIO {
         }
     }
 
+    /** Folds the range of everything {@link #readFloat} reads into {@code acc} ({min, max}). */
+    void trackRange(FloatTileKernel kernel, float[] acc) {
+        rangeKernel = kernel;
+        range = acc;
+    }
+
     /** Reads {@code count} elements of a float32 volume into float scratch. */
     void readFloat(Volume v, long elem, long stride, int count, float[] dst, int dstPos) {
         long off = elem * 4;
         if (stride == 1) {
             MemorySegment.copy(v.segment(), v.layout(), off, dst, dstPos, count);
-            return;
+        } else {
+            for (int i = 0; i < count; i++) {
+                dst[dstPos + i] = (float) v.readDouble(off + i * stride * 4);
+            }
         }
-        for (int i = 0; i < count; i++) {
-            dst[dstPos + i] = (float) v.readDouble(off + i * stride * 4);
+        if (range != null) {
+            // the rows are in L1 now: the range costs no memory traffic, unlike a pass of its own
+            rangeKernel.range(dst, dstPos, count, range);
         }
     }
 

@@ -275,6 +275,11 @@ final class SlabStream implements ChunkWorker {
     }
 
     @Override
+    public void trackRange(FloatTileKernel kernel, float[] acc) {
+        io.trackRange(kernel, acc);
+    }
+
+    @Override
     public void run(Chunk chunk) {
         int c0 = (int) chunk.lo()[s];
         int c1 = (int) chunk.hi()[s];

@@ -92,4 +92,83 @@ class FloatPathChoiceTest {
                     Engine.arithmeticFor(FilterSpec.gaussian(3.0).plan(3), v, DType.F32, SIMD));
         }
     }
+
+    private static long mismatch(Volume a, Volume b) {
+        return a.segment().mismatch(b.segment());
+    }
+
+    /**
+     * AUTO on the fused engine decides after the fact, from the values its gathers read: every way
+     * of running (one streaming thread, a team, tiles, a sub-box) must give exactly the pinned
+     * arithmetic's bytes, and redo the output in double exactly when the bound fails.
+     */
+    @Test
+    void autoRunsGiveThePinnedArithmeticsBytesWhicheverWayTheyRun() {
+        Schedule[] ways = {
+            SIMD.withThreads(1),                         // one thread streams slabs
+            SIMD,                                        // a team of two streams together
+            SIMD.withThreads(2).withChunks(3, 5, 70),    // tiles through FloatTileWorker
+        };
+        Plan smooth = FilterSpec.gaussian(2.0).plan(3);
+        Plan derivative = FilterSpec.gaussian(0.45).withOrder(2, 3, 0).withTruncate(2.5).plan(3);
+        Object[][] cases = {
+            {smooth, filled(100, 65535, 0, 11), false},     // non-negative counts: float holds
+            {smooth, filled(100, 3000, -1000, 12), true},   // cancellation on large values: double
+            {derivative, filled(100, 4, -2, 13), true},     // the case check_cli_vs_scipy.py caught
+            {derivative, filled(100, 0.02, -0.01, 14), false},
+        };
+        for (Object[] c : cases) {
+            Plan plan = (Plan) c[0];
+            boolean twice = (Boolean) c[2];
+            try (Volume in = (Volume) c[1];
+                 Volume pinned = Volume.allocate(DType.F32, in.shape());
+                 Volume auto = Volume.allocate(DType.F32, in.shape())) {
+                Engine.run(plan, in, pinned, SIMD.withArithmetic(twice ? Schedule.Arithmetic.FLOAT64
+                        : Schedule.Arithmetic.FLOAT32));
+                for (Schedule way : ways) {
+                    SlabStream.teamCores = way.threads(); // a team even on a small volume
+                    try {
+                        Engine.run(plan, in, auto, way);
+                    } finally {
+                        SlabStream.teamCores = 0;
+                    }
+                    assertEquals(way == ways[1] && !twice, Engine.lastStreamTeam, "streamed as a team: " + way);
+                    assertEquals(twice, Engine.lastRanTwice, "redone in double: " + way);
+                    assertEquals(-1, mismatch(pinned, auto), "AUTO != pinned arithmetic: " + way);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aNanReadLastStillSendsTheRunToTheDoublePath() {
+        Plan plan = FilterSpec.gaussian(1.0).plan(3);
+        try (Volume in = filled(100, 1, 0, 15);
+             Volume pinned = Volume.allocate(DType.F32, in.shape());
+             Volume auto = Volume.allocate(DType.F32, in.shape())) {
+            in.writeDouble((in.elementCount() - 1) * 4, Double.NaN);
+            Engine.run(plan, in, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT64));
+            Engine.run(plan, in, auto, SIMD.withThreads(1));
+            assertTrue(Engine.lastRanTwice);
+            assertEquals(-1, mismatch(pinned, auto));
+        }
+    }
+
+    @Test
+    void aSubBoxDecidesFromTheValuesItReads() {
+        // rows 1 of 8 with a radius-4 reflect kernel read rows 0-5: a large value on row 7 is in the
+        // dependence box (its halo passes the edge, where other modes read the far side) but not read
+        Plan plan = FilterSpec.gaussian(1.0).plan(3);
+        try (Volume in = filled(100, 1, 0, 16);
+             Volume pinned = Volume.allocate(DType.F32, 2, 1, 20);
+             Volume auto = Volume.allocate(DType.F32, 2, 1, 20)) {
+            in.writeDouble(((2 * 8 + 7) * 100 + 20) * 4, -1e6); // (2, 7, 20)
+            long[] origin = {1, 1, 10};
+            Engine.run(plan, in, origin, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT32));
+            Engine.run(plan, in, origin, auto, SIMD.withThreads(1));
+            assertFalse(Engine.lastRanTwice);
+            assertEquals(-1, mismatch(pinned, auto));
+            assertFalse(Engine.usesFloatPath(plan, in, origin, auto, SIMD), "the box read first does see it");
+        }
+    }
 }

@@ -36,18 +36,19 @@ public final class SimdFloatTileKernel implements FloatTileKernel {
     }
 
     @Override
-    public void range(float[] a, int n, float[] acc) {
+    public void range(float[] a, int from, int n, float[] acc) {
         FloatVector lo = FloatVector.broadcast(S, acc[0]);
         FloatVector hi = FloatVector.broadcast(S, acc[1]);
-        int i = 0;
-        for (; i <= n - V; i += V) {
+        int i = from;
+        int end = from + n;
+        for (; i <= end - V; i += V) {
             FloatVector x = FloatVector.fromArray(S, a, i);
             lo = lo.min(x);
             hi = hi.max(x);
         }
         float l = lo.reduceLanes(jdk.incubator.vector.VectorOperators.MIN);
         float h = hi.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
-        for (; i < n; i++) {
+        for (; i < end; i++) {
             l = Math.min(l, a[i]);
             h = Math.max(h, a[i]);
         }
