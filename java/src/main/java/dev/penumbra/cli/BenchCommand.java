@@ -74,6 +74,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: automatic)")
     String chunks;
 
+    @Option(names = "--arithmetic", paramLabel = "auto|float32|float64", description = "float32 path, double path,"
+            + " or the engine's choice from the data (default auto)")
+    String arithmetic = "auto";
+
     @Option(names = "--scipy", description = "also time scipy.ndimage.gaussian_filter on the seed workload with"
             + " ../shared/tools/peers.py (python3 with numpy and scipy) and print the ratios")
     boolean scipy;
@@ -108,6 +112,13 @@ final class BenchCommand implements Callable<Integer> {
             case "unfused" -> List.of(false);
             default -> throw new BadParameterException("schedule: '" + schedules + "' (expected fused, unfused or both)");
         };
+        Schedule.Arithmetic arith = switch (arithmetic.toLowerCase(Locale.ROOT)) {
+            case "auto" -> Schedule.Arithmetic.AUTO;
+            case "float32" -> Schedule.Arithmetic.FLOAT32;
+            case "float64" -> Schedule.Arithmetic.FLOAT64;
+            default -> throw new BadParameterException("arithmetic: '" + arithmetic
+                    + "' (expected auto, float32 or float64)");
+        };
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ts = threads == null ? (cores > 1 ? new int[] {1, cores} : new int[] {1})
                 : FilterCommand.ints(threads, "threads");
@@ -139,7 +150,8 @@ final class BenchCommand implements Callable<Integer> {
                     for (boolean fused : fusedList) {
                         Runnable[] jobs = new Runnable[ts.length];
                         for (int j = 0; j < ts.length; j++) {
-                            Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks).withFused(fused);
+                            Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks).withFused(fused)
+                                    .withArithmetic(arith);
                             jobs[j] = () -> Engine.run(plan, in, o, sc);
                         }
                         // thread counts alternate run by run, so their ratio is measured under the same drift
