@@ -67,8 +67,9 @@ public final class Backends {
         return switch (kind) {
             case SCALAR -> SCALAR;
             case SIMD -> SIMD != null ? SIMD : SCALAR;
-            case NATIVE, BLAS -> throw new BadParameterException("backend: '" + kind.name().toLowerCase(Locale.ROOT)
-                    + "' is not part of this build yet (available: scalar, simd)");
+            case NATIVE -> Native.kernels();
+            case BLAS -> throw new BadParameterException("backend: 'blas' is not part of this build yet (available:"
+                    + " scalar, simd" + (nativeAvailable() ? ", native)" : ")"));
         };
     }
 
@@ -77,7 +78,41 @@ public final class Backends {
      * reference; simd without the Vector API falls back to it).
      */
     public static FloatTileKernel floatKernel(Kind kind) {
-        return kind == Kind.SIMD ? SIMD_FLOAT : null;
+        return switch (kind) {
+            case SIMD -> SIMD_FLOAT;
+            case NATIVE -> Native.kernels();
+            default -> null;
+        };
+    }
+
+    /** True when libpenumbra loaded (see {@link #nativeStatus()}). */
+    public static boolean nativeAvailable() {
+        return dev.penumbra.backend.ffm.NativeLibrary.get().isPresent();
+    }
+
+    /** Where the native library came from and which kernels run, or why it is unavailable. */
+    public static String nativeStatus() {
+        return dev.penumbra.backend.ffm.NativeLibrary.status();
+    }
+
+    /** The native kernels, bound on first use. */
+    private static final class Native {
+        private static final dev.penumbra.backend.ffm.NativeKernels KERNELS;
+
+        static {
+            var lib = dev.penumbra.backend.ffm.NativeLibrary.get();
+            KERNELS = lib.map(dev.penumbra.backend.ffm.NativeKernels::new).orElse(null);
+            // one line for whoever listens (the CLI prints it beside its result, not before errors)
+            System.getLogger("dev.penumbra.native").log(KERNELS != null ? System.Logger.Level.DEBUG
+                    : System.Logger.Level.TRACE, "native backend: " + nativeStatus());
+        }
+
+        static dev.penumbra.backend.ffm.NativeKernels kernels() {
+            if (KERNELS == null) {
+                throw new BadParameterException("backend: 'native' is " + nativeStatus());
+            }
+            return KERNELS;
+        }
     }
 
     /**

@@ -154,6 +154,9 @@ abstract class FilterCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Filters.applyToFile(fs, input, raw, output, outType, schedule);
         if (!quiet) {
+            if (schedule.backend() == Backends.Kind.NATIVE) {
+                spec.commandLine().getErr().println("penumbra: native backend: " + Backends.nativeStatus());
+            }
             spec.commandLine().getErr().printf(Locale.ROOT, "penumbra: %s: %s -> %s in %.3f s (%s)%n", fs, input, output,
                     (System.nanoTime() - t0) / 1e9, schedule);
         }

@@ -53,7 +53,7 @@ class ScheduleIdentityTest {
                  Volume unfused = Volume.allocate(DType.F32, shape)) {
                 for (FilterSpec fs : specs) {
                     Plan plan = fs.plan(3);
-                    for (Backends.Kind kind : List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD)) {
+                    for (Backends.Kind kind : dev.penumbra.filter.GoldenParityTest.BACKENDS) {
                         Schedule s = Schedule.defaults().withBackend(kind).withThreads(2).withArithmetic(FLOAT32);
                         Engine.run(plan, in, auto, s);
                         Engine.run(plan, in, tiled, s.withChunks(7, 20, 13));

@@ -21,8 +21,11 @@ import org.junit.jupiter.api.TestFactory;
  * Every golden case through every backend, whole-volume and in small chunks that do not divide the
  * shape: each must match scipy, and the chunked bytes must equal the whole-volume bytes.
  */
-class GoldenParityTest {
-    static final List<Backends.Kind> BACKENDS = List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD);
+public class GoldenParityTest {
+    /** The backends this build has: native when libpenumbra loaded. */
+    public static final List<Backends.Kind> BACKENDS = Backends.nativeAvailable()
+            ? List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD, Backends.Kind.NATIVE)
+            : List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD);
 
     @Test
     void manifestIsComplete() {
@@ -62,15 +65,27 @@ class GoldenParityTest {
             if (c.spec().plan(in.rank()).gain() <= 64) {
                 // the float kernels too, wherever their error can meet the tolerance on this data
                 // (AUTO takes them only when a rigorous bound says so)
-                schedules.add(Schedule.defaults().withBackend(Backends.Kind.SIMD)
-                        .withArithmetic(Schedule.Arithmetic.FLOAT32));
+                for (Backends.Kind kind : BACKENDS) {
+                    if (Backends.floatKernel(kind) != null) {
+                        schedules.add(Schedule.defaults().withBackend(kind).withArithmetic(Schedule.Arithmetic.FLOAT32));
+                    }
+                }
             }
+            // native does the simd backend's operations in the same order: the same bytes, not just close
+            java.util.Map<String, byte[]> simdBytes = new java.util.HashMap<>();
             for (Schedule base : schedules) {
                 String kind = base.backend() + (base.arithmetic() == Schedule.Arithmetic.AUTO ? "" : " float32");
                 try (Volume whole = Volume.allocate(c.outDType(), in.shape());
                      Volume chunked = Volume.allocate(c.outDType(), in.shape())) {
                     Filters.apply(c.spec(), in, whole, base.withThreads(1));
                     Goldens.assertMatches(c, whole, kind + " whole");
+                    byte[] bytes = whole.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    if (base.backend() == Backends.Kind.SIMD) {
+                        simdBytes.put(base.arithmetic().name(), bytes);
+                    } else if (base.backend() == Backends.Kind.NATIVE) {
+                        assertTrue(java.util.Arrays.equals(simdBytes.get(base.arithmetic().name()), bytes),
+                                kind + " whole differs from simd's bytes for " + c);
+                    }
                     Filters.apply(c.spec(), in, chunked, base.withThreads(3).withChunks(small));
                     assertEquals(-1, MemorySegment.mismatch(whole.segment(), 0, whole.byteSize(),
                             chunked.segment(), 0, chunked.byteSize()), kind + " chunked " + java.util.Arrays.toString(small)

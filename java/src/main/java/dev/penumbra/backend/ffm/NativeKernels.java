@@ -1,0 +1,146 @@
+package dev.penumbra.backend.ffm;
+
+import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.backend.LineKernel;
+import dev.penumbra.filter.Kernel1D;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The native backend's kernels: the {@link FloatTileKernel} and {@link LineKernel} contracts as
+ * critical FFM downcalls on the caller's heap scratch (no copies; the JVM pins the arrays for the
+ * call). Every index the C code will touch is checked here first, so bad arguments raise
+ * {@link IllegalArgumentException} in Java and never reach C.
+ */
+public final class NativeKernels implements FloatTileKernel, LineKernel {
+    private final NativeLibrary lib;
+
+    public NativeKernels(NativeLibrary lib) {
+        this.lib = lib;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    /** The instruction set of the bound kernels (generic, avx2, avx512). */
+    public String isa() {
+        return lib.isa;
+    }
+
+    @Override
+    public void line(float[] src, int srcPos, float[] dst, int dstPos, int n, Kernel1D kernel) {
+        float[] w = kernel.weightArrayF();
+        int sym = checkKernel(kernel, w.length);
+        checkLine(src.length, srcPos, dst.length, dstPos, n, w.length);
+        if (n == 0) {
+            return;
+        }
+        try {
+            lib.lineF32.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+                    MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void rows(float[] src, int[] rowOffset, int nOut, int width, float[] dst, int dstPos, int dstStride,
+                     Kernel1D kernel) {
+        float[] w = kernel.weightArrayF();
+        int sym = checkKernel(kernel, w.length);
+        if (nOut < 0 || width < 0) {
+            throw new IllegalArgumentException("rows: nOut " + nOut + " and width " + width + " must be >= 0");
+        }
+        if (nOut == 0 || width == 0) {
+            return;
+        }
+        int rows = nOut + w.length - 1;
+        if (rowOffset.length < rows) {
+            throw new IllegalArgumentException("rows: " + rows + " row offsets needed, " + rowOffset.length + " given");
+        }
+        for (int j = 0; j < rows; j++) {
+            if (rowOffset[j] < 0 || (long) rowOffset[j] + width > src.length) {
+                throw new IllegalArgumentException("rows: row " + j + " at " + rowOffset[j] + " with width " + width
+                        + " is outside the source of " + src.length);
+            }
+        }
+        long lastEnd = dstPos + (long) (nOut - 1) * dstStride + width;
+        if (dstPos < 0 || dstStride < width || lastEnd > dst.length) {
+            throw new IllegalArgumentException("rows: " + nOut + " outputs of " + width + " at " + dstPos + " stride "
+                    + dstStride + " do not fit the destination of " + dst.length);
+        }
+        try {
+            lib.rowsF32.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+                    MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+                    kernel.center(), sym);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void range(float[] a, int from, int n, float[] acc) {
+        if (from < 0 || n < 0 || (long) from + n > a.length || acc.length < 2) {
+            throw new IllegalArgumentException("range: [" + from + ", " + from + "+" + n + ") of " + a.length
+                    + " floats, accumulator of " + acc.length);
+        }
+        try {
+            lib.rangeF32.invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {
+        double[] w = kernel.weightArray();
+        int sym = checkKernel(kernel, w.length);
+        checkLine(src.length, srcPos, dst.length, dstPos, n, w.length);
+        if (n == 0) {
+            return;
+        }
+        try {
+            lib.lineF64.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+                    MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The C symmetry code; a folded kernel must be centred (size 2c+1). */
+    private static int checkKernel(Kernel1D kernel, int size) {
+        int c = kernel.center();
+        if (size < 1 || c < 0 || c >= size) {
+            throw new IllegalArgumentException("kernel: centre " + c + " outside its " + size + " weights");
+        }
+        return switch (kernel.symmetry()) {
+            case NONE -> 0;
+            case SYMMETRIC, ANTISYMMETRIC -> {
+                if (size != 2 * c + 1) {
+                    throw new IllegalArgumentException("kernel: a folded kernel of " + size + " weights needs centre "
+                            + (size - 1) / 2 + ", not " + c);
+                }
+                yield kernel.symmetry() == Kernel1D.Symmetry.SYMMETRIC ? 1 : 2;
+            }
+        };
+    }
+
+    private static void checkLine(int srcLen, int srcPos, int dstLen, int dstPos, int n, int size) {
+        if (n < 0 || srcPos < 0 || dstPos < 0 || (n > 0 && ((long) srcPos + n + size - 1 > srcLen
+                || (long) dstPos + n > dstLen))) {
+            throw new IllegalArgumentException("line: " + n + " outputs from " + srcPos + " (with " + (size - 1)
+                    + " extension values) into " + dstPos + " do not fit source " + srcLen + " / destination " + dstLen);
+        }
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+}

@@ -1,0 +1,266 @@
+package dev.penumbra.backend.ffm;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Finds, loads and binds {@code libpenumbra.so} (native/, built by CMake from the Maven build).
+ * Looked for, in order: the path in the system property {@code penumbra.native.library}; beside
+ * the classes, {@code native/<os>-<arch>/} next to the jar or in the build tree's classes
+ * ({@code target/classes/native/...}); else the
+ * copy inside the jar, extracted once to a content-named folder under {@code java.io.tmpdir}. When
+ * none loads, {@link #get()} is empty and {@link #status()} says why (the build records a missing
+ * CMake or compiler in {@code native/<os>-<arch>/NOT-BUILT}).
+ *
+ * <p>The kernels exist once per instruction set (generic, avx2, avx512); the best one that both
+ * the library and {@code penumbra_caps()} offer is bound, unless the system property
+ * {@code penumbra.native.isa} names one. All of them compute the same bits.
+ */
+public final class NativeLibrary {
+    /** ABI version this code binds to ({@code penumbra_version()}). */
+    static final int ABI = 1;
+
+    private static final Holder HOLDER = load();
+
+    final String isa;
+    private final SymbolLookup lookup;
+    final int caps;
+    final String variants;
+    final Path path;
+    final String how;
+    final MethodHandle lineF32;
+    final MethodHandle rowsF32;
+    final MethodHandle rangeF32;
+    final MethodHandle lineF64;
+
+    private record Holder(NativeLibrary lib, String reason) {
+    }
+
+    private NativeLibrary(Path path, String how, SymbolLookup lookup, String isa, int caps, String variants) {
+        this.path = path;
+        this.how = how;
+        this.lookup = lookup;
+        this.isa = isa;
+        this.caps = caps;
+        this.variants = variants;
+        Linker linker = Linker.nativeLinker();
+        // short calls on heap scratch: critical (no thread-state transition, heap arrays passed as is)
+        Linker.Option critical = Linker.Option.critical(true);
+        ValueLayout a = ValueLayout.ADDRESS;
+        ValueLayout i = ValueLayout.JAVA_INT;
+        lineF32 = linker.downcallHandle(find(lookup, "penumbra_line_f32_" + isa),
+                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
+        rowsF32 = linker.downcallHandle(find(lookup, "penumbra_rows_f32_" + isa),
+                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
+        rangeF32 = linker.downcallHandle(find(lookup, "penumbra_range_f32_" + isa),
+                FunctionDescriptor.ofVoid(a, i, i, a), critical);
+        lineF64 = linker.downcallHandle(find(lookup, "penumbra_line_f64_" + isa),
+                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
+    }
+
+    private static MemorySegment find(SymbolLookup lookup, String name) {
+        return lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libpenumbra has no symbol " + name));
+    }
+
+    /** The loaded library, or empty (see {@link #status()}). */
+    public static Optional<NativeLibrary> get() {
+        return Optional.ofNullable(HOLDER.lib);
+    }
+
+    /** One line: what was loaded from where and which kernels run, or why native is unavailable. */
+    public static String status() {
+        NativeLibrary l = HOLDER.lib;
+        if (l == null) {
+            return "unavailable: " + HOLDER.reason;
+        }
+        return l.path + " (" + l.how + "), " + l.isa + " kernels (library has " + l.variants + "; cpu: "
+                + capsText(l.caps) + ")";
+    }
+
+    /** The same library with the kernels of variant {@code isa} bound (tests compare variants). */
+    public NativeLibrary variant(String isa) {
+        if (!variants().contains(isa) || !runs(isa, caps)) {
+            throw new IllegalArgumentException("native variant " + isa + " is not available (library: " + variants
+                    + "; cpu: " + capsText(caps) + ")");
+        }
+        return new NativeLibrary(path, how, lookup, isa, caps, variants);
+    }
+
+    /** The variants compiled into the library that this CPU runs. */
+    public java.util.List<String> variants() {
+        return java.util.Arrays.stream(variants.split(" ")).filter(v -> runs(v, caps)).toList();
+    }
+
+    /** The instruction set whose kernels are bound. */
+    public String isa() {
+        return isa;
+    }
+
+    static String capsText(int caps) {
+        StringBuilder b = new StringBuilder();
+        if ((caps & 1) != 0) {
+            b.append("avx2 ");
+        }
+        if ((caps & 2) != 0) {
+            b.append("fma ");
+        }
+        if ((caps & 4) != 0) {
+            b.append("avx512f ");
+        }
+        return b.isEmpty() ? "no avx2/fma" : b.toString().trim();
+    }
+
+    static String platform() {
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT).startsWith("linux") ? "linux"
+                : System.getProperty("os.name").toLowerCase(Locale.ROOT).replace(' ', '_');
+        String arch = System.getProperty("os.arch");
+        arch = arch.equals("amd64") ? "x86_64" : arch;
+        return os + "-" + arch;
+    }
+
+    private static Holder load() {
+        String plat = platform();
+        String resource = "/native/" + plat + "/libpenumbra.so";
+        StringBuilder tried = new StringBuilder();
+        String explicit = System.getProperty("penumbra.native.library");
+        if (explicit != null && !explicit.isBlank()) {
+            return open(Path.of(explicit), "from -Dpenumbra.native.library", tried);
+        }
+        Path beside = besideClasses(plat);
+        if (beside != null && Files.isRegularFile(beside)) {
+            Holder h = open(beside, "beside the classes", tried);
+            if (h.lib != null) {
+                return h;
+            }
+        } else if (beside != null) {
+            tried.append("not at ").append(beside).append("; ");
+        }
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+            if (in != null) {
+                Path extracted = extract(in.readAllBytes());
+                return open(extracted, "extracted from the jar", tried);
+            }
+        } catch (IOException | RuntimeException e) {
+            tried.append("extracting ").append(resource).append(" failed: ").append(e.getMessage()).append("; ");
+        }
+        try (InputStream in = NativeLibrary.class.getResourceAsStream("/native/" + plat + "/NOT-BUILT")) {
+            if (in != null) {
+                return new Holder(null, new String(in.readAllBytes(), StandardCharsets.UTF_8).trim()
+                        + " (rebuild with CMake and a C compiler installed)");
+            }
+        } catch (IOException e) {
+            // fall through to the generic reason
+        }
+        return new Holder(null, "no libpenumbra.so for " + plat + " in the build or the jar (" + tried
+                + "the native/ CMake build did not run for this platform)");
+    }
+
+    /** native/<plat>/libpenumbra.so next to the jar, or inside the classes folder of a build tree. */
+    private static Path besideClasses(String plat) {
+        try {
+            var src = NativeLibrary.class.getProtectionDomain().getCodeSource();
+            if (src == null) {
+                return null;
+            }
+            Path p = Path.of(src.getLocation().toURI());
+            Path base = Files.isDirectory(p) ? p : p.getParent();
+            if (base == null) {
+                return null;
+            }
+            Path lib = base.resolve("native").resolve(plat).resolve("libpenumbra.so");
+            // a jar in a Maven build tree (target/penumbra.jar) takes target/classes/native/
+            Path tree = base.resolve("classes").resolve("native").resolve(plat).resolve("libpenumbra.so");
+            return !Files.isRegularFile(lib) && Files.isRegularFile(tree) ? tree : lib;
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Writes the library once under tmpdir, in a folder named by its hash (atomic rename). */
+    private static Path extract(byte[] bytes) throws IOException {
+        String hash;
+        try {
+            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "penumbra-native-" + hash);
+        Path lib = dir.resolve("libpenumbra.so");
+        if (Files.isRegularFile(lib) && Files.size(lib) == bytes.length) {
+            return lib;
+        }
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "libpenumbra", ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return lib;
+    }
+
+    private static Holder open(Path path, String how, StringBuilder tried) {
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global());
+            Linker linker = Linker.nativeLinker();
+            int version = (int) linker.downcallHandle(find(lookup, "penumbra_version"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            if (version != ABI) {
+                return new Holder(null, path + " has ABI version " + version + ", this build needs " + ABI
+                        + " (rebuild native/)");
+            }
+            int caps = (int) linker.downcallHandle(find(lookup, "penumbra_caps"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            MemorySegment v = (MemorySegment) linker.downcallHandle(find(lookup, "penumbra_variants"),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS)).invokeExact();
+            String variants = v.reinterpret(256).getString(0);
+            String isa = chooseIsa(caps, variants);
+            return new Holder(new NativeLibrary(path, how, lookup, isa, caps, variants), null);
+        } catch (Throwable t) {
+            tried.append(path).append(" (").append(how).append("): ").append(t.getMessage()).append("; ");
+            return new Holder(null, "could not load " + path + " (" + how + "): " + t);
+        }
+    }
+
+    /** The best variant the library has and the CPU runs, or the one -Dpenumbra.native.isa names. */
+    static String chooseIsa(int caps, String variants) {
+        java.util.List<String> have = java.util.Arrays.asList(variants.split(" "));
+        String want = System.getProperty("penumbra.native.isa");
+        if (want != null && !want.isBlank()) {
+            if (!have.contains(want) || !runs(want, caps)) {
+                throw new IllegalStateException("penumbra.native.isa=" + want + " is not available (library: "
+                        + variants + "; cpu: " + capsText(caps) + ")");
+            }
+            return want;
+        }
+        for (String isa : new String[] {"avx512", "avx2"}) {
+            if (have.contains(isa) && runs(isa, caps)) {
+                return isa;
+            }
+        }
+        return "generic";
+    }
+
+    /** True when the CPU runs variant {@code isa}. */
+    public static boolean runs(String isa, int caps) {
+        return switch (isa) {
+            case "avx512" -> (caps & 7) == 7;
+            case "avx2" -> (caps & 3) == 3;
+            default -> true;
+        };
+    }
+}

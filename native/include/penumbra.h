@@ -1,0 +1,71 @@
+/*
+ * Penumbra's native kernels: a plain C ABI for the Java backend (FFM downcalls).
+ *
+ * Every kernel works on scratch the caller owns (Java heap arrays passed to critical downcalls, or
+ * off-heap segments), never on mapped files. Kernels keep no state: they are thread-safe and
+ * reentrant. Each kernel exists once per instruction set, with the suffix _generic (any x86-64,
+ * scalar fmaf), _avx2 (AVX2 + FMA) or _avx512 (AVX-512F); the caller picks one with
+ * penumbra_caps(). All variants compute every output with the same operations (a product, then
+ * fused multiply-adds in a fixed order), so they give the same bits as each other and as the Java
+ * simd backend.
+ *
+ * Arguments are checked by the Java caller (DESIGN.md: bad arguments never reach C).
+ */
+#ifndef PENUMBRA_H
+#define PENUMBRA_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PENUMBRA_API __attribute__((visibility("default")))
+#else
+#define PENUMBRA_API
+#endif
+
+#define PENUMBRA_CAP_AVX2 1
+#define PENUMBRA_CAP_FMA 2
+#define PENUMBRA_CAP_AVX512F 4
+
+/* Kernel symmetry, as Kernel1D.Symmetry: weights w[c-j] == w[c+j] or == -w[c+j]. */
+#define PENUMBRA_SYM_NONE 0
+#define PENUMBRA_SYM_SYMMETRIC 1
+#define PENUMBRA_SYM_ANTISYMMETRIC 2
+
+/* ABI version: bumped when a signature changes. */
+PENUMBRA_API int32_t penumbra_version(void);
+
+/* PENUMBRA_CAP_* bits of this CPU (and OS: AVX state enabled). */
+PENUMBRA_API int32_t penumbra_caps(void);
+
+/* Names the ISA variants compiled into this library, e.g. "generic avx2 avx512". */
+PENUMBRA_API const char *penumbra_variants(void);
+
+#define PENUMBRA_DECLARE(SUFFIX)                                                                        \
+    /* dst[dstPos+i] = sum_k w[k] * src[srcPos+i+k], i < n (src holds n+size-1 values), float */       \
+    PENUMBRA_API void penumbra_line_f32_##SUFFIX(const float *src, int32_t srcPos, float *dst, int32_t dstPos,       \
+                                    int32_t n, const float *w, int32_t size, int32_t center,             \
+                                    int32_t sym);                                                        \
+    /* output row o (o < nOut) at dst[dstPos + o*dstStride]: sum_t w[t] * src[rowOffset[o+t] + x] */    \
+    PENUMBRA_API void penumbra_rows_f32_##SUFFIX(const float *src, const int32_t *rowOffset, int32_t nOut,           \
+                                    int32_t width, float *dst, int32_t dstPos, int32_t dstStride,        \
+                                    const float *w, int32_t size, int32_t center, int32_t sym);          \
+    /* folds min and max of a[from..from+n) into acc[0..1]; NaN anywhere makes both NaN */             \
+    PENUMBRA_API void penumbra_range_f32_##SUFFIX(const float *a, int32_t from, int32_t n, float *acc);             \
+    /* as line_f32, in double (the double path's line kernel) */                                       \
+    PENUMBRA_API void penumbra_line_f64_##SUFFIX(const double *src, int32_t srcPos, double *dst, int32_t dstPos,     \
+                                    int32_t n, const double *w, int32_t size, int32_t center,            \
+                                    int32_t sym);
+
+PENUMBRA_DECLARE(generic)
+PENUMBRA_DECLARE(avx2)
+PENUMBRA_DECLARE(avx512)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * The kernels of penumbra.h, compiled once per instruction set: PN_ISA 0 (generic x86-64: one
+ * lane, fmaf), 1 (AVX2 + FMA, 8 float lanes) or 2 (AVX-512F, 16 float lanes), with PN_SUFFIX the
+ * symbol suffix. Built with -ffp-contract=off: the only fused multiply-adds are the explicit ones,
+ * so every output is one product and then fmas in a fixed order whichever lane or tail computes it
+ * (chunking never changes a bit, and all variants agree with each other and with Java's simd).
+ */
+#include "penumbra.h"
+
+#include <math.h>
+
+#if PN_ISA == 2
+#include <immintrin.h>
+typedef __m512 VF;
+typedef __m512d VD;
+#define VL 16
+#define VDL 8
+#define LD(p) _mm512_loadu_ps(p)
+#define ST(p, v) _mm512_storeu_ps((p), (v))
+#define SET1(x) _mm512_set1_ps(x)
+#define ADD(a, b) _mm512_add_ps((a), (b))
+#define SUB(a, b) _mm512_sub_ps((a), (b))
+#define MUL(a, b) _mm512_mul_ps((a), (b))
+#define FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define LDD(p) _mm512_loadu_pd(p)
+#define STD(p, v) _mm512_storeu_pd((p), (v))
+#define SET1D(x) _mm512_set1_pd(x)
+#define ADDD(a, b) _mm512_add_pd((a), (b))
+#define SUBD(a, b) _mm512_sub_pd((a), (b))
+#define MULD(a, b) _mm512_mul_pd((a), (b))
+#define FMAD(a, b, c) _mm512_fmadd_pd((a), (b), (c))
+#elif PN_ISA == 1
+#include <immintrin.h>
+typedef __m256 VF;
+typedef __m256d VD;
+#define VL 8
+#define VDL 4
+#define LD(p) _mm256_loadu_ps(p)
+#define ST(p, v) _mm256_storeu_ps((p), (v))
+#define SET1(x) _mm256_set1_ps(x)
+#define ADD(a, b) _mm256_add_ps((a), (b))
+#define SUB(a, b) _mm256_sub_ps((a), (b))
+#define MUL(a, b) _mm256_mul_ps((a), (b))
+#define FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define LDD(p) _mm256_loadu_pd(p)
+#define STD(p, v) _mm256_storeu_pd((p), (v))
+#define SET1D(x) _mm256_set1_pd(x)
+#define ADDD(a, b) _mm256_add_pd((a), (b))
+#define SUBD(a, b) _mm256_sub_pd((a), (b))
+#define MULD(a, b) _mm256_mul_pd((a), (b))
+#define FMAD(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#else
+typedef float VF;
+typedef double VD;
+#define VL 1
+#define VDL 1
+#define LD(p) (*(p))
+#define ST(p, v) (*(p) = (v))
+#define SET1(x) (x)
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define FMA(a, b, c) fmaf((a), (b), (c))
+#define LDD(p) (*(p))
+#define STD(p, v) (*(p) = (v))
+#define SET1D(x) (x)
+#define ADDD(a, b) ((a) + (b))
+#define SUBD(a, b) ((a) - (b))
+#define MULD(a, b) ((a) * (b))
+#define FMAD(a, b, c) fma((a), (b), (c))
+#endif
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define NAME(f) CAT(f, PN_SUFFIX)
+
+/* ---- float lines ---- */
+
+/* One output of a folded kernel: x[m]*w[c], then fma(x[m-j] +- x[m+j], w[c-j]) for j = 1..c. */
+static inline float fold1(const float *s, int64_t m, const float *w, int c, int anti) {
+    float acc = s[m] * w[c];
+    for (int j = 1; j <= c; j++) {
+        float p = anti ? s[m - j] - s[m + j] : s[m - j] + s[m + j];
+        acc = fmaf(p, w[c - j], acc);
+    }
+    return acc;
+}
+
+/* One output of a general kernel: x[size-1]*w[size-1], then fma(x[t], w[t]) for t = 0..size-2. */
+static inline float general1(const float *s, int64_t i, const float *w, int size) {
+    float acc = s[i + size - 1] * w[size - 1];
+    for (int t = 0; t < size - 1; t++) {
+        acc = fmaf(s[i + t], w[t], acc);
+    }
+    return acc;
+}
+
+void NAME(penumbra_line_f32)(const float *src, int32_t srcPos, float *dst, int32_t dstPos, int32_t n,
+                             const float *w, int32_t size, int32_t c, int32_t sym) {
+    const float *s = src + srcPos;
+    float *d = dst + dstPos;
+    int32_t i = 0;
+    if (sym == PENUMBRA_SYM_NONE) {
+        for (; i + VL <= n; i += VL) {
+            VF acc = MUL(LD(s + i + size - 1), SET1(w[size - 1]));
+            for (int t = 0; t < size - 1; t++) {
+                acc = FMA(LD(s + i + t), SET1(w[t]), acc);
+            }
+            ST(d + i, acc);
+        }
+        for (; i < n; i++) {
+            d[i] = general1(s, i, w, size);
+        }
+        return;
+    }
+    int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
+    VF wc = SET1(w[c]);
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        const float *m = s + i + c;
+        VF a0 = MUL(LD(m), wc);
+        VF a1 = MUL(LD(m + VL), wc);
+        for (int j = 1; j <= c; j++) {
+            VF wj = SET1(w[c - j]);
+            VF l0 = LD(m - j), r0 = LD(m + j), l1 = LD(m + VL - j), r1 = LD(m + VL + j);
+            a0 = FMA(anti ? SUB(l0, r0) : ADD(l0, r0), wj, a0);
+            a1 = FMA(anti ? SUB(l1, r1) : ADD(l1, r1), wj, a1);
+        }
+        ST(d + i, a0);
+        ST(d + i + VL, a1);
+    }
+    for (; i + VL <= n; i += VL) {
+        const float *m = s + i + c;
+        VF a0 = MUL(LD(m), wc);
+        for (int j = 1; j <= c; j++) {
+            VF l0 = LD(m - j), r0 = LD(m + j);
+            a0 = FMA(anti ? SUB(l0, r0) : ADD(l0, r0), SET1(w[c - j]), a0);
+        }
+        ST(d + i, a0);
+    }
+    for (; i < n; i++) {
+        d[i] = fold1(s, (int64_t) i + c, w, c, anti);
+    }
+}
+
+/* ---- float rows: passes along strided axes, vectorised across the contiguous axis ---- */
+
+static inline float foldRow(const float *src, const int32_t *ro, int o, int32_t x, const float *w, int c,
+                            int anti) {
+    float acc = src[ro[o + c] + x] * w[c];
+    for (int j = 1; j <= c; j++) {
+        float l = src[ro[o + c - j] + x];
+        float r = src[ro[o + c + j] + x];
+        acc = fmaf(anti ? l - r : l + r, w[c - j], acc);
+    }
+    return acc;
+}
+
+/* Output rows o and o+1 together: row o+c-j serves o at step j and o+1 at step j-1. */
+static void rowPair(const float *src, const int32_t *ro, int o, int32_t width, float *d0, float *d1,
+                    const float *w, int c, int anti) {
+    VF wc = SET1(w[c]);
+    int32_t x = 0;
+    for (; x + VL <= width; x += VL) {
+        VF c0 = LD(src + ro[o + c] + x);
+        VF c1 = LD(src + ro[o + c + 1] + x);
+        VF acc0 = MUL(c0, wc);
+        VF acc1 = MUL(c1, wc);
+        VF prevL = c0, prevR = c1;
+        for (int j = 1; j <= c; j++) {
+            VF wj = SET1(w[c - j]);
+            VF l = LD(src + ro[o + c - j] + x);
+            VF r = LD(src + ro[o + c + 1 + j] + x);
+            acc0 = FMA(anti ? SUB(l, prevR) : ADD(l, prevR), wj, acc0);
+            acc1 = FMA(anti ? SUB(prevL, r) : ADD(prevL, r), wj, acc1);
+            prevL = l;
+            prevR = r;
+        }
+        ST(d0 + x, acc0);
+        ST(d1 + x, acc1);
+    }
+    for (; x < width; x++) {
+        d0[x] = foldRow(src, ro, o, x, w, c, anti);
+        d1[x] = foldRow(src, ro, o + 1, x, w, c, anti);
+    }
+}
+
+static void rowSingle(const float *src, const int32_t *ro, int o, int32_t width, float *d0, const float *w,
+                      int c, int anti) {
+    VF wc = SET1(w[c]);
+    int32_t x = 0;
+    for (; x + VL <= width; x += VL) {
+        VF acc = MUL(LD(src + ro[o + c] + x), wc);
+        for (int j = 1; j <= c; j++) {
+            VF l = LD(src + ro[o + c - j] + x);
+            VF r = LD(src + ro[o + c + j] + x);
+            acc = FMA(anti ? SUB(l, r) : ADD(l, r), SET1(w[c - j]), acc);
+        }
+        ST(d0 + x, acc);
+    }
+    for (; x < width; x++) {
+        d0[x] = foldRow(src, ro, o, x, w, c, anti);
+    }
+}
+
+static void rowGeneral(const float *src, const int32_t *ro, int o, int32_t width, float *d0, const float *w,
+                       int size) {
+    int32_t x = 0;
+    for (; x + VL <= width; x += VL) {
+        VF acc = MUL(LD(src + ro[o + size - 1] + x), SET1(w[size - 1]));
+        for (int t = 0; t < size - 1; t++) {
+            acc = FMA(LD(src + ro[o + t] + x), SET1(w[t]), acc);
+        }
+        ST(d0 + x, acc);
+    }
+    for (; x < width; x++) {
+        float acc = src[ro[o + size - 1] + x] * w[size - 1];
+        for (int t = 0; t < size - 1; t++) {
+            acc = fmaf(src[ro[o + t] + x], w[t], acc);
+        }
+        d0[x] = acc;
+    }
+}
+
+void NAME(penumbra_rows_f32)(const float *src, const int32_t *rowOffset, int32_t nOut, int32_t width,
+                             float *dst, int32_t dstPos, int32_t dstStride, const float *w, int32_t size,
+                             int32_t c, int32_t sym) {
+    if (sym == PENUMBRA_SYM_NONE) {
+        for (int o = 0; o < nOut; o++) {
+            rowGeneral(src, rowOffset, o, width, dst + dstPos + (int64_t) o * dstStride, w, size);
+        }
+        return;
+    }
+    int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
+    int o = 0;
+    for (; o + 2 <= nOut; o += 2) {
+        rowPair(src, rowOffset, o, width, dst + dstPos + (int64_t) o * dstStride,
+                dst + dstPos + (int64_t) (o + 1) * dstStride, w, c, anti);
+    }
+    if (o < nOut) {
+        rowSingle(src, rowOffset, o, width, dst + dstPos + (int64_t) o * dstStride, w, c, anti);
+    }
+}
+
+/* ---- range ---- */
+
+void NAME(penumbra_range_f32)(const float *a, int32_t from, int32_t n, float *acc) {
+    const float *p = a + from;
+    float lo = acc[0], hi = acc[1];
+    int nan = lo != lo || hi != hi;
+    int32_t i = 0;
+#if PN_ISA == 2
+    __m512 vlo = _mm512_set1_ps(nan ? 0.0f : lo), vhi = _mm512_set1_ps(nan ? 0.0f : hi);
+    __mmask16 unord = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(p + i);
+        unord |= _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+        vlo = _mm512_min_ps(vlo, x);
+        vhi = _mm512_max_ps(vhi, x);
+    }
+    nan |= unord != 0;
+    if (!nan) {
+        lo = _mm512_reduce_min_ps(vlo);
+        hi = _mm512_reduce_max_ps(vhi);
+    }
+#elif PN_ISA == 1
+    __m256 vlo = _mm256_set1_ps(nan ? 0.0f : lo), vhi = _mm256_set1_ps(nan ? 0.0f : hi);
+    __m256 unord = _mm256_setzero_ps();
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(p + i);
+        unord = _mm256_or_ps(unord, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+        vlo = _mm256_min_ps(vlo, x);
+        vhi = _mm256_max_ps(vhi, x);
+    }
+    nan |= _mm256_movemask_ps(unord) != 0;
+    if (!nan) {
+        float l[8], h[8];
+        _mm256_storeu_ps(l, vlo);
+        _mm256_storeu_ps(h, vhi);
+        for (int k = 0; k < 8; k++) {
+            lo = l[k] < lo ? l[k] : lo;
+            hi = h[k] > hi ? h[k] : hi;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        float x = p[i];
+        nan |= x != x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (nan) {
+        lo = hi = NAN;
+    }
+    acc[0] = lo;
+    acc[1] = hi;
+}
+
+/* ---- double lines (the double path), in the order of the Java simd backend: j = c .. 1 ---- */
+
+void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int32_t dstPos, int32_t n,
+                             const double *w, int32_t size, int32_t c, int32_t sym) {
+    const double *s = src + srcPos;
+    double *d = dst + dstPos;
+    int32_t i = 0;
+    if (sym == PENUMBRA_SYM_NONE) {
+        for (; i + VDL <= n; i += VDL) {
+            VD acc = MULD(LDD(s + i + size - 1), SET1D(w[size - 1]));
+            for (int k = 0; k < size - 1; k++) {
+                acc = FMAD(LDD(s + i + k), SET1D(w[k]), acc);
+            }
+            STD(d + i, acc);
+        }
+        for (; i < n; i++) {
+            double acc = s[i + size - 1] * w[size - 1];
+            for (int k = 0; k < size - 1; k++) {
+                acc = fma(s[i + k], w[k], acc);
+            }
+            d[i] = acc;
+        }
+        return;
+    }
+    int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
+    VD wc = SET1D(w[c]);
+    for (; i + VDL <= n; i += VDL) {
+        const double *m = s + i + c;
+        VD acc = MULD(LDD(m), wc);
+        for (int j = c; j >= 1; j--) {
+            VD a = LDD(m - j), b = LDD(m + j);
+            acc = FMAD(anti ? SUBD(a, b) : ADDD(a, b), SET1D(w[c - j]), acc);
+        }
+        STD(d + i, acc);
+    }
+    for (; i < n; i++) {
+        const double *m = s + i + c;
+        double acc = m[0] * w[c];
+        for (int j = c; j >= 1; j--) {
+            double p = anti ? m[-j] - m[j] : m[-j] + m[j];
+            acc = fma(p, w[c - j], acc);
+        }
+        d[i] = acc;
+    }
+}
