@@ -13,7 +13,7 @@ import dev.penumbra.filter.Kernel1D;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 class NativeKernelsTest {
     private static NativeLibrary lib;
 
-    @BeforeAll
-    static void load() {
+    @BeforeEach
+    void load() {
         assumeTrue(NativeLibrary.get().isPresent(), "native backend " + NativeLibrary.status());
         lib = NativeLibrary.get().orElseThrow();
     }
