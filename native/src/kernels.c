@@ -70,6 +70,16 @@ typedef double VD;
 #define FMAD(a, b, c) fma((a), (b), (c))
 #endif
 
+/* Vectors in flight per loop step: each output's sum is a chain of dependent fmas (4 cycles each),
+ * so a step keeps several independent outputs going (as many as the registers hold). */
+#if PN_ISA == 2
+#define XU 4
+#elif PN_ISA == 1
+#define XU 2
+#else
+#define XU 1
+#endif
+
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define NAME(f) CAT(f, PN_SUFFIX)
@@ -115,18 +125,22 @@ void NAME(penumbra_line_f32)(const float *src, int32_t srcPos, float *dst, int32
     }
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
     VF wc = SET1(w[c]);
-    for (; i + 2 * VL <= n; i += 2 * VL) {
+    for (; i + 2 * XU * VL <= n; i += 2 * XU * VL) {
         const float *m = s + i + c;
-        VF a0 = MUL(LD(m), wc);
-        VF a1 = MUL(LD(m + VL), wc);
+        VF a[2 * XU];
+        for (int u = 0; u < 2 * XU; u++) {
+            a[u] = MUL(LD(m + u * VL), wc);
+        }
         for (int j = 1; j <= c; j++) {
             VF wj = SET1(w[c - j]);
-            VF l0 = LD(m - j), r0 = LD(m + j), l1 = LD(m + VL - j), r1 = LD(m + VL + j);
-            a0 = FMA(anti ? SUB(l0, r0) : ADD(l0, r0), wj, a0);
-            a1 = FMA(anti ? SUB(l1, r1) : ADD(l1, r1), wj, a1);
+            for (int u = 0; u < 2 * XU; u++) {
+                VF l = LD(m + u * VL - j), r = LD(m + u * VL + j);
+                a[u] = FMA(anti ? SUB(l, r) : ADD(l, r), wj, a[u]);
+            }
         }
-        ST(d + i, a0);
-        ST(d + i + VL, a1);
+        for (int u = 0; u < 2 * XU; u++) {
+            ST(d + i + u * VL, a[u]);
+        }
     }
     for (; i + VL <= n; i += VL) {
         const float *m = s + i + c;
@@ -155,11 +169,38 @@ static inline float foldRow(const float *src, const int32_t *ro, int o, int32_t 
     return acc;
 }
 
-/* Output rows o and o+1 together: row o+c-j serves o at step j and o+1 at step j-1. */
+/* Output rows o and o+1 together: row o+c-j serves o at step j and o+1 at step j-1; XU vectors
+ * across the row at a time. */
 static void rowPair(const float *src, const int32_t *ro, int o, int32_t width, float *d0, float *d1,
                     const float *w, int c, int anti) {
     VF wc = SET1(w[c]);
     int32_t x = 0;
+    for (; x + XU * VL <= width; x += XU * VL) {
+        VF acc0[XU], acc1[XU], prevL[XU], prevR[XU];
+        const float *rc0 = src + ro[o + c] + x, *rc1 = src + ro[o + c + 1] + x;
+        for (int u = 0; u < XU; u++) {
+            prevL[u] = LD(rc0 + u * VL);
+            prevR[u] = LD(rc1 + u * VL);
+            acc0[u] = MUL(prevL[u], wc);
+            acc1[u] = MUL(prevR[u], wc);
+        }
+        for (int j = 1; j <= c; j++) {
+            VF wj = SET1(w[c - j]);
+            const float *pl = src + ro[o + c - j] + x, *pr = src + ro[o + c + 1 + j] + x;
+            for (int u = 0; u < XU; u++) {
+                VF l = LD(pl + u * VL);
+                VF r = LD(pr + u * VL);
+                acc0[u] = FMA(anti ? SUB(l, prevR[u]) : ADD(l, prevR[u]), wj, acc0[u]);
+                acc1[u] = FMA(anti ? SUB(prevL[u], r) : ADD(prevL[u], r), wj, acc1[u]);
+                prevL[u] = l;
+                prevR[u] = r;
+            }
+        }
+        for (int u = 0; u < XU; u++) {
+            ST(d0 + x + u * VL, acc0[u]);
+            ST(d1 + x + u * VL, acc1[u]);
+        }
+    }
     for (; x + VL <= width; x += VL) {
         VF c0 = LD(src + ro[o + c] + x);
         VF c1 = LD(src + ro[o + c + 1] + x);
