@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,33 +33,8 @@ abstract class FilterCommand implements Callable<Integer> {
             description = "output .npy; any other name is written raw (C order, little-endian)")
     Path output;
 
-    @Option(names = "--sigma", paramLabel = "S|S0,S1,..", description = "Gaussian standard deviation, one or per axis")
-    String sigma;
-
-    @Option(names = "--order", paramLabel = "N|N0,N1,..", description = "derivative order, one or per axis (default 0)")
-    String order;
-
-    @Option(names = "--truncate", paramLabel = "T", description = "kernel radius in sigmas (default 4.0)")
-    Double truncate;
-
-    @Option(names = "--size", paramLabel = "N|N0,N1,..", description = "uniform filter size, one or per axis (default 3)")
-    String size;
-
-    @Option(names = "--axis", paramLabel = "A", description = "axis for sobel, prewitt, correlate1d (default -1)")
-    Integer axis;
-
-    @Option(names = "--weights", paramLabel = "w0,w1,..", description = "correlate1d weights")
-    String weights;
-
-    @Option(names = "--origin", paramLabel = "O|O0,O1,..", description = "origin for uniform and correlate1d (default 0)")
-    String origin;
-
-    @Option(names = "--mode", paramLabel = "MODE", description = "reflect (default), mirror, nearest, wrap, constant,"
-            + " grid-mirror, grid-constant, grid-wrap; one or per axis, comma-separated")
-    String mode;
-
-    @Option(names = "--cval", paramLabel = "V", description = "value outside the volume for mode constant (default 0)")
-    Double cval;
+    @CommandLine.Mixin
+    OpOptions ops;
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
@@ -95,59 +69,9 @@ abstract class FilterCommand implements Callable<Integer> {
 
     abstract Op op();
 
-    /** Options this op takes besides the common ones. */
-    abstract Set<String> ownOptions();
-
-    /** Options this op cannot run without. */
-    Set<String> requiredOptions() {
-        return Set.of();
-    }
-
-    private static final List<String> OP_OPTIONS =
-            List.of("--sigma", "--order", "--truncate", "--size", "--axis", "--weights", "--origin");
-
     @Override
     public Integer call() {
-        CommandLine.ParseResult pr = spec.commandLine().getParseResult();
-        for (String name : OP_OPTIONS) {
-            if (pr.hasMatchedOption(name) && !ownOptions().contains(name)) {
-                throw new BadParameterException(name + ": does not apply to " + op().cliName()
-                        + " (it takes " + String.join(", ", ownOptions().stream().sorted().toList()) + ")");
-            }
-        }
-        for (String name : requiredOptions()) {
-            if (!pr.hasMatchedOption(name)) {
-                throw new BadParameterException(name + ": required for " + op().cliName());
-            }
-        }
-        FilterSpec fs = FilterSpec.of(op());
-        if (sigma != null) {
-            fs = fs.withSigma(doubles(sigma, "sigma"));
-        }
-        if (order != null) {
-            fs = fs.withOrder(ints(order, "order"));
-        }
-        if (truncate != null) {
-            fs = fs.withTruncate(truncate);
-        }
-        if (size != null) {
-            fs = fs.withSize(ints(size, "size"));
-        }
-        if (axis != null) {
-            fs = fs.withAxis(axis);
-        }
-        if (weights != null) {
-            fs = fs.withWeights(doubles(weights, "weights"));
-        }
-        if (origin != null) {
-            fs = fs.withOrigin(ints(origin, "origin"));
-        }
-        if (mode != null) {
-            fs = fs.withMode(mode.split(","));
-        }
-        if (cval != null) {
-            fs = fs.withCval(cval);
-        }
+        FilterSpec fs = ops.spec(op(), spec.commandLine().getParseResult());
         Schedule schedule = schedule(threads, backend, chunks);
         RawLayout raw = rawLayout();
         DType outType = outputDtype == null ? null : DType.parse(outputDtype, "output-dtype");
@@ -235,25 +159,12 @@ abstract class FilterCommand implements Callable<Integer> {
         Op op() {
             return Op.GAUSSIAN;
         }
-
-        Set<String> ownOptions() {
-            return Set.of("--sigma", "--order", "--truncate");
-        }
-
-        @Override
-        Set<String> requiredOptions() {
-            return Set.of("--sigma");
-        }
     }
 
     @Command(name = "uniform", description = "scipy.ndimage.uniform_filter")
     static final class Uniform extends FilterCommand {
         Op op() {
             return Op.UNIFORM;
-        }
-
-        Set<String> ownOptions() {
-            return Set.of("--size", "--origin");
         }
     }
 
@@ -262,20 +173,12 @@ abstract class FilterCommand implements Callable<Integer> {
         Op op() {
             return Op.SOBEL;
         }
-
-        Set<String> ownOptions() {
-            return Set.of("--axis");
-        }
     }
 
     @Command(name = "prewitt", description = "scipy.ndimage.prewitt")
     static final class Prewitt extends FilterCommand {
         Op op() {
             return Op.PREWITT;
-        }
-
-        Set<String> ownOptions() {
-            return Set.of("--axis");
         }
     }
 
@@ -284,25 +187,12 @@ abstract class FilterCommand implements Callable<Integer> {
         Op op() {
             return Op.LAPLACE;
         }
-
-        Set<String> ownOptions() {
-            return Set.of();
-        }
     }
 
     @Command(name = "gaussian-laplace", description = "scipy.ndimage.gaussian_laplace")
     static final class GaussianLaplace extends FilterCommand {
         Op op() {
             return Op.GAUSSIAN_LAPLACE;
-        }
-
-        Set<String> ownOptions() {
-            return Set.of("--sigma", "--truncate");
-        }
-
-        @Override
-        Set<String> requiredOptions() {
-            return Set.of("--sigma");
         }
     }
 
@@ -311,30 +201,12 @@ abstract class FilterCommand implements Callable<Integer> {
         Op op() {
             return Op.GAUSSIAN_GRADIENT_MAGNITUDE;
         }
-
-        Set<String> ownOptions() {
-            return Set.of("--sigma", "--truncate");
-        }
-
-        @Override
-        Set<String> requiredOptions() {
-            return Set.of("--sigma");
-        }
     }
 
     @Command(name = "correlate1d", description = "scipy.ndimage.correlate1d")
     static final class Correlate1d extends FilterCommand {
         Op op() {
             return Op.CORRELATE1D;
-        }
-
-        Set<String> ownOptions() {
-            return Set.of("--weights", "--axis", "--origin");
-        }
-
-        @Override
-        Set<String> requiredOptions() {
-            return Set.of("--weights");
         }
     }
 

@@ -145,7 +145,8 @@ public final class NativeLibrary {
         }
         Path beside = besideClasses(plat);
         if (beside != null && Files.isRegularFile(beside)) {
-            Holder h = open(beside, "beside the classes", tried);
+            Holder h = open(beside, beside.toString().contains("/target/classes/") ? "in the build tree"
+                    : "beside the classes", tried);
             if (h.lib != null) {
                 return h;
             }
