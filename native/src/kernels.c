@@ -105,6 +105,26 @@ static inline float general1(const float *s, int64_t i, const float *w, int size
     return acc;
 }
 
+/*
+ * Columns before the vector loops' start so that their loads from p on are vector-aligned: every row a pass reads lies a multiple of 16 floats from the others (ring slots, slab
+ * rows), so one head aligns all of them, and an unaligned 64-byte load splits a cache line.
+ * Which outputs the head computes does not change their bits.
+ */
+static inline int32_t alignHead(const float *p, int32_t width) {
+#if PN_ISA == 0
+    (void) p;
+    (void) width;
+    return 0;
+#else
+    if (width < 4 * VL) {
+        return 0;
+    }
+    /* at most VL - 1: one unaligned vector step covers the head */
+    const uintptr_t bytes = VL * sizeof(float);
+    return (int32_t) (((bytes - ((uintptr_t) p & (bytes - 1))) & (bytes - 1)) / sizeof(float));
+#endif
+}
+
 #if PN_ISA == 2
 /* Elements t..t+15 of the 32 floats lo:hi (t a constant after inlining: one valignd). */
 static inline __attribute__((always_inline)) __m512 shiftv(__m512 lo, __m512 hi, int t) {
@@ -183,6 +203,17 @@ static int32_t lineShiftedAny(const float *s, float *d, int32_t n, const float *
 }
 #endif
 
+/* Folded outputs i .. i+VL-1 of a line. */
+static inline void lineStep(const float *s, float *d, int32_t i, VF wc, const float *w, int c, int anti) {
+    const float *m = s + i + c;
+    VF a0 = MUL(LD(m), wc);
+    for (int j = 1; j <= c; j++) {
+        VF l0 = LD(m - j), r0 = LD(m + j);
+        a0 = FMA(anti ? SUB(l0, r0) : ADD(l0, r0), SET1(w[c - j]), a0);
+    }
+    ST(d + i, a0);
+}
+
 void NAME(penumbra_line_f32)(const float *src, int32_t srcPos, float *dst, int32_t dstPos, int32_t n,
                              const float *w, int32_t size, int32_t c, int32_t sym) {
     const float *s = src + srcPos;
@@ -224,13 +255,12 @@ void NAME(penumbra_line_f32)(const float *src, int32_t srcPos, float *dst, int32
         }
     }
     for (; i + VL <= n; i += VL) {
-        const float *m = s + i + c;
-        VF a0 = MUL(LD(m), wc);
-        for (int j = 1; j <= c; j++) {
-            VF l0 = LD(m - j), r0 = LD(m + j);
-            a0 = FMA(anti ? SUB(l0, r0) : ADD(l0, r0), SET1(w[c - j]), a0);
-        }
-        ST(d + i, a0);
+        lineStep(s, d, i, wc, w, c, anti);
+    }
+    if (i < n && n >= VL && VL > 1) {
+        /* the tail as one vector ending at the line's end, overlapping outputs already done */
+        lineStep(s, d, n - VL, wc, w, c, anti);
+        i = n;
     }
     for (; i < n; i++) {
         d[i] = fold1(s, (int64_t) i + c, w, c, anti);
@@ -250,12 +280,51 @@ static inline float foldRow(const float *src, const int32_t *ro, int o, int32_t 
     return acc;
 }
 
+/* Output rows o and o+1 at columns x .. x+VL-1. */
+static inline void pairStep(const float *src, const int32_t *ro, int o, int32_t x, float *d0, float *d1,
+                            const float *w, int c, int anti) {
+    VF wc = SET1(w[c]);
+    VF c0 = LD(src + ro[o + c] + x);
+    VF c1 = LD(src + ro[o + c + 1] + x);
+    VF acc0 = MUL(c0, wc);
+    VF acc1 = MUL(c1, wc);
+    VF prevL = c0, prevR = c1;
+    for (int j = 1; j <= c; j++) {
+        VF wj = SET1(w[c - j]);
+        VF l = LD(src + ro[o + c - j] + x);
+        VF r = LD(src + ro[o + c + 1 + j] + x);
+        acc0 = FMA(anti ? SUB(l, prevR) : ADD(l, prevR), wj, acc0);
+        acc1 = FMA(anti ? SUB(prevL, r) : ADD(prevL, r), wj, acc1);
+        prevL = l;
+        prevR = r;
+    }
+    ST(d0 + x, acc0);
+    ST(d1 + x, acc1);
+}
+
+/* Output row o at columns x .. x+VL-1. */
+static inline void singleStep(const float *src, const int32_t *ro, int o, int32_t x, float *d0, const float *w,
+                              int c, int anti) {
+    VF acc = MUL(LD(src + ro[o + c] + x), SET1(w[c]));
+    for (int j = 1; j <= c; j++) {
+        VF l = LD(src + ro[o + c - j] + x);
+        VF r = LD(src + ro[o + c + j] + x);
+        acc = FMA(anti ? SUB(l, r) : ADD(l, r), SET1(w[c - j]), acc);
+    }
+    ST(d0 + x, acc);
+}
+
 /* Output rows o and o+1 together: row o+c-j serves o at step j and o+1 at step j-1; XU vectors
  * across the row at a time. */
-static void rowPair(const float *src, const int32_t *ro, int o, int32_t width, float *d0, float *d1,
+static void rowPair(const float *src, const int32_t *ro, int o, int32_t x0, int32_t width, float *d0, float *d1,
                     const float *w, int c, int anti) {
     VF wc = SET1(w[c]);
     int32_t x = 0;
+    if (x0 > 0) {
+        /* one unaligned step covers the head; the aligned loop redoes some of it, with the same bits */
+        pairStep(src, ro, o, 0, d0, d1, w, c, anti);
+        x = x0;
+    }
     for (; x + XU * VL <= width; x += XU * VL) {
         VF acc0[XU], acc1[XU], prevL[XU], prevR[XU];
         const float *rc0 = src + ro[o + c] + x, *rc1 = src + ro[o + c + 1] + x;
@@ -283,22 +352,12 @@ static void rowPair(const float *src, const int32_t *ro, int o, int32_t width, f
         }
     }
     for (; x + VL <= width; x += VL) {
-        VF c0 = LD(src + ro[o + c] + x);
-        VF c1 = LD(src + ro[o + c + 1] + x);
-        VF acc0 = MUL(c0, wc);
-        VF acc1 = MUL(c1, wc);
-        VF prevL = c0, prevR = c1;
-        for (int j = 1; j <= c; j++) {
-            VF wj = SET1(w[c - j]);
-            VF l = LD(src + ro[o + c - j] + x);
-            VF r = LD(src + ro[o + c + 1 + j] + x);
-            acc0 = FMA(anti ? SUB(l, prevR) : ADD(l, prevR), wj, acc0);
-            acc1 = FMA(anti ? SUB(prevL, r) : ADD(prevL, r), wj, acc1);
-            prevL = l;
-            prevR = r;
-        }
-        ST(d0 + x, acc0);
-        ST(d1 + x, acc1);
+        pairStep(src, ro, o, x, d0, d1, w, c, anti);
+    }
+    if (x < width && width >= VL && VL > 1) {
+        /* the tail as one step ending at the row's end, overlapping outputs already done */
+        pairStep(src, ro, o, width - VL, d0, d1, w, c, anti);
+        x = width;
     }
     for (; x < width; x++) {
         d0[x] = foldRow(src, ro, o, x, w, c, anti);
@@ -306,18 +365,19 @@ static void rowPair(const float *src, const int32_t *ro, int o, int32_t width, f
     }
 }
 
-static void rowSingle(const float *src, const int32_t *ro, int o, int32_t width, float *d0, const float *w,
-                      int c, int anti) {
-    VF wc = SET1(w[c]);
+static void rowSingle(const float *src, const int32_t *ro, int o, int32_t x0, int32_t width, float *d0,
+                      const float *w, int c, int anti) {
     int32_t x = 0;
+    if (x0 > 0) {
+        singleStep(src, ro, o, 0, d0, w, c, anti);
+        x = x0;
+    }
     for (; x + VL <= width; x += VL) {
-        VF acc = MUL(LD(src + ro[o + c] + x), wc);
-        for (int j = 1; j <= c; j++) {
-            VF l = LD(src + ro[o + c - j] + x);
-            VF r = LD(src + ro[o + c + j] + x);
-            acc = FMA(anti ? SUB(l, r) : ADD(l, r), SET1(w[c - j]), acc);
-        }
-        ST(d0 + x, acc);
+        singleStep(src, ro, o, x, d0, w, c, anti);
+    }
+    if (x < width && width >= VL && VL > 1) {
+        singleStep(src, ro, o, width - VL, d0, w, c, anti);
+        x = width;
     }
     for (; x < width; x++) {
         d0[x] = foldRow(src, ro, o, x, w, c, anti);
@@ -353,13 +413,14 @@ void NAME(penumbra_rows_f32)(const float *src, const int32_t *rowOffset, int32_t
         return;
     }
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
+    int32_t head = alignHead(src + rowOffset[0], width);
     int o = 0;
     for (; o + 2 <= nOut; o += 2) {
-        rowPair(src, rowOffset, o, width, dst + dstPos + (int64_t) o * dstStride,
+        rowPair(src, rowOffset, o, head, width, dst + dstPos + (int64_t) o * dstStride,
                 dst + dstPos + (int64_t) (o + 1) * dstStride, w, c, anti);
     }
     if (o < nOut) {
-        rowSingle(src, rowOffset, o, width, dst + dstPos + (int64_t) o * dstStride, w, c, anti);
+        rowSingle(src, rowOffset, o, head, width, dst + dstPos + (int64_t) o * dstStride, w, c, anti);
     }
 }
 

@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The float32 tile kernels on a block of {@code rows} output rows of the seed's width (1104), in
  * cache: {@code rows} is the strided pass (vectorised across the row), {@code line} the contiguous
  * pass. Scores are output samples per nanosecond and thread; the seed volume has 61 M samples per
- * pass, so 1 sample/ns is 61 ms per pass on one thread.
+ * pass, so 1 sample/ns is 61 ms per pass on one thread. {@code backend} compares the Java simd
+ * kernels with the native C kernels reached through FFM (the same operations, the same bits).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -40,6 +41,9 @@ public class FloatTileKernelBenchmark {
     @Param({"16"})
     int rows;
 
+    @Param({"simd", "native"})
+    String backend;
+
     FloatTileKernel kernel;
     Kernel1D k;
     float[] src;
@@ -48,7 +52,7 @@ public class FloatTileKernelBenchmark {
 
     @Setup
     public void setup() {
-        kernel = Backends.floatKernel(Backends.Kind.SIMD);
+        kernel = Backends.floatKernel(Backends.parse(backend));
         k = new Kernel1D(GaussianKernel.weights(radius / 4.0, 0, 4.0), 0);
         int pitch = WIDTH + 2 * radius + 16;
         src = new float[(rows + 2 * radius) * pitch];

@@ -85,19 +85,20 @@ class NativeKernelsTest {
                     nat.correlate(srcD, 1, bd, 1, n, k);
                     assertArrayEquals(ad, bd, "double line " + what);
                     // rows: nOut outputs of width n from rows scattered through a buffer
-                    for (int nOut : new int[] {1, 2, 5}) {
+                    for (int nOut : new int[] {1, 2, 5})
+                    for (int base : new int[] {0, 3, 13}) { // different heads before vector alignment
                         int rows = nOut + k.size() - 1;
                         int pitch = n + 5;
-                        float[] buf = randomFloats(r, rows * pitch + 7);
+                        float[] buf = randomFloats(r, rows * pitch + 16);
                         int[] ro = new int[rows + 2];
                         for (int j = 0; j < rows; j++) {
-                            ro[j] = ((j * 7) % rows) * pitch + 3; // out of order, as a ring's slots are
+                            ro[j] = ((j * 7) % rows) * pitch + base; // out of order, as a ring's slots are
                         }
                         float[] ra = new float[nOut * (n + 4) + 2];
                         float[] rb = new float[ra.length];
                         simd.rows(buf, ro, nOut, n, ra, 2, n + 4, k);
                         nat.rows(buf, ro, nOut, n, rb, 2, n + 4, k);
-                        assertArrayEquals(ra, rb, "rows nOut=" + nOut + " " + what);
+                        assertArrayEquals(ra, rb, "rows nOut=" + nOut + " base=" + base + " " + what);
                     }
                 }
             }
