@@ -150,9 +150,9 @@ static inline __attribute__((always_inline)) __m512 shiftv(__m512 lo, __m512 hi,
 }
 
 /*
- * A folded line 64 outputs at a time, its shifted inputs built from aligned-stride loads with
- * valignd instead of 25 unaligned loads per vector (most of which split cache lines): about 1.5x
- * the load version on this CPU. c and anti are constants in each instantiation; the values and the
+ * A folded line 64 outputs at a time, most of its shifted inputs built with valignd from 6 loads
+ * instead of 25 unaligned loads per vector (most of which split cache lines): about 1.6x the load
+ * version on this CPU. c and anti are constants in each instantiation; the values and the
  * operation order are those of the load version, so the bits are too. Returns the outputs done.
  */
 static inline __attribute__((always_inline)) int32_t lineShifted(const float *s, float *d, int32_t n,
@@ -170,7 +170,8 @@ static inline __attribute__((always_inline)) int32_t lineShifted(const float *s,
         for (int k = 0; k < NA; k++) {
             A[k] = k < need ? _mm512_loadu_ps(p + 16 * k) : A[k - 1];
         }
-#define PN_X(t) shiftv(A[(t) >> 4], A[((t) >> 4) + 1], (t) & 15)
+/* a quarter of the shifts as unaligned loads: load ports and shuffle units share the work */
+#define PN_X(t) (((t) & 3) == 1 ? _mm512_loadu_ps(p + (t)) : shiftv(A[(t) >> 4], A[((t) >> 4) + 1], (t) & 15))
         __m512 a[4];
         for (int u = 0; u < 4; u++) {
             a[u] = _mm512_mul_ps(PN_X(16 * u + c), wv[c]);
@@ -384,6 +385,79 @@ static void rowSingle(const float *src, const int32_t *ro, int o, int32_t x0, in
     }
 }
 
+/*
+ * Output rows o .. o+3 at columns x .. x+QU*VL-1. Output k's step j adds row(o+k+c-j) +- row(o+k+c+j):
+ * the left rows of step j+1 are those of step j moved one output up, plus one new row, and the
+ * right rows one output down plus one new row, so a step loads 2 rows for 4 outputs (a pair
+ * loads 2 for 2). Each output's operations and their order are foldRow's.
+ */
+#if PN_ISA == 2
+#define QU 2
+#else
+#define QU 1
+#endif
+static inline __attribute__((always_inline)) void quadStep(const float *src, const int32_t *ro, int o, int32_t x,
+                                                           float *d, int64_t ds, const float *w, int c, int anti,
+                                                           const int qu) {
+    VF wc = SET1(w[c]);
+    VF acc[4][QU], L[4][QU], R[4][QU];
+    for (int u = 0; u < qu; u++) {
+        for (int k = 0; k < 4; k++) {
+            VF ck = LD(src + ro[o + k + c] + x + u * VL);
+            acc[k][u] = MUL(ck, wc);
+            L[k][u] = ck; /* row(o+k+c): becomes left row of output k+1 at step 1 */
+            R[k][u] = ck; /* and right row of output k-1 */
+        }
+    }
+    for (int j = 1; j <= c; j++) {
+        VF wj = SET1(w[c - j]);
+        const float *nl = src + ro[o + c - j] + x, *nr = src + ro[o + 3 + c + j] + x;
+        for (int u = 0; u < qu; u++) {
+            /* left: output k takes the row output k-1 had; right: the row output k+1 had */
+            L[3][u] = L[2][u];
+            L[2][u] = L[1][u];
+            L[1][u] = L[0][u];
+            L[0][u] = LD(nl + u * VL);
+            R[0][u] = R[1][u];
+            R[1][u] = R[2][u];
+            R[2][u] = R[3][u];
+            R[3][u] = LD(nr + u * VL);
+            for (int k = 0; k < 4; k++) {
+                acc[k][u] = FMA(anti ? SUB(L[k][u], R[k][u]) : ADD(L[k][u], R[k][u]), wj, acc[k][u]);
+            }
+        }
+    }
+    for (int u = 0; u < qu; u++) {
+        for (int k = 0; k < 4; k++) {
+            ST(d + k * ds + x + u * VL, acc[k][u]);
+        }
+    }
+}
+
+static void rowQuad(const float *src, const int32_t *ro, int o, int32_t x0, int32_t width, float *d, int64_t ds,
+                    const float *w, int c, int anti) {
+    int32_t x = 0;
+    if (x0 > 0) {
+        quadStep(src, ro, o, 0, d, ds, w, c, anti, 1);
+        x = x0;
+    }
+    for (; x + QU * VL <= width; x += QU * VL) {
+        quadStep(src, ro, o, x, d, ds, w, c, anti, QU);
+    }
+    for (; x + VL <= width; x += VL) {
+        quadStep(src, ro, o, x, d, ds, w, c, anti, 1);
+    }
+    if (x < width && width >= VL && VL > 1) {
+        quadStep(src, ro, o, width - VL, d, ds, w, c, anti, 1);
+        x = width;
+    }
+    for (; x < width; x++) {
+        for (int k = 0; k < 4; k++) {
+            d[k * ds + x] = foldRow(src, ro, o + k, x, w, c, anti);
+        }
+    }
+}
+
 static void rowGeneral(const float *src, const int32_t *ro, int o, int32_t width, float *d0, const float *w,
                        int size) {
     int32_t x = 0;
@@ -415,6 +489,9 @@ void NAME(penumbra_rows_f32)(const float *src, const int32_t *rowOffset, int32_t
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
     int32_t head = alignHead(src + rowOffset[0], width);
     int o = 0;
+    for (; o + 4 <= nOut; o += 4) {
+        rowQuad(src, rowOffset, o, head, width, dst + dstPos + (int64_t) o * dstStride, dstStride, w, c, anti);
+    }
     for (; o + 2 <= nOut; o += 2) {
         rowPair(src, rowOffset, o, head, width, dst + dstPos + (int64_t) o * dstStride,
                 dst + dstPos + (int64_t) (o + 1) * dstStride, w, c, anti);
