@@ -57,7 +57,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--sigma", paramLabel = "S|S0,S1,..", description = "Gaussian sigma, one or per axis (default 3)")
     String sigmaText = "3.0";
 
-    @Option(names = "--backend", paramLabel = "B,..", description = "backends to time (default: scalar,simd)")
+    @Option(names = "--backend", paramLabel = "B,..", description = "backends to time (default: scalar,simd and native when built)")
     String backends;
 
     @Option(names = "--threads", paramLabel = "N,..", description = "thread counts (default: 1 and all cores)")
@@ -101,7 +101,8 @@ final class BenchCommand implements Callable<Integer> {
             names.addAll(Arrays.asList(SWEEP_NAMES));
         }
         List<Backends.Kind> kinds = new ArrayList<>();
-        for (String b : (backends == null ? "scalar,simd" : backends).split(",")) {
+        String all = Backends.nativeAvailable() ? "scalar,simd,native" : "scalar,simd";
+        for (String b : (backends == null ? all : backends).split(",")) {
             Backends.Kind k = Backends.parse(b);
             Backends.kernel(k);
             kinds.add(k);
