@@ -194,24 +194,59 @@ public final class NativeLibrary {
         }
     }
 
-    /** Writes the library once under tmpdir, in a folder named by its hash (atomic rename). */
+    /**
+     * Writes the library once under tmpdir, in a private folder (owner only) named by the user and
+     * the library's hash, and reuses it only when its bytes still hash the same: another user's
+     * folder, a loose mode or a swapped file is never loaded (a fresh private folder is used).
+     */
     private static Path extract(byte[] bytes) throws IOException {
-        String hash;
-        try {
-            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IOException(e);
+        String hash = sha256(bytes);
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_");
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "penumbra-native-" + user + "-" + hash.substring(0, 16));
+        var owner = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(owner));
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // checked below like any existing folder
+            }
         }
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "penumbra-native-" + hash);
+        if (!isPrivate(dir, owner)) {
+            dir = Files.createTempDirectory("penumbra-native-",
+                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(owner));
+            // a one-off folder: gone with the JVM (deleted in reverse order: the library, then the folder)
+            dir.toFile().deleteOnExit();
+            dir.resolve("libpenumbra.so").toFile().deleteOnExit();
+        }
         Path lib = dir.resolve("libpenumbra.so");
-        if (Files.isRegularFile(lib) && Files.size(lib) == bytes.length) {
+        if (Files.isRegularFile(lib, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && sha256(Files.readAllBytes(lib)).equals(hash)) {
             return lib;
         }
-        Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "libpenumbra", ".tmp");
         Files.write(tmp, bytes);
         Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return lib;
+    }
+
+    /** A real folder (not a link) of this user that nobody else may write or enter. */
+    private static boolean isPrivate(Path dir, java.util.Set<java.nio.file.attribute.PosixFilePermission> owner) {
+        try {
+            var attrs = Files.readAttributes(dir, java.nio.file.attribute.PosixFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            return attrs.isDirectory() && attrs.permissions().equals(owner)
+                    && attrs.owner().getName().equals(System.getProperty("user.name"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private static String sha256(byte[] bytes) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IOException(e);
+        }
     }
 
     private static Holder open(Path path, String how, StringBuilder tried) {
