@@ -2,6 +2,7 @@ package dev.penumbra.cli;
 
 import dev.penumbra.BadParameterException;
 import dev.penumbra.chunk.MapOverlap;
+import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -102,6 +103,16 @@ final class DemoCommand implements Callable<Integer> {
                     (inHalo, off, outCore) -> Engine.run(plan, inHalo, off, outCore, perChunk)));
             long mismatch = MemorySegment.mismatch(whole.segment(), 0, whole.byteSize(), chunked.segment(), 0,
                     chunked.byteSize());
+            // the native C kernels beside the Java ones: same operations in the same order, so the same bytes
+            boolean withNative = all.backend() == Backends.Kind.SIMD && Backends.nativeAvailable();
+            double[] nat = null;
+            long nativeMismatch = -1;
+            if (withNative) {
+                Schedule ns = all.withBackend(Backends.Kind.NATIVE);
+                nat = SeedWorkload.time(runs, () -> Engine.run(plan, in, chunked, ns));
+                nativeMismatch = MemorySegment.mismatch(whole.segment(), 0, whole.byteSize(), chunked.segment(), 0,
+                        chunked.byteSize());
+            }
 
             String fmt = "%-62s %10s %10s%n";
             out.printf(Locale.ROOT, fmt, "run", "best ms", "x floor");
@@ -111,6 +122,10 @@ final class DemoCommand implements Callable<Integer> {
             row(out, fmt, "penumbra, whole volume, " + all.threads() + " threads", par[0], floor[0]);
             row(out, fmt, "penumbra, chunks " + FilterCommand.shapeText(chunks) + " + halo "
                     + plan.halo()[plan.rank() - 1] + ", " + all.threads() + " threads", chk[0], floor[0]);
+            if (withNative) {
+                row(out, fmt, "penumbra native (C via FFM), whole volume, " + all.threads() + " threads", nat[0],
+                        floor[0]);
+            }
             out.printf(Locale.ROOT, fmt, "notebook (published): skimage.filters.gaussian, 1 core", "2300", "");
             out.printf(Locale.ROOT, fmt, "notebook (published): dask map_overlap, 4 cores", "1940", "");
             out.println();
@@ -122,6 +137,14 @@ final class DemoCommand implements Callable<Integer> {
             } else {
                 out.printf(Locale.ROOT, "chunked != whole: first difference at byte %d%n", mismatch);
                 return 1;
+            }
+            if (withNative) {
+                if (nativeMismatch != -1) {
+                    out.printf(Locale.ROOT, "native != simd: first difference at byte %d%n", nativeMismatch);
+                    return 1;
+                }
+                out.printf(Locale.ROOT, "native == simd: identical bytes; native is %.2fx simd on %d threads (%s)%n",
+                        par[0] / nat[0], all.threads(), Backends.nativeStatus());
             }
             out.printf(Locale.ROOT, "scipy on this machine: python3 ../shared/tools/peers.py --only scipy (run it in"
                     + " the same session; absolute times drift)%n");
