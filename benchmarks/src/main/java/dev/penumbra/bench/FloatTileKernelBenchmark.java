@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * cache: {@code rows} is the strided pass (vectorised across the row), {@code line} the contiguous
  * pass. Scores are output samples per nanosecond and thread; the seed volume has 61 M samples per
  * pass, so 1 sample/ns is 61 ms per pass on one thread. {@code backend} compares the Java simd
- * kernels with the native C kernels reached through FFM (the same operations, the same bits).
+ * kernels, the native C kernels reached through FFM (the same operations, the same bits) and the
+ * OpenBLAS GEMM formulation (banded Toeplitz matrices: wasted multiply-adds on the zeros).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -35,13 +36,13 @@ import org.openjdk.jmh.annotations.Warmup;
 public class FloatTileKernelBenchmark {
     static final int WIDTH = 1104;
 
-    @Param({"1", "3", "12"})
+    @Param({"1", "3", "12", "24"})
     int radius;
 
     @Param({"16"})
     int rows;
 
-    @Param({"simd", "native"})
+    @Param({"simd", "native", "blas"})
     String backend;
 
     FloatTileKernel kernel;

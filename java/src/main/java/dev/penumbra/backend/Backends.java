@@ -68,8 +68,7 @@ public final class Backends {
             case SCALAR -> SCALAR;
             case SIMD -> SIMD != null ? SIMD : SCALAR;
             case NATIVE -> Native.kernels();
-            case BLAS -> throw new BadParameterException("backend: 'blas' is not part of this build yet (available:"
-                    + " scalar, simd" + (nativeAvailable() ? ", native)" : ")"));
+            case BLAS -> blas();
         };
     }
 
@@ -81,8 +80,24 @@ public final class Backends {
         return switch (kind) {
             case SIMD -> SIMD_FLOAT;
             case NATIVE -> Native.kernels();
+            case BLAS -> blas();
             default -> null;
         };
+    }
+
+    /** True when OpenBLAS loaded (see {@link #blasStatus()}). */
+    public static boolean blasAvailable() {
+        return dev.penumbra.backend.blas.Blas.kernels().isPresent();
+    }
+
+    /** Which OpenBLAS runs and how, or why it is unavailable. */
+    public static String blasStatus() {
+        return dev.penumbra.backend.blas.Blas.status();
+    }
+
+    private static dev.penumbra.backend.blas.BlasKernels blas() {
+        return dev.penumbra.backend.blas.Blas.kernels().orElseThrow(() -> new BadParameterException(
+                "backend: 'blas' is " + blasStatus()));
     }
 
     /** True when libpenumbra loaded (see {@link #nativeStatus()}). */

@@ -100,7 +100,8 @@ final class AbCommand implements Callable<Integer> {
         if (!json) {
             out.printf(Locale.ROOT, "%s, %d threads, float32 in and out; reference: scalar (double accumulation)%n",
                     fs, t);
-            out.printf(Locale.ROOT, "simd: %s; native: %s%n", Backends.simdStatus(), Backends.nativeStatus());
+            out.printf(Locale.ROOT, "simd: %s%nnative: %s%nblas: %s%n", Backends.simdStatus(), Backends.nativeStatus(),
+                    Backends.blasStatus());
             out.printf(Locale.ROOT, "%-16s %-7s %10s %10s %7s %7s %12s %-4s %9s%n", "shape", "backend", "median ms",
                     "min ms", "GB/s", "FMA %", "max |diff|", "ok", "x scalar");
         }
@@ -166,6 +167,9 @@ final class AbCommand implements Callable<Integer> {
             kinds.add(Backends.Kind.SIMD);
             if (Backends.nativeAvailable()) {
                 kinds.add(Backends.Kind.NATIVE);
+            }
+            if (Backends.blasAvailable()) {
+                kinds.add(Backends.Kind.BLAS);
             }
             return kinds;
         }

@@ -22,10 +22,19 @@ import org.junit.jupiter.api.TestFactory;
  * shape: each must match scipy, and the chunked bytes must equal the whole-volume bytes.
  */
 public class GoldenParityTest {
-    /** The backends this build has: native when libpenumbra loaded. */
-    public static final List<Backends.Kind> BACKENDS = Backends.nativeAvailable()
-            ? List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD, Backends.Kind.NATIVE)
-            : List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD);
+    /** The backends this build has: native when libpenumbra loaded, blas when OpenBLAS did. */
+    public static final List<Backends.Kind> BACKENDS = available();
+
+    private static List<Backends.Kind> available() {
+        List<Backends.Kind> kinds = new ArrayList<>(List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD));
+        if (Backends.nativeAvailable()) {
+            kinds.add(Backends.Kind.NATIVE);
+        }
+        if (Backends.blasAvailable()) {
+            kinds.add(Backends.Kind.BLAS);
+        }
+        return List.copyOf(kinds);
+    }
 
     @Test
     void manifestIsComplete() {
