@@ -170,15 +170,50 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
 
     @Override
     public void line(float[] src, int srcPos, float[] dst, int dstPos, int n, Kernel1D kernel) {
+        lineGemm(src, srcPos, dst, dstPos, n, kernel, false);
+        float[] w = kernel.weightArrayF();
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(dst[dstPos + i])) {
+                float acc = 0;
+                for (int j = 0; j < w.length; j++) {
+                    acc = Math.fma(src[srcPos + i + j], w[j], acc);
+                }
+                dst[dstPos + i] = acc;
+            }
+        }
+    }
+
+    @Override
+    public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {
+        lineGemm(src, srcPos, dst, dstPos, n, kernel, true);
+        double[] w = kernel.weightArray();
+        for (int i = 0; i < n; i++) {
+            if (!Double.isFinite(dst[dstPos + i])) {
+                double acc = 0;
+                for (int j = 0; j < w.length; j++) {
+                    acc = Math.fma(src[srcPos + i + j], w[j], acc);
+                }
+                dst[dstPos + i] = acc;
+            }
+        }
+    }
+
+    /**
+     * A contiguous pass as GEMMs of 8 segments each, float[] or double[] lines: outputs a zero of
+     * T met with NaN or ∞ come out non-finite and the callers recompute them term by term.
+     */
+    private void lineGemm(Object src, int srcPos, Object dst, int dstPos, int n, Kernel1D kernel, boolean dbl) {
         if (n <= 0) {
             return;
         }
+        ValueLayout layout = dbl ? ValueLayout.JAVA_DOUBLE : ValueLayout.JAVA_FLOAT;
+        long bytes = layout.byteSize();
         int size = kernel.size();
         int b = segment(size);
         int k = b + size - 1;
         Scratch s = scratch.get();
-        s.ensure((long) ROWS_BLOCK * k * 4, (long) ROWS_BLOCK * b * 4);
-        FloatBuffer t = (FloatBuffer) s.matrix(kernel, -b, false);
+        s.ensure(ROWS_BLOCK * k * bytes, ROWS_BLOCK * b * bytes);
+        Object t = s.matrix(kernel, -b, dbl);
         int have = n + size - 1; // readable values from srcPos
         for (int i0 = 0; i0 < n; i0 += ROWS_BLOCK * b) {
             // ROWS_BLOCK segments of b outputs side by side (overlapping copies of the line)
@@ -186,66 +221,20 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
                 int from = i0 + g * b;
                 int len = Math.max(0, Math.min(k, have - from));
                 if (len > 0) {
-                    MemorySegment.copy(src, srcPos + from, s.a, ValueLayout.JAVA_FLOAT, (long) g * k * 4, len);
+                    MemorySegment.copy(src, srcPos + from, s.a, layout, g * k * bytes, len);
                 }
                 if (len < k) {
-                    s.a.asSlice(((long) g * k + len) * 4, (long) (k - len) * 4).fill((byte) 0);
+                    s.a.asSlice((g * k + len) * bytes, (k - len) * bytes).fill((byte) 0);
                 }
             }
-            openblas.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, ROWS_BLOCK, b, k, 1f, s.af, k, t, b, 0f, s.cf, b);
-            int count = Math.min(ROWS_BLOCK * b, n - i0);
-            MemorySegment.copy(s.c, ValueLayout.JAVA_FLOAT, 0, dst, dstPos + i0, count);
-            float[] w = kernel.weightArrayF();
-            for (int i = dstPos + i0; i < dstPos + i0 + count; i++) {
-                if (!Float.isFinite(dst[i])) {
-                    float acc = 0;
-                    int at = srcPos + (i - dstPos);
-                    for (int j = 0; j < w.length; j++) {
-                        acc = Math.fma(src[at + j], w[j], acc);
-                    }
-                    dst[i] = acc;
-                }
+            if (dbl) {
+                openblas.cblas_dgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, ROWS_BLOCK, b, k, 1.0, s.ad, k, (DoubleBuffer) t, b,
+                        0.0, s.cd, b);
+            } else {
+                openblas.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, ROWS_BLOCK, b, k, 1f, s.af, k, (FloatBuffer) t, b,
+                        0f, s.cf, b);
             }
-        }
-    }
-
-    @Override
-    public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {
-        if (n <= 0) {
-            return;
-        }
-        int size = kernel.size();
-        int b = segment(size);
-        int k = b + size - 1;
-        Scratch s = scratch.get();
-        s.ensure((long) ROWS_BLOCK * k * 8, (long) ROWS_BLOCK * b * 8);
-        DoubleBuffer t = (DoubleBuffer) s.matrix(kernel, -b, true);
-        int have = n + size - 1;
-        for (int i0 = 0; i0 < n; i0 += ROWS_BLOCK * b) {
-            for (int g = 0; g < ROWS_BLOCK; g++) {
-                int from = i0 + g * b;
-                int len = Math.max(0, Math.min(k, have - from));
-                if (len > 0) {
-                    MemorySegment.copy(src, srcPos + from, s.a, ValueLayout.JAVA_DOUBLE, (long) g * k * 8, len);
-                }
-                if (len < k) {
-                    s.a.asSlice(((long) g * k + len) * 8, (long) (k - len) * 8).fill((byte) 0);
-                }
-            }
-            openblas.cblas_dgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, ROWS_BLOCK, b, k, 1.0, s.ad, k, t, b, 0.0, s.cd, b);
-            int count = Math.min(ROWS_BLOCK * b, n - i0);
-            MemorySegment.copy(s.c, ValueLayout.JAVA_DOUBLE, 0, dst, dstPos + i0, count);
-            double[] w = kernel.weightArray();
-            for (int i = dstPos + i0; i < dstPos + i0 + count; i++) {
-                if (!Double.isFinite(dst[i])) {
-                    double acc = 0;
-                    int at = srcPos + (i - dstPos);
-                    for (int j = 0; j < w.length; j++) {
-                        acc = Math.fma(src[at + j], w[j], acc);
-                    }
-                    dst[i] = acc;
-                }
-            }
+            MemorySegment.copy(s.c, layout, 0, dst, dstPos + i0, Math.min(ROWS_BLOCK * b, n - i0));
         }
     }
 
