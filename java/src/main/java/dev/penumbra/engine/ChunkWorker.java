@@ -12,6 +12,13 @@ interface ChunkWorker {
      * {@code acc}; workers of the float32 path support it (the engine checks the float bound
      * with it after the run).
      */
+    /**
+     * Reports to {@code monitor} (may be null) and checks {@code stop} between batches; workers that
+     * run a chunk in one piece (tiles) leave both to the engine's loop.
+     */
+    default void attach(Monitor monitor, java.util.function.BooleanSupplier stop) {
+    }
+
     default void trackRange(FloatTileKernel kernel, float[] acc) {
         throw new UnsupportedOperationException("only float32-path workers track the input range");
     }

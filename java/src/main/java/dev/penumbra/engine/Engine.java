@@ -56,6 +56,10 @@ public final class Engine {
             return;
         }
         boolean unfused = !schedule.fused() && plan.terms().size() == 1 && plan.terms().get(0).passes().size() > 1;
+        Monitor mon = schedule.monitor();
+        if (mon != null) {
+            mon.begin(out.elementCount() * (unfused ? plan.terms().get(0).passes().size() : 1));
+        }
         boolean useFloat = switch (schedule.arithmetic()) {
             case FLOAT32 -> floatCapable(in.dtype(), out.dtype(), schedule);
             case FLOAT64 -> false;
@@ -76,6 +80,9 @@ public final class Engine {
                     return;
                 }
                 lastRanTwice = true;
+                if (mon != null) {
+                    mon.redo();
+                }
                 useFloat = false;
             }
         }
@@ -139,6 +146,13 @@ public final class Engine {
         int workers = team != null ? team.size : Math.min(schedule.threads(), grid.size());
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        Monitor mon = schedule.monitor();
+        if (mon != null) {
+            mon.layout(grid.size(), workers, team != null, useFloat);
+        }
+        AtomicInteger ids = new AtomicInteger();
+        // workers stop at their next batch or tile once any of them failed or the caller was interrupted
+        java.util.function.BooleanSupplier stop = () -> failure.get() != null || Thread.currentThread().isInterrupted();
         Runnable work = team != null ? () -> {
             // every member runs every chunk, on its own rows
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
@@ -146,11 +160,13 @@ public final class Engine {
                 SlabStream member = new SlabStream(plan, in, out, floatKernel, streamAxis, zChunkFinal,
                         team, next.getAndIncrement());
                 track(member, floatKernel, seen, mine);
+                int id = ids.getAndIncrement();
+                member.attach(mon, stop);
                 for (int i = 0; i < grid.size(); i++) {
-                    if (Thread.currentThread().isInterrupted()) {
+                    if (stop.getAsBoolean()) {
                         throw new PenumbraException("interrupted");
                     }
-                    member.run(grid.chunk(i));
+                    runChunk(member, grid.chunk(i), mon, id, false);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
@@ -163,13 +179,15 @@ public final class Engine {
                     : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             track(worker, floatKernel, seen, mine);
+            int id = ids.getAndIncrement();
+            worker.attach(mon, stop);
             try {
                 int i;
                 while (failure.get() == null && (i = next.getAndIncrement()) < grid.size()) {
-                    if (Thread.currentThread().isInterrupted()) {
+                    if (stop.getAsBoolean()) {
                         throw new PenumbraException("interrupted");
                     }
-                    worker.run(grid.chunk(i));
+                    runChunk(worker, grid.chunk(i), mon, id, !streaming);
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
@@ -184,6 +202,27 @@ public final class Engine {
         Throwable t = failure.get();
         if (t != null) {
             throw translate(t, in);
+        }
+    }
+
+    /** Runs one chunk; with a monitor, records its span (and, for tiles, its time and progress). */
+    private static void runChunk(ChunkWorker worker, dev.penumbra.chunk.Chunk chunk, Monitor mon, int id,
+                                 boolean tile) {
+        if (mon == null) {
+            worker.run(chunk);
+            return;
+        }
+        long t0 = System.nanoTime();
+        worker.run(chunk);
+        long t1 = System.nanoTime();
+        mon.span(id, t0, t1, (tile ? "tile " : "chunk ") + chunk.index());
+        if (tile) {
+            mon.add(Monitor.Phase.TILES, t1 - t0);
+            long n = 1;
+            for (long e : chunk.shape()) {
+                n *= e;
+            }
+            mon.advance(n);
         }
     }
 

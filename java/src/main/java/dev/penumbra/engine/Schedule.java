@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
  * backend, and optionally the executor to run chunks on (null: the engine's own threads).
  */
 public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused,
-                       Arithmetic arithmetic) {
+                       Arithmetic arithmetic, Monitor monitor) {
     /**
      * How float32 data is computed: AUTO takes the float32 path when its error bound for the input
      * at hand meets the parity tolerance (Engine.usesFloatPath reads the input's range for that),
@@ -22,7 +22,12 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
     public enum Arithmetic { AUTO, FLOAT32, FLOAT64 }
 
     public Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused) {
-        this(chunkShape, threads, backend, executor, fused, Arithmetic.AUTO);
+        this(chunkShape, threads, backend, executor, fused, Arithmetic.AUTO, null);
+    }
+
+    public Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused,
+                    Arithmetic arithmetic) {
+        this(chunkShape, threads, backend, executor, fused, arithmetic, null);
     }
 
     /**
@@ -52,28 +57,33 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
 
     /** Fused (all passes per tile, the default) or one pass over the whole volume per axis. */
     public Schedule withFused(boolean f) {
-        return new Schedule(chunkShape, threads, backend, executor, f, arithmetic);
+        return new Schedule(chunkShape, threads, backend, executor, f, arithmetic, monitor);
     }
 
     public Schedule withThreads(int t) {
-        return new Schedule(chunkShape, t, backend, executor, fused, arithmetic);
+        return new Schedule(chunkShape, t, backend, executor, fused, arithmetic, monitor);
     }
 
     public Schedule withBackend(Backends.Kind b) {
-        return new Schedule(chunkShape, threads, b, executor, fused, arithmetic);
+        return new Schedule(chunkShape, threads, b, executor, fused, arithmetic, monitor);
     }
 
     public Schedule withChunks(long... shape) {
-        return new Schedule(shape, threads, backend, executor, fused, arithmetic);
+        return new Schedule(shape, threads, backend, executor, fused, arithmetic, monitor);
     }
 
     public Schedule withExecutor(Executor e) {
-        return new Schedule(chunkShape, threads, backend, e, fused, arithmetic);
+        return new Schedule(chunkShape, threads, backend, e, fused, arithmetic, monitor);
     }
 
     /** The arithmetic for float32 data (see {@link Arithmetic}). */
     public Schedule withArithmetic(Arithmetic a) {
-        return new Schedule(chunkShape, threads, backend, executor, fused, a);
+        return new Schedule(chunkShape, threads, backend, executor, fused, a, monitor);
+    }
+
+    /** Watches the run: phases, threads, progress ({@link Monitor}); null: nothing is recorded. */
+    public Schedule withMonitor(Monitor m) {
+        return new Schedule(chunkShape, threads, backend, executor, fused, arithmetic, m);
     }
 
     /**

@@ -287,9 +287,42 @@ final class SlabStream implements ChunkWorker {
         return buf == ring || buf == batchOut ? slabPitch : bigPitch;
     }
 
+    private Monitor mon;
+    private java.util.function.BooleanSupplier stop = () -> false;
+
     @Override
     public void trackRange(FloatTileKernel kernel, float[] acc) {
         io.trackRange(kernel, acc);
+    }
+
+    @Override
+    public void attach(Monitor monitor, java.util.function.BooleanSupplier stop) {
+        this.mon = monitor;
+        this.stop = stop;
+    }
+
+    /** Adds the time since {@code t0} to phase {@code p}; returns now (0 without a monitor). */
+    private long lap(Monitor.Phase p, long t0) {
+        if (mon == null) {
+            return 0;
+        }
+        long t = System.nanoTime();
+        mon.add(p, t - t0);
+        return t;
+    }
+
+    private long now() {
+        return mon == null ? 0 : System.nanoTime();
+    }
+
+    /** Between batches: stops a cancelled or failed run, reports {@code slabs} output slabs done. */
+    private void batchDone(int slabs) {
+        if (mon != null) {
+            mon.advance((long) slabs * (team != null ? r1 - r0 : slabRows()) * rowLen);
+        }
+        if (stop.getAsBoolean()) {
+            throw new dev.penumbra.PenumbraException("interrupted");
+        }
     }
 
     @Override
@@ -343,8 +376,12 @@ final class SlabStream implements ChunkWorker {
             for (int o = c0; o < c1; o++) {
                 groupOffs[0] = 0;
                 slabsAt(o, 1, batchOut, groupOffs);
+                long t = now();
                 Slab r = runSlabPasses(after, batchOut, 0, null, 0);
+                t = lap(Monitor.Phase.AFTER, t);
                 writeSlab(r.buf, r.off, o);
+                lap(Monitor.Phase.WRITE, t);
+                batchDone(1);
             }
             return;
         }
@@ -384,6 +421,7 @@ final class SlabStream implements ChunkWorker {
                 int slot = (o - left + t - first) % ringSlots;
                 rowOffsets[t] = slotOffsets[slot] < 0 ? cvalSlot * slabPitch : slotOffsets[slot];
             }
+            long clock = now();
             int from = team != null ? r0 * rowPitch : 0;
             int width = team != null ? r1 * rowPitch : slabData;
             for (int xb = from; xb < width; xb += BLOCK) {
@@ -392,12 +430,16 @@ final class SlabStream implements ChunkWorker {
                 }
                 kernel.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
             }
+            clock = lap(Monitor.Phase.STREAM, clock);
             if (!after.isEmpty()) {
                 for (int b = 0; b < nOut; b++) {
                     runSlabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch);
                 }
             }
+            clock = lap(Monitor.Phase.AFTER, clock);
             writeSlabs(batchOut, nOut, o);
+            lap(Monitor.Phase.WRITE, clock);
+            batchDone(nOut);
         }
     }
 
@@ -427,6 +469,7 @@ final class SlabStream implements ChunkWorker {
             gb = team.shared(2 + (groups++ & 1), 0);
             gatherBuf = gb;
         }
+        long t = now();
         for (int r = team != null ? r0 : 0; r < (team != null ? r1 : rows); r++) {
             long src = in.offset() + (long) q0 * slabStep;
             int rest = r;
@@ -452,14 +495,17 @@ final class SlabStream implements ChunkWorker {
                 }
             }
         }
+        t = lap(Monitor.Phase.GATHER, t);
         if (!direct) {
             if (team != null) {
                 team.barrier.await(); // the axis-0 pass reads rows the other members gathered
+                t = lap(Monitor.Phase.WAIT, t);
             }
             for (int j = 0; j < g; j++) {
                 slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
                 runSlabPasses(before, gatherBuf, j * bigPitch, dst, dstOffs[j]);
             }
+            lap(Monitor.Phase.BEFORE, t);
         }
         slabShape[0] = zCore;
     }
