@@ -66,10 +66,179 @@ final class Charts {
 
     private static void write(CategoryChart chart, Path file) {
         System.setProperty("java.awt.headless", "true");
+        writePng(() -> BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG), file);
+    }
+
+    /** Makes PNG bytes (may throw IOException). */
+    private interface PngBytes {
+        byte[] get() throws IOException;
+    }
+
+    /**
+     * Left: a roofline (useful GFLOP/s against arithmetic intensity, with the memory ceiling from
+     * the copy floor and the FMA ceiling), the run as a point. Right: each thread's time line,
+     * coloured by phase (streamed runs) or by tile.
+     */
+    static void profileChart(dev.penumbra.Profiler.Report r, Path file) {
+        System.setProperty("java.awt.headless", "true");
+        writePng(() -> {
+            java.awt.image.BufferedImage roof = BitmapEncoder.getBufferedImage(roofline(r));
+            java.awt.image.BufferedImage line = timeline(r, 700, roof.getHeight());
+            java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(roof.getWidth() + line.getWidth(),
+                    roof.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
+            java.awt.Graphics2D g = all.createGraphics();
+            g.drawImage(roof, 0, 0, null);
+            g.drawImage(line, roof.getWidth(), 0, null);
+            g.dispose();
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            javax.imageio.ImageIO.write(all, "png", bytes);
+            return bytes.toByteArray();
+        }, file);
+    }
+
+    private static org.knowm.xchart.XYChart roofline(dev.penumbra.Profiler.Report r) {
+        double elements = 1;
+        for (long e : r.shape()) {
+            elements *= e;
+        }
+        double flops = 2 * r.fmasPerVoxel() * elements;
+        double bytes = r.bytesRead() + r.bytesWritten();
+        double intensity = flops / bytes;
+        double achieved = flops / (r.filterMs() / 1e3) / 1e9;
+        double bandwidth = bytes / (r.memFloorMs() / 1e3) / 1e9;          // GB/s of the copy floor
+        double peak = 2 * r.fmaRatePerThread() * r.threads() / 1e9;      // GFLOP/s
+        org.knowm.xchart.XYChart c = new org.knowm.xchart.XYChartBuilder().width(700).height(520)
+                .title("roofline: " + r.backend() + ", " + r.threads() + " threads")
+                .xAxisTitle("arithmetic intensity (useful FLOP per byte moved)").yAxisTitle("GFLOP/s (useful)").build();
+        c.getStyler().setXAxisLogarithmic(true);
+        c.getStyler().setYAxisLogarithmic(true);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        c.getStyler().setMarkerSize(12);
+        double ridge = peak / bandwidth; // where the memory ceiling meets the FMA ceiling
+        double[] xs = java.util.stream.DoubleStream.concat(java.util.stream.DoubleStream.of(0.05, 0.1, 0.2, 0.5, 1, 2, 5,
+                10, 20, 50, 100), java.util.stream.DoubleStream.of(ridge)).filter(x -> x >= 0.05 && x <= 100).sorted()
+                .toArray();
+        double[] mem = new double[xs.length];
+        double[] fma = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            mem[i] = Math.min(bandwidth * xs[i], peak);
+            fma[i] = peak;
+        }
+        c.addSeries(String.format(java.util.Locale.ROOT, "memory ceiling %.1f GB/s", bandwidth), xs, mem)
+                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        c.addSeries(String.format(java.util.Locale.ROOT, "FMA ceiling %.0f GFLOP/s", peak), xs, fma)
+                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        c.addSeries(String.format(java.util.Locale.ROOT, "this run %.1f GFLOP/s at %.2f FLOP/B", achieved, intensity),
+                        new double[] {intensity}, new double[] {achieved})
+                .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+        return c;
+    }
+
+    private static final java.awt.Color[] PALETTE = {new java.awt.Color(0x4C72B0), new java.awt.Color(0xDD8452),
+        new java.awt.Color(0x55A868), new java.awt.Color(0xC44E52), new java.awt.Color(0x8172B3),
+        new java.awt.Color(0x937860), new java.awt.Color(0xDA8BC3)};
+
+    private static java.awt.image.BufferedImage timeline(dev.penumbra.Profiler.Report r, int w, int h) {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = img.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING,
+                java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(java.awt.Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        g.setColor(java.awt.Color.BLACK);
+        g.setFont(g.getFont().deriveFont(java.awt.Font.BOLD, 14f));
+        g.drawString("per-thread timeline of the measured run (" + String.format(java.util.Locale.ROOT, "%.1f ms",
+                r.filterMs()) + ")", 20, 24);
+        g.setFont(g.getFont().deriveFont(java.awt.Font.PLAIN, 12f));
+        List<dev.penumbra.engine.Monitor.Span> spans = r.spans();
+        boolean phases = spans.stream().anyMatch(s -> !s.what().startsWith("chunk ") && !s.what().startsWith("tile "));
+        long t0 = spans.stream().mapToLong(dev.penumbra.engine.Monitor.Span::startNanos).min().orElse(0);
+        long t1 = spans.stream().mapToLong(dev.penumbra.engine.Monitor.Span::endNanos).max().orElse(1);
+        int workers = Math.max(1, r.busy().length);
+        int left = 90;
+        int right = w - 20;
+        int top = 50;
+        int rowH = Math.min(60, (h - 140) / workers);
+        java.util.Map<String, java.awt.Color> colors = new java.util.LinkedHashMap<>();
+        drawRows(g, spans, phases, colors, t0, t1, left, right, top, rowH);
+        g.setColor(java.awt.Color.BLACK);
+        for (int i = 0; i < workers; i++) {
+            g.drawString("thread " + i, 10, top + i * rowH + rowH / 2 + 4);
+        }
+        int axisY = top + workers * rowH + 10;
+        drawAxis(g, left, right, axisY, 0, (t1 - t0) / 1e6);
+        if (phases) {
+            // a window of 3 % of the run from its middle, where single batches are visible
+            long z0 = t0 + (long) ((t1 - t0) * 0.5);
+            long z1 = z0 + (long) ((t1 - t0) * 0.03);
+            int zTop = axisY + 75;
+            int zRowH = Math.min(40, rowH);
+            g.drawString(String.format(java.util.Locale.ROOT, "zoom: %.1f-%.1f ms", (z0 - t0) / 1e6, (z1 - t0) / 1e6),
+                    left, zTop - 8);
+            drawRows(g, spans, true, colors, z0, z1, left, right, zTop, zRowH);
+            g.setColor(java.awt.Color.BLACK);
+            for (int i = 0; i < workers; i++) {
+                g.drawString("thread " + i, 10, zTop + i * zRowH + zRowH / 2 + 4);
+            }
+            axisY = zTop + workers * zRowH + 10;
+            drawAxis(g, left, right, axisY, (z0 - t0) / 1e6, (z1 - t0) / 1e6);
+        }
+        int ly = axisY + 40;
+        int lx = left;
+        for (java.util.Map.Entry<String, java.awt.Color> e : colors.entrySet()) {
+            g.setColor(e.getValue());
+            g.fillRect(lx, ly - 10, 12, 12);
+            g.setColor(java.awt.Color.BLACK);
+            g.drawString(e.getKey(), lx + 16, ly);
+            lx += 20 + g.getFontMetrics().stringWidth(e.getKey()) + 14;
+            if (lx > right - 80) {
+                lx = left;
+                ly += 18;
+            }
+        }
+        g.dispose();
+        return img;
+    }
+
+    /** Spans clipped to [t0, t1] as bars, one row per worker. */
+    private static void drawRows(java.awt.Graphics2D g, List<dev.penumbra.engine.Monitor.Span> spans, boolean phases,
+                                 java.util.Map<String, java.awt.Color> colors, long t0, long t1, int left, int right,
+                                 int top, int rowH) {
+        for (dev.penumbra.engine.Monitor.Span s : spans) {
+            boolean whole = s.what().startsWith("chunk ") || s.what().startsWith("tile ");
+            if (phases && whole || s.endNanos() < t0 || s.startNanos() > t1) {
+                continue; // a chunk's phases are drawn instead of the chunk
+            }
+            String key = phases ? s.what() : s.what().startsWith("tile ") ? "tile" : "chunk";
+            java.awt.Color col = colors.computeIfAbsent(key, k -> PALETTE[colors.size() % PALETTE.length]);
+            if (!phases) {
+                col = PALETTE[(int) (Math.abs((long) s.what().hashCode()) % PALETTE.length)];
+            }
+            int x0 = left + (int) ((double) (Math.max(t0, s.startNanos()) - t0) / (t1 - t0) * (right - left));
+            int x1 = left + (int) Math.ceil((double) (Math.min(t1, s.endNanos()) - t0) / (t1 - t0) * (right - left));
+            g.setColor(col);
+            g.fillRect(x0, top + s.worker() * rowH + 4, Math.max(1, x1 - x0), rowH - 8);
+        }
+    }
+
+    private static void drawAxis(java.awt.Graphics2D g, int left, int right, int y, double fromMs, double toMs) {
+        g.setColor(java.awt.Color.BLACK);
+        g.drawLine(left, y, right, y);
+        for (int k = 0; k <= 4; k++) {
+            int x = left + (right - left) * k / 4;
+            g.drawLine(x, y, x, y + 5);
+            String label = String.format(java.util.Locale.ROOT, "%.1f ms", fromMs + (toMs - fromMs) * k / 4);
+            int wdt = g.getFontMetrics().stringWidth(label);
+            g.drawString(label, k == 4 ? x - wdt : k == 0 ? x : x - wdt / 2, y + 20);
+        }
+    }
+
+    private static void writePng(PngBytes make, Path file) {
         Path abs = file.toAbsolutePath().normalize();
         Path tmp = null;
         try {
-            byte[] png = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+            byte[] png = make.get();
             tmp = Files.createTempFile(abs.getParent(), ".penumbra-tmp-" + abs.getFileName(), ".png");
             Files.write(tmp, png);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

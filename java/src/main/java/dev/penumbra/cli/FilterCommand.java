@@ -36,6 +36,9 @@ abstract class FilterCommand implements Callable<Integer> {
     @CommandLine.Mixin
     OpOptions ops;
 
+    @CommandLine.Mixin
+    RawOptions raw;
+
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
@@ -49,18 +52,6 @@ abstract class FilterCommand implements Callable<Integer> {
     @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: chosen from the cache budget)")
     String chunks;
 
-    @Option(names = "--shape", paramLabel = "Z,Y,X", description = "shape of a raw INPUT (C order)")
-    String shape;
-
-    @Option(names = "--dtype", paramLabel = "DTYPE", description = "element type of a raw INPUT (default float32)")
-    String dtype;
-
-    @Option(names = "--byte-order", paramLabel = "little|big", description = "byte order of a raw INPUT (default little)")
-    String byteOrder;
-
-    @Option(names = "--offset", paramLabel = "BYTES", description = "header bytes to skip in a raw INPUT (default 0)")
-    Long offset;
-
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
 
@@ -73,10 +64,10 @@ abstract class FilterCommand implements Callable<Integer> {
     public Integer call() {
         FilterSpec fs = ops.spec(op(), spec.commandLine().getParseResult());
         Schedule schedule = schedule(threads, backend, chunks);
-        RawLayout raw = rawLayout();
+        RawLayout layout = raw.layout(input, spec.commandLine().getParseResult());
         DType outType = outputDtype == null ? null : DType.parse(outputDtype, "output-dtype");
         long t0 = System.nanoTime();
-        Filters.applyToFile(fs, input, raw, output, outType, schedule);
+        Filters.applyToFile(fs, input, layout, output, outType, schedule);
         if (!quiet) {
             if (schedule.backend() == Backends.Kind.NATIVE) {
                 spec.commandLine().getErr().println("penumbra: native backend: " + Backends.nativeStatus());
@@ -100,32 +91,6 @@ abstract class FilterCommand implements Callable<Integer> {
             s = s.withChunks(Shapes.parse(chunks, "chunks"));
         }
         return s;
-    }
-
-    private RawLayout rawLayout() {
-        boolean npy = VolumeFiles.isNpy(input);
-        if (npy) {
-            for (String o : List.of("--shape", "--dtype", "--byte-order", "--offset")) {
-                if (spec.commandLine().getParseResult().hasMatchedOption(o)) {
-                    throw new BadParameterException(o + ": applies to raw input only; " + input
-                            + " is a .npy file and carries its own header");
-                }
-            }
-            return null;
-        }
-        if (shape == null) {
-            throw new BadParameterException(input + ": not a .npy file; give --shape (and --dtype) to read it as raw");
-        }
-        ByteOrder bo = ByteOrder.LITTLE_ENDIAN;
-        if (byteOrder != null) {
-            bo = switch (byteOrder.toLowerCase(Locale.ROOT)) {
-                case "little", "le", "<" -> ByteOrder.LITTLE_ENDIAN;
-                case "big", "be", ">" -> ByteOrder.BIG_ENDIAN;
-                default -> throw new BadParameterException("byte-order: '" + byteOrder + "' (expected little or big)");
-            };
-        }
-        return new RawLayout(dtype == null ? DType.F32 : DType.parse(dtype, "dtype"), bo, Shapes.parse(shape, "shape"),
-                offset == null ? 0 : offset);
     }
 
     static double[] doubles(String text, String name) {

@@ -16,7 +16,7 @@ interface ChunkWorker {
      * Reports to {@code monitor} (may be null) and checks {@code stop} between batches; workers that
      * run a chunk in one piece (tiles) leave both to the engine's loop.
      */
-    default void attach(Monitor monitor, java.util.function.BooleanSupplier stop) {
+    default void attach(Monitor monitor, java.util.function.BooleanSupplier stop, int worker) {
     }
 
     default void trackRange(FloatTileKernel kernel, float[] acc) {

@@ -161,7 +161,7 @@ public final class Engine {
                         team, next.getAndIncrement());
                 track(member, floatKernel, seen, mine);
                 int id = ids.getAndIncrement();
-                member.attach(mon, stop);
+                member.attach(mon, stop, id);
                 for (int i = 0; i < grid.size(); i++) {
                     if (stop.getAsBoolean()) {
                         throw new PenumbraException("interrupted");
@@ -180,7 +180,7 @@ public final class Engine {
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             track(worker, floatKernel, seen, mine);
             int id = ids.getAndIncrement();
-            worker.attach(mon, stop);
+            worker.attach(mon, stop, id);
             try {
                 int i;
                 while (failure.get() == null && (i = next.getAndIncrement()) < grid.size()) {

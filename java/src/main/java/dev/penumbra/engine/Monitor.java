@@ -40,6 +40,7 @@ public final class Monitor {
     }
 
     private final Listener listener;
+    private final boolean phaseSpans;
     private final LongAdder[] nanos = new LongAdder[Phase.values().length];
     private final ConcurrentLinkedQueue<Span> spans = new ConcurrentLinkedQueue<>();
     private final AtomicLong done = new AtomicLong();
@@ -52,7 +53,13 @@ public final class Monitor {
     private volatile boolean redone;
 
     public Monitor(Listener listener) {
+        this(listener, false);
+    }
+
+    /** With {@code phaseSpans}, streamed runs also record a span per phase and batch (a detailed timeline). */
+    public Monitor(Listener listener, boolean phaseSpans) {
         this.listener = listener;
+        this.phaseSpans = phaseSpans;
         for (int i = 0; i < nanos.length; i++) {
             nanos[i] = new LongAdder();
         }
@@ -82,6 +89,10 @@ public final class Monitor {
 
     void add(Phase p, long ns) {
         nanos[p.ordinal()].add(ns);
+    }
+
+    boolean phaseSpans() {
+        return phaseSpans;
     }
 
     void span(int worker, long t0, long t1, String what) {

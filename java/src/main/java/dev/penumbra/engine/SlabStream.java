@@ -295,10 +295,13 @@ final class SlabStream implements ChunkWorker {
         io.trackRange(kernel, acc);
     }
 
+    private int worker;
+
     @Override
-    public void attach(Monitor monitor, java.util.function.BooleanSupplier stop) {
+    public void attach(Monitor monitor, java.util.function.BooleanSupplier stop, int worker) {
         this.mon = monitor;
         this.stop = stop;
+        this.worker = worker;
     }
 
     /** Adds the time since {@code t0} to phase {@code p}; returns now (0 without a monitor). */
@@ -308,6 +311,9 @@ final class SlabStream implements ChunkWorker {
         }
         long t = System.nanoTime();
         mon.add(p, t - t0);
+        if (mon.phaseSpans()) {
+            mon.span(worker, t0, t, p.name().toLowerCase(java.util.Locale.ROOT));
+        }
         return t;
     }
 

@@ -27,15 +27,20 @@ public final class Madvise {
 
     private static final Logger LOG = Logger.getLogger(Madvise.class.getName());
     private static final MethodHandle MADVISE;
+    private static final MethodHandle MINCORE;
     private static final long PAGE;
 
     static {
         MethodHandle m = null;
+        MethodHandle mc = null;
         long page = 4096;
         try {
             Linker linker = Linker.nativeLinker();
             m = linker.defaultLookup().find("madvise").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
                     ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)))
+                    .orElse(null);
+            mc = linker.defaultLookup().find("mincore").map(a -> linker.downcallHandle(a, FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS)))
                     .orElse(null);
             MethodHandle ps = linker.defaultLookup().find("getpagesize").map(a -> linker.downcallHandle(a,
                     FunctionDescriptor.of(ValueLayout.JAVA_INT))).orElse(null);
@@ -47,10 +52,42 @@ public final class Madvise {
             m = null;
         }
         MADVISE = m;
+        MINCORE = mc;
         PAGE = page;
     }
 
     private Madvise() {
+    }
+
+    /**
+     * The share of a mapped segment's pages that are in the page cache now ({@code mincore(2)}),
+     * or -1 when the segment is not mapped or the call is unavailable.
+     */
+    public static double residentFraction(MemorySegment mapped) {
+        if (MINCORE == null || !mapped.isMapped() || mapped.byteSize() == 0) {
+            return -1;
+        }
+        long start = mapped.address() / PAGE * PAGE;
+        long end = (mapped.address() + mapped.byteSize() + PAGE - 1) / PAGE * PAGE;
+        long pages = (end - start) / PAGE;
+        long resident = 0;
+        long step = 1L << 20; // pages a call, so the vector stays small
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment vec = arena.allocate(Math.min(pages, step));
+            for (long p0 = 0; p0 < pages; p0 += step) {
+                long n = Math.min(step, pages - p0);
+                int r = (int) MINCORE.invokeExact(MemorySegment.ofAddress(start + p0 * PAGE), n * PAGE, vec);
+                if (r != 0) {
+                    return -1;
+                }
+                for (long i = 0; i < n; i++) {
+                    resident += vec.get(ValueLayout.JAVA_BYTE, i) & 1;
+                }
+            }
+        } catch (Throwable t) {
+            return -1;
+        }
+        return (double) resident / pages;
     }
 
     /** True when the downcall is available on this platform. */

@@ -1,0 +1,74 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.Profiler;
+import dev.penumbra.engine.Schedule;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.filter.Op;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code penumbra profile OP [options] INPUT}: where the time goes, against the machine's floors. */
+@Command(name = "profile", description = "Run a filter file to file and report time per phase, threads, bytes,"
+        + " the memory and FMA floors measured in the same process, and a one-line verdict.")
+final class ProfileCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "OP", description = "filter op, e.g. gaussian")
+    String opName;
+
+    @Parameters(index = "1", paramLabel = "INPUT", description = "input .npy, or a raw file with --shape")
+    Path input;
+
+    @CommandLine.Mixin
+    OpOptions ops;
+
+    @CommandLine.Mixin
+    RawOptions raw;
+
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
+    String backend;
+
+    @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: automatic)")
+    String chunks;
+
+    @Option(names = "--json", description = "one JSON object instead of the report")
+    boolean json;
+
+    @Option(names = "--png", paramLabel = "FILE", description = "also write a roofline chart and a per-thread timeline (PNG)")
+    Path png;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
+
+    @Override
+    public Integer call() {
+        Op op = Op.parse(opName);
+        CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+        FilterSpec fs = ops.spec(op, pr);
+        var layout = raw.layout(input, pr);
+        Schedule schedule = FilterCommand.schedule(threads, backend, chunks);
+        if (png != null) {
+            Charts.checkWritable(png, "png");
+        }
+        Profiler.Report r = Profiler.profile(fs, input, layout, schedule);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? r.json() + System.lineSeparator() : r.text());
+        if (png != null) {
+            Charts.profileChart(r, png);
+            if (!json) {
+                out.println("chart: " + png);
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,88 @@
+package dev.penumbra;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.penumbra.engine.Monitor;
+import dev.penumbra.engine.Schedule;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Npy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The profile of a real run, and each rule of the verdict. */
+class ProfilerTest {
+    @TempDir
+    Path dir;
+
+    static Path npy(Path dir, long... shape) throws Exception {
+        Path p = dir.resolve("in.npy");
+        long n = 1;
+        for (long s : shape) {
+            n *= s;
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        Random r = new Random(3);
+        for (long i = 0; i < n; i++) {
+            b.putFloat((float) r.nextDouble());
+        }
+        Files.write(p, Npy.header(DType.F32, shape));
+        Files.write(p, b.array(), java.nio.file.StandardOpenOption.APPEND);
+        return p;
+    }
+
+    @Test
+    void aProfileAccountsForTheRunAndLeavesNothingBehind() throws Exception {
+        Path in = npy(dir, 12, 60, 70);
+        Profiler.Report r = Profiler.profile(FilterSpec.gaussian(2.0), in, null, Schedule.defaults().withThreads(2));
+        assertArrayEquals(new long[] {12, 60, 70}, r.shape());
+        assertEquals(12 * 60 * 70 * 4L, r.bytesRead());
+        assertEquals(r.bytesRead(), r.bytesWritten());
+        assertTrue(r.filterMs() > 0 && r.memFloorMs() > 0 && r.fmaFloorMs() > 0, r.text());
+        assertTrue(r.floatPath(), "data in [0, 1) smooths on the float path");
+        double phases = r.phaseMs().values().stream().mapToDouble(Double::doubleValue).sum();
+        assertTrue(phases > 0, r.text());
+        assertTrue(r.busy().length >= 1 && r.busy().length <= r.threads(), r.text());
+        assertTrue(r.residentBefore() > 0.99, "the file was just written: " + r.residentBefore());
+        assertTrue(r.text().contains("verdict: ") && r.json().contains("\"verdict\":\""), r.text());
+        assertTrue(r.json().startsWith("{\"spec\":\"gaussian") && r.json().contains("\"shape\":[12,60,70]"), r.json());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(in), s.toList(), "the profile's output is removed");
+        }
+    }
+
+    private static Map<Monitor.Phase, Double> phases(double gather, double wait, double rest) {
+        Map<Monitor.Phase, Double> m = new EnumMap<>(Monitor.Phase.class);
+        for (Monitor.Phase p : Monitor.Phase.values()) {
+            m.put(p, 0.0);
+        }
+        m.put(Monitor.Phase.GATHER, gather);
+        m.put(Monitor.Phase.WAIT, wait);
+        m.put(Monitor.Phase.STREAM, rest);
+        return m;
+    }
+
+    @Test
+    void theVerdictNamesWhatBoundTheRun() {
+        Monitor mon = new Monitor();
+        double[] busy = {0.98, 0.97};
+        assertTrue(Profiler.verdict(0.2, phases(60, 0, 40), busy, 0.1, 0.1, mon).startsWith("I/O-bound: 80 % of the"));
+        assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon).startsWith("parallel overhead:"));
+        assertTrue(Profiler.verdict(1, phases(10, 0, 90), new double[] {0.99, 0.4}, 0.1, 0.1, mon)
+                .startsWith("parallel overhead: the least busy thread worked 40 %"));
+        assertEquals("memory-bound: 82 % of stream bandwidth (a copy of the same bytes)",
+                Profiler.verdict(1, phases(10, 0, 90), busy, 0.82, 0.1, mon));
+        assertEquals("compute-bound: 70 % of the FMA floor", Profiler.verdict(1, phases(10, 0, 90), busy, 0.2, 0.7, mon));
+        assertTrue(Profiler.verdict(1, phases(10, 0, 90), busy, 0.08, 0.16, mon)
+                .startsWith("load-bound in cache: 16 % of the FMA floor and 8 % of stream bandwidth"));
+    }
+}
