@@ -1,10 +1,8 @@
 package dev.penumbra.cli;
 
 import dev.penumbra.OutputException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -66,12 +64,7 @@ final class Charts {
 
     private static void write(CategoryChart chart, Path file) {
         System.setProperty("java.awt.headless", "true");
-        writePng(() -> BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG), file);
-    }
-
-    /** Makes PNG bytes (may throw IOException). */
-    private interface PngBytes {
-        byte[] get() throws IOException;
+        Images.writePng(BitmapEncoder.getBufferedImage(chart), file);
     }
 
     /**
@@ -81,19 +74,15 @@ final class Charts {
      */
     static void profileChart(dev.penumbra.Profiler.Report r, Path file) {
         System.setProperty("java.awt.headless", "true");
-        writePng(() -> {
-            java.awt.image.BufferedImage roof = BitmapEncoder.getBufferedImage(roofline(r));
-            java.awt.image.BufferedImage line = timeline(r, 700, roof.getHeight());
-            java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(roof.getWidth() + line.getWidth(),
-                    roof.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
-            java.awt.Graphics2D g = all.createGraphics();
-            g.drawImage(roof, 0, 0, null);
-            g.drawImage(line, roof.getWidth(), 0, null);
-            g.dispose();
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            javax.imageio.ImageIO.write(all, "png", bytes);
-            return bytes.toByteArray();
-        }, file);
+        java.awt.image.BufferedImage roof = BitmapEncoder.getBufferedImage(roofline(r));
+        java.awt.image.BufferedImage line = timeline(r, 700, roof.getHeight());
+        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(roof.getWidth() + line.getWidth(),
+                roof.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = all.createGraphics();
+        g.drawImage(roof, 0, 0, null);
+        g.drawImage(line, roof.getWidth(), 0, null);
+        g.dispose();
+        Images.writePng(all, file);
     }
 
     private static org.knowm.xchart.XYChart roofline(dev.penumbra.Profiler.Report r) {
@@ -231,26 +220,6 @@ final class Charts {
             String label = String.format(java.util.Locale.ROOT, "%.1f ms", fromMs + (toMs - fromMs) * k / 4);
             int wdt = g.getFontMetrics().stringWidth(label);
             g.drawString(label, k == 4 ? x - wdt : k == 0 ? x : x - wdt / 2, y + 20);
-        }
-    }
-
-    private static void writePng(PngBytes make, Path file) {
-        Path abs = file.toAbsolutePath().normalize();
-        Path tmp = null;
-        try {
-            byte[] png = make.get();
-            tmp = Files.createTempFile(abs.getParent(), ".penumbra-tmp-" + abs.getFileName(), ".png");
-            Files.write(tmp, png);
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the temporary name marks it as leftover
-                }
-            }
-            throw new OutputException(file + ": cannot write the chart (" + e.getMessage() + ")", e);
         }
     }
 }
