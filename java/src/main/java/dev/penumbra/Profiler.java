@@ -236,7 +236,7 @@ public final class Profiler {
     }
 
     /** Best of 3 parallel copies of {@code bytes} between two off-heap buffers (capped at 1 GiB, scaled). */
-    static double copyFloorMs(long bytes, int threads) {
+    public static double copyFloorMs(long bytes, int threads) {
         long n = Math.min(bytes, 1L << 30);
         double best = Double.MAX_VALUE;
         try (Arena arena = Arena.ofShared()) {

@@ -78,6 +78,10 @@ final class BenchCommand implements Callable<Integer> {
             + " or the engine's choice from the data (default auto)")
     String arithmetic = "auto";
 
+    @Option(names = "--png", paramLabel = "FILE", description = "also write a scaling chart: speed-up against"
+            + " threads with the ideal and the memory ceiling (needs 1 and another thread count)")
+    java.nio.file.Path png;
+
     @Option(names = "--scipy", description = "also time scipy.ndimage.gaussian_filter on the seed workload with"
             + " ../shared/tools/peers.py (python3 with numpy and scipy) and print the ratios")
     boolean scipy;
@@ -127,6 +131,14 @@ final class BenchCommand implements Callable<Integer> {
         String sigma = sigmas.length == 1 ? String.valueOf(sigmas[0])
                 : Arrays.toString(sigmas).replace(" ", "");
         FilterSpec fs = FilterSpec.gaussian(sigmas);
+        if (png != null) {
+            if (ts.length < 2 || Arrays.stream(ts).noneMatch(x -> x == 1)) {
+                throw new BadParameterException("png: a scaling chart needs thread counts that include 1 and another"
+                        + " (e.g. --threads 1,2)");
+            }
+            Charts.checkWritable(png, "png");
+        }
+        List<Charts.Scaling> chartPoints = new ArrayList<>();
         double fmaRate = Backends.fmaRatePerThread();
         double[] scipyMs = scipy ? runScipy() : null;
         if (!json) {
@@ -169,6 +181,14 @@ final class BenchCommand implements Callable<Integer> {
                             double gbs = bytes / (med / 1e3) / 1e9;
                             double floorPct = 100 * (fmas / (fmaRate * t) * 1e3) / med;
                             double scaling = one >= 0 ? SeedWorkload.medianRatio(rounds[one], rounds[j]) : Double.NaN;
+                            if (png != null) {
+                                // the memory ceiling: 1 thread's time over a copy of the same bytes with t threads
+                                double[] one1 = rounds[one].clone();
+                                Arrays.sort(one1);
+                                chartPoints.add(new Charts.Scaling(names.get(si) + " " + k.name().toLowerCase(Locale.ROOT)
+                                        + (fused ? "" : " unfused"), t, scaling, SeedWorkload.median(one1)
+                                        / dev.penumbra.Profiler.copyFloorMs(in.byteSize(), t), in.byteSize()));
+                            }
                             String name = k.name().toLowerCase(Locale.ROOT);
                             boolean isSeed = Arrays.equals(s, SeedWorkload.SHAPE);
                             if (json) {
@@ -194,6 +214,12 @@ final class BenchCommand implements Callable<Integer> {
                         }
                     }
                 }
+            }
+        }
+        if (png != null) {
+            Charts.scalingChart(chartPoints, "gaussian sigma=" + sigma + ": speed-up over 1 thread", png);
+            if (!json) {
+                out.println("chart: " + png);
             }
         }
         return 0;

@@ -222,4 +222,40 @@ final class Charts {
             g.drawString(label, k == 4 ? x - wdt : k == 0 ? x : x - wdt / 2, y + 20);
         }
     }
+
+    /** One point of a scaling chart: a series (size, backend, schedule), threads, speed-up, memory ceiling. */
+    record Scaling(String series, int threads, double speedup, double memoryCeiling, long bytes) {
+    }
+
+    /** Speed-up against threads per series, with the ideal line and each series' memory ceiling. */
+    static void scalingChart(List<Scaling> points, String title, Path file) {
+        org.knowm.xchart.XYChart c = new org.knowm.xchart.XYChartBuilder().width(1000).height(560).title(title)
+                .xAxisTitle("threads").yAxisTitle("speed-up over 1 thread (median of rounds)").build();
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        c.getStyler().setYAxisLogarithmic(true); // the memory ceiling sits far above the measured lines
+        int maxT = points.stream().mapToInt(Scaling::threads).max().orElse(1);
+        double[] tx = java.util.stream.IntStream.rangeClosed(1, maxT).asDoubleStream().toArray();
+        c.addSeries("ideal", tx, tx).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        Set<String> series = new LinkedHashSet<>();
+        points.forEach(p -> series.add(p.series()));
+        for (String name : series) {
+            List<Scaling> ps = points.stream().filter(p -> p.series().equals(name))
+                    .sorted(java.util.Comparator.comparingInt(Scaling::threads)).toList();
+            c.addSeries(name, ps.stream().mapToDouble(Scaling::threads).toArray(),
+                    ps.stream().mapToDouble(Scaling::speedup).toArray());
+        }
+        // the bound memory bandwidth alone would set, for the largest volume and its fastest series:
+        // its 1-thread time over a copy of the same bytes with t threads
+        long largest = points.stream().mapToLong(Scaling::bytes).max().orElse(0);
+        String fastest = points.stream().filter(p -> p.bytes() == largest)
+                .min(java.util.Comparator.comparingDouble(Scaling::memoryCeiling)).map(Scaling::series).orElse("");
+        List<Scaling> ceiling = points.stream().filter(p -> p.series().equals(fastest))
+                .sorted(java.util.Comparator.comparingInt(Scaling::threads)).toList();
+        c.addSeries(String.format(java.util.Locale.ROOT, "memory ceiling (%s): %.0fx at %d", fastest,
+                        ceiling.isEmpty() ? 0 : ceiling.get(ceiling.size() - 1).memoryCeiling(), maxT), ceiling.stream().mapToDouble(Scaling::threads).toArray(),
+                ceiling.stream().mapToDouble(Scaling::memoryCeiling).toArray())
+                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        System.setProperty("java.awt.headless", "true");
+        Images.writePng(BitmapEncoder.getBufferedImage(c), file);
+    }
 }
