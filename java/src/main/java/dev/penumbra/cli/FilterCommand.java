@@ -67,7 +67,30 @@ abstract class FilterCommand implements Callable<Integer> {
         RawLayout layout = raw.layout(input, spec.commandLine().getParseResult());
         DType outType = outputDtype == null ? null : DType.parse(outputDtype, "output-dtype");
         long t0 = System.nanoTime();
-        Filters.applyToFile(fs, input, layout, output, outType, schedule);
+        // a signal (Ctrl-C, SIGTERM) interrupts the run, which stops within a batch and removes its
+        // temporary output before the JVM exits; SIGKILL leaves a temporary file that says what it is
+        Thread runner = Thread.currentThread();
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        Thread onSignal = new Thread(() -> {
+            runner.interrupt();
+            try {
+                finished.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "penumbra-cancel");
+        Runtime.getRuntime().addShutdownHook(onSignal);
+        try (Progress progress = new Progress(spec.commandLine().getErr(), op().cliName() + " " + input)) {
+            Filters.applyToFile(fs, input, layout, output, outType,
+                    quiet ? schedule : schedule.withMonitor(new dev.penumbra.engine.Monitor(progress)));
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it returns now that the run has ended
+            }
+        }
         if (!quiet) {
             if (schedule.backend() == Backends.Kind.NATIVE) {
                 spec.commandLine().getErr().println("penumbra: native backend: " + Backends.nativeStatus());
