@@ -217,6 +217,11 @@ public final class Profiler {
                     + " it took %.0f %% of the threads' time (page cache misses read from disk)", 100 * (1 - resident),
                     100 * gather);
         }
+        if (gather > 0.4) {
+            return String.format(Locale.ROOT, "mapping-bound: gathering from the mapped input took %.0f %% of the"
+                    + " threads' time although %.0f %% of it was in the page cache (page faults on 4 KiB pages)",
+                    100 * gather, resident < 0 ? 0 : 100 * resident);
+        }
         if (minBusy < 0.75 || wait > 0.2) {
             return String.format(Locale.ROOT, "parallel overhead: the least busy thread worked %.0f %% of the run and"
                     + " team waits took %.0f %% of the threads' time (too few chunks or unequal work)", 100 * minBusy,

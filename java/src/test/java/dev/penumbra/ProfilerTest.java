@@ -76,6 +76,7 @@ class ProfilerTest {
         Monitor mon = new Monitor();
         double[] busy = {0.98, 0.97};
         assertTrue(Profiler.verdict(0.2, phases(60, 0, 40), busy, 0.1, 0.1, mon).startsWith("I/O-bound: 80 % of the"));
+        assertTrue(Profiler.verdict(1, phases(60, 0, 40), busy, 0.1, 0.1, mon).startsWith("mapping-bound: gathering"));
         assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon).startsWith("parallel overhead:"));
         assertTrue(Profiler.verdict(1, phases(10, 0, 90), new double[] {0.99, 0.4}, 0.1, 0.1, mon)
                 .startsWith("parallel overhead: the least busy thread worked 40 %"));
