@@ -199,7 +199,8 @@ final class Charts {
             if (phases && whole || s.endNanos() < t0 || s.startNanos() > t1) {
                 continue; // a chunk's phases are drawn instead of the chunk
             }
-            String key = phases ? s.what() : s.what().startsWith("tile ") ? "tile" : "chunk";
+            String key = phases ? s.what() : s.what().startsWith("tile ") ? "tiles (a colour each)"
+                    : "chunks (a colour each)";
             java.awt.Color col = colors.computeIfAbsent(key, k -> PALETTE[colors.size() % PALETTE.length]);
             if (!phases) {
                 col = PALETTE[(int) (Math.abs((long) s.what().hashCode()) % PALETTE.length)];

@@ -39,18 +39,12 @@ abstract class FilterCommand implements Callable<Integer> {
     @CommandLine.Mixin
     RawOptions raw;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
-    String backend;
+    @CommandLine.Mixin
+    RunOptions run;
 
     @Option(names = "--output-dtype", paramLabel = "DTYPE", description = "float32 or float64 (default: float64 for"
             + " float64 input, else float32)")
     String outputDtype;
-
-    @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: chosen from the cache budget)")
-    String chunks;
 
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
@@ -63,7 +57,7 @@ abstract class FilterCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FilterSpec fs = ops.spec(op(), spec.commandLine().getParseResult());
-        Schedule schedule = schedule(threads, backend, chunks);
+        Schedule schedule = run.schedule();
         RawLayout layout = raw.layout(input, spec.commandLine().getParseResult());
         DType outType = outputDtype == null ? null : DType.parse(outputDtype, "output-dtype");
         long t0 = System.nanoTime();

@@ -48,11 +48,8 @@ final class PreviewCommand implements Callable<Integer> {
     @CommandLine.Mixin
     RawOptions raw;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
-    String backend;
+    @CommandLine.Mixin
+    RunOptions run;
 
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
@@ -111,7 +108,7 @@ final class PreviewCommand implements Callable<Integer> {
                     shape[a] = hi[a] - lo[a];
                 }
                 try (Volume filtered = Volume.allocate(DType.F64, shape)) {
-                    Schedule sc = FilterCommand.schedule(threads, backend, null);
+                    Schedule sc = run.schedule();
                     Engine.run(plan, in, lo, filtered, sc); // only the slice, read with its halo
                     float[] af = read(filtered, img, h, w);
                     out = Images.sideBySide(left, "before", Images.grey(af, w, h), "after " + fs);

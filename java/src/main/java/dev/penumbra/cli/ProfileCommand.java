@@ -31,14 +31,8 @@ final class ProfileCommand implements Callable<Integer> {
     @CommandLine.Mixin
     RawOptions raw;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
-    Integer threads;
-
-    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
-    String backend;
-
-    @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: automatic)")
-    String chunks;
+    @CommandLine.Mixin
+    RunOptions run;
 
     @Option(names = "--json", description = "one JSON object instead of the report")
     boolean json;
@@ -55,7 +49,7 @@ final class ProfileCommand implements Callable<Integer> {
         CommandLine.ParseResult pr = spec.commandLine().getParseResult();
         FilterSpec fs = ops.spec(op, pr);
         var layout = raw.layout(input, pr);
-        Schedule schedule = FilterCommand.schedule(threads, backend, chunks);
+        Schedule schedule = run.schedule();
         if (png != null) {
             Charts.checkWritable(png, "png");
         }

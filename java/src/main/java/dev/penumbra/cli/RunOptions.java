@@ -1,0 +1,20 @@
+package dev.penumbra.cli;
+
+import dev.penumbra.engine.Schedule;
+import picocli.CommandLine.Option;
+
+/** How to run a filter: threads, backend, chunks (shared by the commands that run one). */
+final class RunOptions {
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
+    String backend;
+
+    @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: chosen from the cache budget)")
+    String chunks;
+
+    Schedule schedule() {
+        return FilterCommand.schedule(threads, backend, chunks);
+    }
+}
