@@ -39,12 +39,16 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
     /** Heap bytes a worker keeps per tile element: two float buffers, or one double buffer. */
     static final long SCRATCH_BYTES_PER_ELEMENT = 8;
 
+    /** The most threads a schedule accepts (per-thread scratch and pools grow with them). */
+    public static final int MAX_THREADS = 4096;
+
     /** Volumes up to this many elements are not split just to feed every thread. */
     public static final long SMALL_VOLUME = 1L << 16;
 
     public Schedule {
-        if (threads < 1) {
-            throw new BadParameterException("threads: expected a whole number >= 1, got " + threads);
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new BadParameterException("threads: expected a whole number from 1 to " + MAX_THREADS + ", got "
+                    + threads);
         }
         chunkShape = chunkShape == null ? null : chunkShape.clone();
         arithmetic = arithmetic == null ? Arithmetic.AUTO : arithmetic;

@@ -147,6 +147,10 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
             if (sz[a] < 1) {
                 throw new BadParameterException("size: expected whole numbers >= 1, got " + sz[a]);
             }
+            if (sz[a] > 2 * GaussianKernel.MAX_RADIUS + 1) {
+                throw new BadParameterException("size: " + sz[a] + " is larger than the "
+                        + (2 * GaussianKernel.MAX_RADIUS + 1) + " supported");
+            }
             if (sz[a] > 1) {
                 double[] w = new double[sz[a]];
                 Arrays.fill(w, 1.0 / sz[a]);
@@ -195,11 +199,18 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         return s;
     }
 
+    /** The highest derivative order accepted. */
+    public static final int MAX_ORDER = 1024;
+
     private int[] orders(int rank) {
         int[] o = perAxis(order, rank, "order");
         for (int v : o) {
             if (v < 0) {
                 throw new BadParameterException("order: expected whole numbers >= 0, got " + v);
+            }
+            if (v > MAX_ORDER) {
+                // the derivative polynomial costs order^2 and its coefficients overflow doubles long before
+                throw new BadParameterException("order: " + v + " is larger than the " + MAX_ORDER + " supported");
             }
         }
         return o;

@@ -50,6 +50,10 @@ public final class Npy {
             int minor = pre.get(7) & 0xff;
             long headerLen;
             int prelude;
+            if (minor != 0) {
+                // numpy writes and reads only 1.0, 2.0 and 3.0
+                major = -1;
+            }
             if (major == 1) {
                 headerLen = pre.getShort(8) & 0xffff;
                 prelude = 10;
@@ -60,8 +64,8 @@ public final class Npy {
                 headerLen = pre.getInt(8) & 0xffffffffL;
                 prelude = 12;
             } else {
-                throw new BadVolumeException(file + ": unsupported .npy format version " + major + "." + minor
-                        + " (expected 1.0, 2.0 or 3.0)");
+                throw new BadVolumeException(file + ": unsupported .npy format version " + (pre.get(6) & 0xff) + "."
+                        + minor + " (expected 1.0, 2.0 or 3.0)");
             }
             if (headerLen == 0 || headerLen > MAX_HEADER || prelude + headerLen > size) {
                 throw new BadVolumeException(file + ": .npy header length " + headerLen
@@ -76,6 +80,12 @@ public final class Npy {
                 throw new BadVolumeException(file + ": data is shorter than the header says (shape "
                         + java.util.Arrays.toString(h.shape()) + " of " + h.dtype().numpyName() + " needs " + need
                         + " bytes, the file has " + (size - h.dataOffset()) + ")");
+            }
+            if (size - h.dataOffset() > need) {
+                // numpy would ignore them; here they mean a damaged file or a header that lies
+                throw new BadVolumeException(file + ": " + (size - h.dataOffset() - need) + " bytes follow the data"
+                        + " the header describes (shape " + java.util.Arrays.toString(h.shape()) + " of "
+                        + h.dtype().numpyName() + " needs " + need + " bytes): a damaged file or a wrong header");
             }
             return h;
         } catch (IOException e) {
@@ -119,6 +129,9 @@ public final class Npy {
             }
         }
         p.expect('}');
+        if (!p.atEnd()) {
+            throw p.error("the end of the header after its dictionary");
+        }
         if (descr == null || fortran == null || shape == null) {
             throw new BadVolumeException(file + ": .npy header lacks "
                     + (descr == null ? "'descr'" : fortran == null ? "'fortran_order'" : "'shape'"));
@@ -200,7 +213,12 @@ public final class Npy {
             this.s = s;
         }
 
-        private BadVolumeException error(String expected) {
+        boolean atEnd() {
+            skip();
+            return i >= s.length();
+        }
+
+        BadVolumeException error(String expected) {
             String near = s.substring(Math.min(i, s.length()), Math.min(s.length(), i + 20)).strip();
             return new BadVolumeException(file + ": malformed .npy header: expected " + expected + " at offset " + i
                     + (near.isEmpty() ? "" : " near '" + near + "'"));

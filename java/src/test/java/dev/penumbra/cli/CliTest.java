@@ -154,7 +154,7 @@ class CliTest {
         refused("output directory", "gaussian", "--sigma", "1", in, dir.resolve("nope/out.npy").toString());
         refused("output-dtype: int32 is not supported", "gaussian", "--sigma", "1", "--output-dtype", "int32", in, out);
         refused("backend: unknown backend 'gpu'", "gaussian", "--sigma", "1", "--backend", "gpu", in, out);
-        refused("threads: expected a whole number >= 1, got 0", "gaussian", "--sigma", "1", "--threads", "0", in, out);
+        refused("threads: expected a whole number from 1 to 4096, got 0", "gaussian", "--sigma", "1", "--threads", "0", in, out);
         refused("Unknown options: '--sigmaa'", "gaussian", "--sigmaa", "1", in, out);
         refused("Missing required parameter", "gaussian", "--sigma", "1", in);
         refused("--shape: applies to raw input only", "gaussian", "--sigma", "1", "--shape", "6,7,8", in, out);
