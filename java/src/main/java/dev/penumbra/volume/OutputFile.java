@@ -58,7 +58,16 @@ public final class OutputFile implements AutoCloseable {
                 ch.write(ByteBuffer.wrap(header));
                 long total = header.length + data;
                 if (total > header.length) {
-                    // writing the last byte gives the file its full size now, so a full disk shows up here
+                    // reserve every block now: a full disk or quota shows up here, not as a fault on a
+                    // write into a sparse mapping halfway through the run
+                    int err = Reserve.reserve(temp, total);
+                    if (err == Reserve.ENOSPC || err == Reserve.EDQUOT) {
+                        long free = usable(dir);
+                        throw new OutputException(target + ": not enough space for the output: it needs " + total
+                                + " bytes, " + dir + " has " + (free < 0 ? "less" : free + " bytes") + " free"
+                                + (err == Reserve.EDQUOT ? " under your quota" : ""));
+                    }
+                    // (where fallocate is unavailable, the length alone; a full disk then faults on write)
                     ch.write(ByteBuffer.wrap(new byte[1]), total - 1);
                 }
                 MemorySegment seg = data == 0 ? arena.allocate(1)
@@ -66,11 +75,23 @@ public final class OutputFile implements AutoCloseable {
                 Volume v = Volume.owned(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
                 return new OutputFile(target, temp, v);
             }
+        } catch (OutputException e) {
+            arena.close();
+            deleteQuietly(temp);
+            throw e;
         } catch (IOException | RuntimeException e) {
             arena.close();
             deleteQuietly(temp);
             throw new OutputException(target + ": cannot create output of " + (header.length + data) + " bytes ("
                     + e.getMessage() + ")", e);
+        }
+    }
+
+    private static long usable(Path dir) {
+        try {
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return -1;
         }
     }
 
