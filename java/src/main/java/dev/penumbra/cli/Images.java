@@ -80,8 +80,7 @@ final class Images {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             javax.imageio.ImageIO.write(img, "png", bytes);
             // a plain new file (the umask's mode, unlike createTempFile's 0600), renamed into place
-            tmp = abs.resolveSibling(dev.penumbra.volume.OutputFile.TEMP_PREFIX + abs.getFileName() + "-"
-                    + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 1));
+            tmp = abs.resolveSibling(dev.penumbra.volume.OutputFile.tempName(abs.getFileName().toString()));
             Files.write(tmp, bytes.toByteArray(), java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

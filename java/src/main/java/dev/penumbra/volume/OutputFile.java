@@ -49,8 +49,8 @@ public final class OutputFile implements AutoCloseable {
         boolean npy = VolumeFiles.isNpy(abs);
         byte[] header = npy ? Npy.header(dtype, shape) : new byte[0];
         long data = Math.multiplyExact(Shapes.elementCount(shape, "output shape"), (long) dtype.size());
-        Path temp = dir.resolve(TEMP_PREFIX + abs.getFileName() + "-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1));
+        cleanLeftovers(dir);
+        Path temp = dir.resolve(tempName(abs.getFileName().toString()));
         Arena arena = Arena.ofShared();
         try {
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
@@ -85,6 +85,45 @@ public final class OutputFile implements AutoCloseable {
             throw new OutputException(target + ": cannot create output of " + (header.length + data) + " bytes ("
                     + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * A temporary name for {@code target} in its directory: the prefix, the target's name, this
+     * process's id and a random part, so that a later run can tell a leftover of a killed process.
+     */
+    public static String tempName(String target) {
+        return TEMP_PREFIX + target + "-" + ProcessHandle.current().pid() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+    }
+
+    /**
+     * Deletes temporary outputs in {@code dir} left by processes that no longer run (killed with
+     * SIGKILL, or a crash): files named {@code .penumbra-tmp-<name>-<pid>-<random>} whose process is
+     * gone. Files of live processes, and names that do not parse, are left alone.
+     */
+    public static int cleanLeftovers(Path dir) {
+        int removed = 0;
+        try (var files = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
+            for (Path f : files) {
+                String[] parts = f.getFileName().toString().split("-");
+                if (parts.length < 3) {
+                    continue;
+                }
+                try {
+                    long pid = Long.parseLong(parts[parts.length - 2]);
+                    if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()
+                            && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        Files.deleteIfExists(f);
+                        removed++;
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    // not ours, or already gone
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // cleaning is best effort
+        }
+        return removed;
     }
 
     private static long usable(Path dir) {
