@@ -440,6 +440,9 @@ public final class Engine {
         if (t instanceof PenumbraException p) {
             return p;
         }
+        if (t instanceof IllegalStateException && !in.segment().scope().isAlive()) {
+            return new BadVolumeException("input " + in + " was closed while the run read it", t);
+        }
         if (t instanceof InternalError) {
             // a read past the end of a file truncated under its mapping (JDK: "a fault occurred in an
             // unsafe memory access operation")
