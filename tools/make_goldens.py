@@ -36,10 +36,17 @@ def add_input(name, arr, version=None):
     return name
 
 
+def num(x):
+    # Java's Double.parseDouble spells the special values NaN, Infinity, -Infinity
+    if isinstance(x, float) and (x != x or x in (float('inf'), float('-inf'))):
+        return 'NaN' if x != x else ('Infinity' if x > 0 else '-Infinity')
+    return repr(float(x)) if isinstance(x, float) else str(x)
+
+
 def lst(v):
     if isinstance(v, (list, tuple)):
-        return ','.join(repr(float(x)) if isinstance(x, float) else str(x) for x in v)
-    return repr(float(v)) if isinstance(v, float) else str(v)
+        return ','.join(num(x) for x in v)
+    return num(v)
 
 
 def run(op, a, p):
@@ -219,6 +226,26 @@ def main():
     add_input('v3_f4_4x5', rng.standard_normal((4, 5)).astype(np.float32), version=(3, 0))
     case('gaussian', 'v2_f4_4x5', sigma=1.0)
     case('gaussian', 'v3_f4_4x5', sigma=1.0)
+
+    # NaN and infinities reach what they reach in scipy, in every op and in three modes; a NaN and an
+    # infinite cval
+    sp = rng.standard_normal((6, 7, 8)).astype(np.float32)
+    sp[1, 2, 3] = np.nan
+    sp[4, 5, 0] = np.inf
+    sp[0, 6, 7] = -np.inf
+    sp[3, 0, 4] = np.nan
+    special = add_input('f4_special_6x7x8', sp)
+    for op, p in OP_PARAMS.items():
+        # (uniform_filter1d keeps a running sum: one NaN or inf poisons the rest of its whole line)
+        for mode in ['reflect', 'constant', 'wrap']:
+            case(op, special, mode=mode, **p)
+    special8 = add_input('f8_special_6x7x8', sp.astype(np.float64))
+    case('gaussian', special8, sigma=1.0, out='float64')
+    case('sobel', special8, axis=1, out='float64')
+    case('gaussian', f3, sigma=1.0, mode='constant', cval=float('nan'))
+    case('gaussian-gradient-magnitude', f3, sigma=1.0, mode='constant', cval=float('-inf'))
+    case('uniform', f3, size=3, mode='constant', cval=float('inf'))
+    case('uniform', special8, size=[3, 4, 2], origin=[0, 1, -1], mode='mirror', out='float64')
 
     # gaussian kernels as scipy builds them (weights already reversed as gaussian_filter1d uses them)
     with open(os.path.join(OUT, 'kernels.tsv'), 'w') as f:

@@ -95,4 +95,33 @@ final class DataRange {
         acc[0] = Math.min(acc[0], part[0]);
         acc[1] = Math.max(acc[1], part[1]);
     }
+
+    /** True when every value of a float32 or float64 volume is finite (read row by row, as doubles). */
+    static boolean allFinite(Volume v) {
+        if (v.elementCount() == 0) {
+            return true;
+        }
+        int last = v.rank() - 1;
+        int len = (int) v.shape(last);
+        long rows = v.elementCount() / len;
+        double[] buf = new double[len];
+        RowIO io = new RowIO();
+        long[] idx = new long[v.rank()];
+        for (long r = 0; r < rows; r++) {
+            long elem = v.offset();
+            long rest = r;
+            for (int a = last - 1; a >= 0; a--) {
+                idx[a] = rest % v.shape(a);
+                rest /= v.shape(a);
+                elem += idx[a] * v.stride(a);
+            }
+            io.read(v, elem, v.stride(last), len, buf, 0);
+            for (int i = 0; i < len; i++) {
+                if (!Double.isFinite(buf[i])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }

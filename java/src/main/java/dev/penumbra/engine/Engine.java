@@ -86,11 +86,24 @@ public final class Engine {
                 useFloat = false;
             }
         }
+        if (!useFloat && runsMeans(plan) && (plan.readsCval() && !Double.isFinite(plan.cval())
+                || (in.dtype() == DType.F32 || in.dtype() == DType.F64)
+                && !DataRange.allFinite(dependence(plan, in, outOrigin, out)))) {
+            // uniform_filter1d's running sum spreads NaN and inf along whole lines: one pass at a
+            // time, each over chunks that hold whole lines of its axis, reproduces that exactly
+            runUnfused(plan, in, outOrigin, out, schedule, false, true);
+            return;
+        }
         if (unfused) {
-            runUnfused(plan, in, outOrigin, out, schedule, useFloat);
+            runUnfused(plan, in, outOrigin, out, schedule, useFloat, false);
             return;
         }
         run(plan, in, outOrigin, out, schedule, useFloat, null);
+    }
+
+    /** True when a pass of the plan is scipy's uniform_filter1d (a running sum). */
+    private static boolean runsMeans(Plan plan) {
+        return plan.terms().stream().flatMap(t -> t.passes().stream()).anyMatch(p -> p.kernel().runningMean());
     }
 
     /** Runs with the arithmetic (float32 path or double path) already chosen for the whole plan. */
@@ -363,7 +376,7 @@ public final class Engine {
      * pass's full-size result. Kept to show what fusing buys; it needs a full-size intermediate.
      */
     private static void runUnfused(Plan plan, Volume in, long[] outOrigin, Volume out, Schedule schedule,
-                                   boolean useFloat) {
+                                   boolean useFloat, boolean wholeLines) {
         Schedule fused = schedule.withFused(true);
         java.util.List<dev.penumbra.filter.Pass> passes = plan.terms().get(0).passes();
         try (Volume tmp = Volume.allocate(out.dtype(), out.shape())) {
@@ -375,7 +388,14 @@ public final class Engine {
                 Plan one = new Plan(plan.rank(), java.util.List.of(new dev.penumbra.filter.Term(
                         java.util.List.of(passes.get(i)))), Plan.Combine.SINGLE, plan.cval());
                 // every pass keeps the arithmetic chosen for the plan's input, as the fused run does
-                run(one, src, origin, dst, fused, useFloat, null);
+                Schedule sc = fused;
+                if (wholeLines) {
+                    int axis = passes.get(i).axis();
+                    long[] c = fused.chunksFor(dst.shape(), one.haloLeft(), one.haloRight());
+                    c[axis] = dst.shape(axis);
+                    sc = fused.withChunks(c);
+                }
+                run(one, src, origin, dst, sc, useFloat, null);
                 src = dst;
                 origin = new long[plan.rank()];
             }

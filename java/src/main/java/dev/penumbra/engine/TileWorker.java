@@ -128,6 +128,19 @@ final class TileWorker implements ChunkWorker {
                     }
                     kernel.correlate(lineIn, 0, lineOut, 0, nOut, k);
                 }
+                if (k.runningMean() && spanning) {
+                    // scipy's running sum: from the first non-finite value of the extended line on,
+                    // every output whose window has moved past it is NaN (inf - inf, NaN + x)
+                    for (int e = 0; e < nOut; e++) {
+                        double v = direct ? work[line0 + src[0] + e] : lineIn[e];
+                        if (!Double.isFinite(v)) {
+                            for (int i = e + 1; i < nOut; i++) {
+                                lineOut[i] = Double.NaN;
+                            }
+                            break;
+                        }
+                    }
+                }
                 for (int i = 0, q = line0 + outStart * step; i < nOut; i++, q += step) {
                     work[q] = round(lineOut[i]);
                 }

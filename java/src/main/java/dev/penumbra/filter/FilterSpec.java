@@ -77,9 +77,7 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
 
     /** Checks the parameters against a volume of {@code rank} axes and builds scipy's plan. */
     public Plan plan(int rank) {
-        if (!Double.isFinite(cval)) {
-            throw new BadParameterException("cval: expected a finite number, got " + cval);
-        }
+        // a NaN or infinite cval is scipy's too (NaN marks the outside); it takes the double path
         BoundaryMode[] modes = modes(rank);
         return switch (op) {
             case GAUSSIAN -> new Plan(rank, List.of(gaussianTerm(rank, sigmas(rank), orders(rank), modes)),
@@ -152,9 +150,7 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
                         + (2 * GaussianKernel.MAX_RADIUS + 1) + " supported");
             }
             if (sz[a] > 1) {
-                double[] w = new double[sz[a]];
-                Arrays.fill(w, 1.0 / sz[a]);
-                passes.add(new Pass(a, new Kernel1D(w, org[a]), modes[a]));
+                passes.add(new Pass(a, Kernel1D.uniform(sz[a], org[a]), modes[a]));
             }
         }
         return new Term(passes);

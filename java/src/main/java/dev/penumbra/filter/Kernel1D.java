@@ -20,6 +20,25 @@ public final class Kernel1D {
     private final int right;
     private final Symmetry symmetry;
     private final float[] weightsF;
+    private boolean runningMean;
+
+    /**
+     * scipy's uniform_filter1d kernel: equal weights 1/size. scipy computes it as a running sum
+     * along the whole line, so a NaN or an infinity poisons every later output of the line with
+     * NaN, not only the windows that contain it; the engine reproduces that ({@link #runningMean}).
+     */
+    public static Kernel1D uniform(int size, int origin) {
+        double[] w = new double[size];
+        java.util.Arrays.fill(w, 1.0 / size);
+        Kernel1D k = new Kernel1D(w, origin);
+        k.runningMean = true;
+        return k;
+    }
+
+    /** True for uniform_filter1d's kernel, whose NaN and infinities spread as a running sum's do. */
+    public boolean runningMean() {
+        return runningMean;
+    }
 
     public Kernel1D(double[] weights, int origin) {
         if (weights.length == 0) {

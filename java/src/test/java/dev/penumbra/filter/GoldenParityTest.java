@@ -7,6 +7,7 @@ import dev.penumbra.Filters;
 import dev.penumbra.Goldens;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Schedule;
+import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.lang.foreign.MemorySegment;
@@ -71,7 +72,9 @@ public class GoldenParityTest {
             for (Backends.Kind kind : BACKENDS) {
                 schedules.add(Schedule.defaults().withBackend(kind));
             }
-            if (c.spec().plan(in.rank()).gain() <= 64) {
+            // (not on data with NaN or infinities: AUTO never takes the float path there, and scipy's
+            // uniform_filter1d spreads them along whole lines, which only the double path reproduces)
+            if (c.spec().plan(in.rank()).gain() <= 64 && allFinite(in) && Double.isFinite(c.spec().plan(in.rank()).cval())) {
                 // the float kernels too, wherever their error can meet the tolerance on this data
                 // (AUTO takes them only when a rigorous bound says so)
                 for (Backends.Kind kind : BACKENDS) {
@@ -96,11 +99,46 @@ public class GoldenParityTest {
                                 kind + " whole differs from simd's bytes for " + c);
                     }
                     Filters.apply(c.spec(), in, chunked, base.withThreads(3).withChunks(small));
-                    assertEquals(-1, MemorySegment.mismatch(whole.segment(), 0, whole.byteSize(),
-                            chunked.segment(), 0, chunked.byteSize()), kind + " chunked " + java.util.Arrays.toString(small)
-                            + " differs from whole for " + c);
+                    assertEquals(-1, mismatchNanAware(whole, chunked), kind + " chunked "
+                            + java.util.Arrays.toString(small) + " differs from whole for " + c);
                 }
             }
+        }
+    }
+
+    /**
+     * The first element where two volumes differ in their bits, NaNs of any payload counting as
+     * equal (which NaN an operation on two NaNs returns depends on the operand order), or -1.
+     */
+    static long mismatchNanAware(Volume a, Volume b) {
+        long m = MemorySegment.mismatch(a.segment(), 0, a.byteSize(), b.segment(), 0, b.byteSize());
+        if (m < 0) {
+            return -1;
+        }
+        int size = a.dtype().size();
+        for (long i = m / size; i < a.elementCount(); i++) {
+            double x = a.readDouble(i * size);
+            double y = b.readDouble(i * size);
+            boolean same = Double.isNaN(x) ? Double.isNaN(y)
+                    : Double.doubleToRawLongBits(x) == Double.doubleToRawLongBits(y);
+            if (!same) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean allFinite(Volume v) {
+        Volume c = Volume.allocate(DType.F64, v.shape());
+        try (c) {
+            dev.penumbra.engine.Engine.run(FilterSpec.of(Op.CORRELATE1D).withWeights(1.0).plan(v.rank()), v, c,
+                    Schedule.defaults().withBackend(Backends.Kind.SCALAR));
+            for (long i = 0; i < c.elementCount(); i++) {
+                if (!Double.isFinite(c.readDouble(i * 8))) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

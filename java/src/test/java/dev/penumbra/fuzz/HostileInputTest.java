@@ -42,7 +42,9 @@ class HostileInputTest {
             "dictionary / {\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 4, 5)}",
             "dtype / f4", "shape / (60,)", "shape / (3, 4, 5, 1)", "fortran_order / True ",
             "parameters / gaussian --sigma 1e-400", "parameters / gaussian --sigma 1 --order 5",
-            "parameters / gaussian --sigma 1 --chunks 1,1,1", "parameters / gaussian --sigma 1 --chunks 9999999999,1,1");
+            "parameters / gaussian --sigma 1 --chunks 1,1,1", "parameters / gaussian --sigma 1 --chunks 9999999999,1,1",
+            "parameters / gaussian --sigma 1 --mode constant --cval NaN",
+            "parameters / gaussian --sigma 1 --mode constant --cval Infinity");
 
     record Outcome(int code, String out, String err) {
     }
