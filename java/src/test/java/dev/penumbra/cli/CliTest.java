@@ -196,6 +196,20 @@ class CliTest {
                 ro.resolve("out.npy").toString());
     }
 
+    @Test
+    void aReadOnlyFilesystemIsRefusedBeforeWorkEvenForRoot() throws Exception {
+        Path ro = Files.createDirectory(dir.resolve("romount"));
+        int mounted = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro.toString())
+                .redirectErrorStream(true).start().waitFor();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted == 0, "cannot mount a read-only tmpfs here (needs root)");
+        try {
+            refused("is not writable", "gaussian", "--sigma", "1", golden("f4_6x7x8").toString(),
+                    ro.resolve("out.npy").toString());
+        } finally {
+            new ProcessBuilder("umount", ro.toString()).start().waitFor();
+        }
+    }
+
     private boolean isRootWritable() throws Exception {
         Path ro = Files.createDirectory(dir.resolve("ro-probe"));
         Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("r-xr-xr-x"));
