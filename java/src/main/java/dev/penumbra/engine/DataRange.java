@@ -72,11 +72,24 @@ final class DataRange {
     }
 
     private static void rows(Volume v, FloatTileKernel kernel, float[] range) {
-        int last = v.rank() - 1;
-        int len = (int) v.shape(last);
-        long rows = v.elementCount() / len;
-        float[] buf = new float[len];
+        float[] buf = new float[(int) v.shape(v.rank() - 1)];
         RowIO io = new RowIO();
+        forEachRow(v, elem -> {
+            io.readFloat(v, elem, v.stride(v.rank() - 1), buf.length, buf, 0);
+            kernel.range(buf, 0, buf.length, range);
+            return true;
+        });
+    }
+
+    /** Receives the first element of each row (lines of the last axis); false stops the walk. */
+    private interface RowVisitor {
+        boolean row(long elem);
+    }
+
+    /** Walks the rows of {@code v} in C order; returns false when the visitor stopped it. */
+    private static boolean forEachRow(Volume v, RowVisitor visitor) {
+        int last = v.rank() - 1;
+        long rows = v.elementCount() / v.shape(last);
         long[] idx = new long[v.rank()];
         for (long r = 0; r < rows; r++) {
             long elem = v.offset();
@@ -86,9 +99,11 @@ final class DataRange {
                 rest /= v.shape(a);
                 elem += idx[a] * v.stride(a);
             }
-            io.readFloat(v, elem, v.stride(last), len, buf, 0);
-            kernel.range(buf, 0, len, range);
+            if (!visitor.row(elem)) {
+                return false;
+            }
         }
+        return true;
     }
 
     private static void merge(float[] part, float[] acc) {
@@ -101,27 +116,16 @@ final class DataRange {
         if (v.elementCount() == 0) {
             return true;
         }
-        int last = v.rank() - 1;
-        int len = (int) v.shape(last);
-        long rows = v.elementCount() / len;
-        double[] buf = new double[len];
+        double[] buf = new double[(int) v.shape(v.rank() - 1)];
         RowIO io = new RowIO();
-        long[] idx = new long[v.rank()];
-        for (long r = 0; r < rows; r++) {
-            long elem = v.offset();
-            long rest = r;
-            for (int a = last - 1; a >= 0; a--) {
-                idx[a] = rest % v.shape(a);
-                rest /= v.shape(a);
-                elem += idx[a] * v.stride(a);
-            }
-            io.read(v, elem, v.stride(last), len, buf, 0);
-            for (int i = 0; i < len; i++) {
-                if (!Double.isFinite(buf[i])) {
+        return forEachRow(v, elem -> {
+            io.read(v, elem, v.stride(v.rank() - 1), buf.length, buf, 0);
+            for (double x : buf) {
+                if (!Double.isFinite(x)) {
                     return false;
                 }
             }
-        }
-        return true;
+            return true;
+        });
     }
 }
