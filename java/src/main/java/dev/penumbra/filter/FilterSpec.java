@@ -17,7 +17,7 @@ import java.util.List;
  * }</pre>
  */
 public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, int[] size, int[] origin, int axis,
-                         double[] weights, String[] mode, double cval) {
+                         double[] weights, String[] mode, double cval) implements java.io.Serializable {
     /** Axes with sigma at or below this are skipped, as in scipy. */
     public static final double SIGMA_SKIP = 1e-15;
 

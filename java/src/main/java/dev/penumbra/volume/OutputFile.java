@@ -153,6 +153,20 @@ public final class OutputFile implements AutoCloseable {
         return target;
     }
 
+    /** The temporary file being filled (renamed over the target by {@link #commit()}). */
+    public Path temp() {
+        return temp;
+    }
+
+    /** Bytes before the data in the file (the .npy header; 0 for raw outputs). */
+    public long dataOffset() {
+        try {
+            return Files.size(temp) - volume.byteSize();
+        } catch (IOException e) {
+            throw new OutputException(target + ": cannot read the temporary output (" + e.getMessage() + ")", e);
+        }
+    }
+
     /** Forces the data to disk, unmaps it and renames the file over the target atomically. */
     public void commit() {
         try {

@@ -74,6 +74,35 @@ public final class VolumeFiles {
         }
     }
 
+    /**
+     * Maps an existing output file read-write as a C-ordered little-endian volume of {@code dtype}
+     * and {@code shape} at {@code dataOffset} — for workers that fill regions of an output another
+     * process created at full size ({@link OutputFile}), e.g. Spark executors. The file's length must
+     * match exactly.
+     */
+    public static Volume mapForWriting(Path file, DType dtype, long[] shape, long dataOffset) {
+        long bytes = Math.multiplyExact(Shapes.elementCount(shape, "shape"), (long) dtype.size());
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            if (ch.size() != dataOffset + bytes) {
+                throw new BadVolumeException(file + ": output file has " + ch.size() + " bytes, expected "
+                        + (dataOffset + bytes));
+            }
+            MemorySegment seg = bytes == 0 ? arena.allocate(1)
+                    : ch.map(FileChannel.MapMode.READ_WRITE, dataOffset, bytes, arena);
+            return Volume.owned(seg, dtype, java.nio.ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new BadVolumeException(file + ": no such file (is the output on a filesystem every worker sees?)", e);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            if (e instanceof BadVolumeException b) {
+                throw b;
+            }
+            throw new BadVolumeException(file + ": cannot map for writing (" + e.getMessage() + ")", e);
+        }
+    }
+
     private static Volume map(Path file, DType dtype, java.nio.ByteOrder order, long[] shape, long[] strides,
                               long dataOffset, long bytes) {
         Arena arena = Arena.ofShared();

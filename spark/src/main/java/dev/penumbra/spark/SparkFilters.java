@@ -1,0 +1,145 @@
+package dev.penumbra.spark;
+
+import dev.penumbra.Filters;
+import dev.penumbra.backend.Backends;
+import dev.penumbra.chunk.Chunk;
+import dev.penumbra.chunk.ChunkGrid;
+import dev.penumbra.engine.Engine;
+import dev.penumbra.engine.Schedule;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.filter.Plan;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.OutputFile;
+import dev.penumbra.volume.RawLayout;
+import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.VolumeFiles;
+import java.io.Serializable;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * The local engine's plans on a Spark cluster: the driver plans tiles with the plan's halos,
+ * creates the output at full size under a temporary name (as a local run does), and runs one
+ * task per group of tiles. Each executor maps INPUT and the temporary OUTPUT (paths on a
+ * filesystem every worker sees), filters its tiles with the local engine into disjoint regions,
+ * and forces them to disk; the driver renames the output over the target only when every task
+ * succeeded. Tiles are idempotent — a retried task rewrites the same bytes — and every tile runs
+ * the arithmetic chosen for the whole volume, so the result is byte-identical to a local run.
+ */
+public final class SparkFilters {
+    private SparkFilters() {
+    }
+
+    /** What one task did, reported to the driver. */
+    public record TaskStats(int task, String executor, long pid, int tiles, long nanos, long bytes)
+            implements Serializable {
+    }
+
+    /** The run as the driver saw it. */
+    public record Stats(String master, int tasks, int tiles, long driverNanos, long sparkStartNanos,
+                        List<TaskStats> perTask) {
+        public long executorNanos() {
+            return perTask.stream().mapToLong(TaskStats::nanos).sum();
+        }
+
+        public long executors() {
+            return perTask.stream().map(t -> t.executor() + "/" + t.pid()).distinct().count();
+        }
+
+        public String text() {
+            return String.format(java.util.Locale.ROOT, "spark %s: %d tasks, %d tiles (%.1f a task) on %d executor"
+                    + " process(es); wall %.0f ms of which Spark start-up %.0f ms; executors busy %.0f ms in all,"
+                    + " %.1f MB a task", master, tasks, tiles, (double) tiles / Math.max(1, tasks), executors(),
+                    driverNanos / 1e6, sparkStartNanos / 1e6, executorNanos() / 1e6,
+                    perTask.stream().mapToLong(TaskStats::bytes).average().orElse(0) / 1e6);
+        }
+    }
+
+    /** Everything an executor needs for its group of tiles (no Spark or JDK types that do not serialize). */
+    record TaskSpec(int task, FilterSpec spec, String input, String rawDtype, boolean rawBigEndian, long[] rawShape,
+                    long rawOffset, String output, String outDtype, long[] shape, long dataOffset, long[][] lo,
+                    long[][] hi, String arithmetic, String backend, int threads) implements Serializable {
+    }
+
+    /**
+     * Filters {@code input} into {@code output} on the cluster at {@code master} ({@code local[N]}
+     * or {@code spark://HOST:PORT}); {@code schedule} gives the backend and each task's threads.
+     */
+    public static Stats applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
+                                    Schedule schedule, String master) {
+        long t0 = System.nanoTime();
+        Filters.checkNotSameFile(input, output);
+        Plan plan;
+        long[] shape;
+        DType dt;
+        Schedule.Arithmetic arithmetic;
+        try (Volume in = VolumeFiles.open(input, raw)) {
+            plan = spec.plan(in.rank());
+            shape = in.shape();
+            dt = Filters.outputDType(in.dtype(), outDType);
+            // the whole volume's arithmetic, pinned in every tile: tiles give a whole run's bytes
+            arithmetic = Engine.arithmeticFor(plan, in, dt, schedule);
+        }
+        OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
+        try (OutputFile out = OutputFile.create(output, dt, shape)) {
+            long s0 = System.nanoTime();
+            SparkConf conf = new SparkConf().setMaster(master).setAppName("penumbra " + spec)
+                    .set("spark.ui.enabled", "false").set("spark.task.maxFailures", "4");
+            try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+                long sparkStart = System.nanoTime() - s0;
+                ChunkGrid grid = new ChunkGrid(shape, schedule.withThreads(Math.max(2, sc.defaultParallelism()))
+                        .chunksFor(shape, plan.haloLeft(), plan.haloRight()));
+                int tasks = Math.max(1, Math.min(grid.size(), 2 * sc.defaultParallelism()));
+                List<TaskSpec> specs = new ArrayList<>();
+                for (int t = 0; t < tasks; t++) {
+                    int from = (int) ((long) grid.size() * t / tasks);
+                    int to = (int) ((long) grid.size() * (t + 1) / tasks);
+                    long[][] lo = new long[to - from][];
+                    long[][] hi = new long[to - from][];
+                    for (int i = from; i < to; i++) {
+                        Chunk c = grid.chunk(i);
+                        lo[i - from] = c.lo();
+                        hi[i - from] = c.hi();
+                    }
+                    specs.add(new TaskSpec(t, spec, input.toAbsolutePath().toString(),
+                            raw == null ? null : raw.dtype().name(), raw != null && raw.order() == ByteOrder.BIG_ENDIAN,
+                            raw == null ? null : raw.shape(), raw == null ? 0 : raw.offset(),
+                            out.temp().toAbsolutePath().toString(), dt.name(), shape, out.dataOffset(), lo, hi,
+                            arithmetic.name(), schedule.backend().name(), 1));
+                }
+                List<TaskStats> stats = sc.parallelize(specs, tasks).map(SparkFilters::runTask).collect();
+                out.commit();
+                return new Stats(master, tasks, grid.size(), System.nanoTime() - t0, sparkStart, stats);
+            }
+        }
+    }
+
+    /** On an executor: the task's tiles into its regions of the output, forced to disk. */
+    static TaskStats runTask(TaskSpec t) {
+        long t0 = System.nanoTime();
+        RawLayout raw = t.rawDtype() == null ? null : new RawLayout(DType.valueOf(t.rawDtype()),
+                t.rawBigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, t.rawShape(), t.rawOffset());
+        long bytes = 0;
+        try (Volume in = VolumeFiles.open(Path.of(t.input()), raw);
+             Volume out = VolumeFiles.mapForWriting(Path.of(t.output()), DType.valueOf(t.outDtype()), t.shape(),
+                     t.dataOffset())) {
+            Plan plan = t.spec().plan(in.rank());
+            Schedule s = Schedule.defaults().withThreads(t.threads()).withBackend(Backends.Kind.valueOf(t.backend()))
+                    .withArithmetic(Schedule.Arithmetic.valueOf(t.arithmetic()));
+            for (int i = 0; i < t.lo().length; i++) {
+                Volume region = out.slice(t.lo()[i], t.hi()[i]);
+                Engine.run(plan, in, t.lo()[i], region, s);
+                bytes += region.byteSize();
+            }
+            out.segment().force();
+        }
+        SparkEnv env = SparkEnv.get();
+        return new TaskStats(t.task(), env == null ? "?" : env.executorId(), ProcessHandle.current().pid(),
+                t.lo().length, System.nanoTime() - t0, bytes);
+    }
+}
