@@ -74,9 +74,14 @@ abstract class FilterCommand implements Callable<Integer> {
             }
         }, "penumbra-cancel");
         Runtime.getRuntime().addShutdownHook(onSignal);
+        String sparkStats = null;
         try (Progress progress = new Progress(spec.commandLine().getErr(), op().cliName() + " " + input)) {
-            Filters.applyToFile(fs, input, layout, output, outType,
-                    quiet ? schedule : schedule.withMonitor(new dev.penumbra.engine.Monitor(progress)));
+            if (run.master != null) {
+                sparkStats = Spark.apply(fs, input, layout, output, outType, schedule, run.master);
+            } else {
+                Filters.applyToFile(fs, input, layout, output, outType,
+                        quiet ? schedule : schedule.withMonitor(new dev.penumbra.engine.Monitor(progress)));
+            }
         } finally {
             finished.countDown();
             try {
@@ -88,6 +93,9 @@ abstract class FilterCommand implements Callable<Integer> {
         if (!quiet) {
             if (schedule.backend() == Backends.Kind.NATIVE) {
                 spec.commandLine().getErr().println("penumbra: native backend: " + Backends.nativeStatus());
+            }
+            if (sparkStats != null) {
+                spec.commandLine().getErr().println("penumbra: " + sparkStats);
             }
             spec.commandLine().getErr().printf(Locale.ROOT, "penumbra: %s: %s -> %s in %.3f s (%s)%n", fs, input, output,
                     (System.nanoTime() - t0) / 1e9, schedule);

@@ -14,6 +14,10 @@ final class RunOptions {
     @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: chosen from the cache budget)")
     String chunks;
 
+    @Option(names = "--master", paramLabel = "local[N]|spark://HOST:PORT",
+            description = "run on Apache Spark (the spark module; INPUT and OUTPUT on a filesystem every worker sees)")
+    String master;
+
     Schedule schedule() {
         return FilterCommand.schedule(threads, backend, chunks);
     }
