@@ -90,6 +90,12 @@ public final class SparkFilters {
             long s0 = System.nanoTime();
             SparkConf conf = new SparkConf().setMaster(master).setAppName("penumbra " + spec)
                     .set("spark.ui.enabled", "false").set("spark.task.maxFailures", "4");
+            if (master.startsWith("spark://")) {
+                // executors: this driver's classpath (a shared filesystem) and the engine's JVM options
+                conf.setIfMissing("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+                conf.setIfMissing("spark.executor.extraJavaOptions", String.join(" ", engineOptions()));
+                conf.setIfMissing("spark.executor.memory", "512m");
+            }
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 long sparkStart = System.nanoTime() - s0;
                 ChunkGrid grid = new ChunkGrid(shape, schedule.withThreads(Math.max(2, sc.defaultParallelism()))
@@ -112,11 +118,50 @@ public final class SparkFilters {
                             out.temp().toAbsolutePath().toString(), dt.name(), shape, out.dataOffset(), lo, hi,
                             arithmetic.name(), schedule.backend().name(), 1));
                 }
-                List<TaskStats> stats = sc.parallelize(specs, tasks).map(SparkFilters::runTask).collect();
+                List<TaskStats> stats;
+                try {
+                    stats = sc.parallelize(specs, tasks).map(SparkFilters::runTask).collect();
+                } catch (Exception e) { // Spark's SparkException is checked but thrown unchecked from Scala
+                    throw new dev.penumbra.PenumbraException("spark: the job failed on the executors: "
+                            + rootMessage(e), e);
+                }
                 out.commit();
                 return new Stats(master, tasks, grid.size(), System.nanoTime() - t0, sparkStart, stats);
             }
         }
+    }
+
+    /** The innermost cause's first line: Spark wraps an executor's error in several layers. */
+    static String rootMessage(Throwable t) {
+        Throwable r = t;
+        while (r.getCause() != null && r.getCause() != r) {
+            r = r.getCause();
+        }
+        String m = r.getMessage() == null ? r.toString() : r.getMessage();
+        return m.lines().findFirst().orElse(m);
+    }
+
+    /** The JVM options the engine needs (Vector API, FFM) and quiet Unsafe use by Spark on JDK 23+. */
+    static List<String> engineOptions() {
+        List<String> o = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED"));
+        if (Runtime.version().feature() >= 23) {
+            o.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        return o;
+    }
+
+    /** Spark's own module options on JDK 17+ (org.apache.spark.launcher.JavaModuleOptions) and the engine's. */
+    static List<String> moduleOptions() {
+        List<String> o = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions",
+                "-Dio.netty.tryReflectionSetAccessible=true"));
+        for (String p : new String[] {"java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net",
+                                      "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic",
+                                      "jdk.internal.ref", "sun.nio.ch", "sun.nio.cs", "sun.util.calendar"}) {
+            o.add("--add-opens=java.base/" + p + "=ALL-UNNAMED");
+        }
+        o.addAll(engineOptions());
+        return o;
     }
 
     /** On an executor: the task's tiles into its regions of the output, forced to disk. */

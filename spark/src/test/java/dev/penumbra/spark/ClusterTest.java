@@ -1,0 +1,135 @@
+package dev.penumbra.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.penumbra.Filters;
+import dev.penumbra.PenumbraException;
+import dev.penumbra.engine.Schedule;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Npy;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real standalone cluster on loopback (Master + 2 Workers of one core), started and stopped by the
+ * test: a job gives the local engine's bytes with its tasks in two executor processes, and a
+ * missing input is a clear error on the driver with no output.
+ */
+class ClusterTest {
+    @TempDir
+    static Path dir;
+
+    static Path runDir;
+
+    @BeforeAll
+    static void start() {
+        runDir = dir.resolve("cluster");
+        System.out.println(Cluster.start(runDir, 2, 1));
+    }
+
+    @AfterAll
+    static void stop() {
+        Cluster.stop(runDir);
+    }
+
+    /** Executor and worker logs, for a failure's report. */
+    private static void dumpLogs() {
+        try (var files = Files.walk(runDir)) {
+            files.filter(p -> p.getFileName().toString().equals("stderr") || p.toString().endsWith(".log"))
+                    .forEach(p -> {
+                        try {
+                            String text = Files.readString(p);
+                            System.out.println("==== " + p + "\n" + text.substring(Math.max(0, text.length() - 3000)));
+                        } catch (java.io.IOException e) {
+                            System.out.println("==== " + p + ": " + e);
+                        }
+                    });
+        } catch (java.io.IOException e) {
+            System.out.println("no logs: " + e);
+        }
+    }
+
+    private static Path input(long... shape) throws Exception {
+        Path in = dir.resolve("in.npy");
+        int n = (int) (shape[0] * shape[1] * shape[2]);
+        ByteBuffer b = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+        Random r = new Random(8);
+        while (b.hasRemaining()) {
+            b.putFloat(r.nextFloat());
+        }
+        Files.write(in, Npy.header(DType.F32, shape));
+        Files.write(in, b.array(), java.nio.file.StandardOpenOption.APPEND);
+        return in;
+    }
+
+    @Test
+    void aJobOnTwoWorkersGivesTheLocalBytesAndAMissingInputIsAClearError() throws Exception {
+        Path in = input(50, 276, 276);
+        Path local = dir.resolve("local.npy");
+        Path spark = dir.resolve("spark.npy");
+        Filters.applyToFile(FilterSpec.gaussian(3.0), in, null, local, null, Schedule.defaults());
+        SparkFilters.Stats st;
+        try {
+            st = SparkFilters.applyToFile(FilterSpec.gaussian(3.0), in, null, spark, null, Schedule.defaults(),
+                    Cluster.MASTER_URL);
+        } catch (Throwable e) {
+            dumpLogs();
+            throw e;
+        }
+        System.out.println(st.text());
+        assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(spark));
+        assertEquals(2, st.perTask().stream().map(SparkFilters.TaskStats::pid).distinct().count(),
+                "tasks in two executor processes: " + st.perTask());
+        Path missing = dir.resolve("missing.npy");
+        Path out = dir.resolve("never.npy");
+        PenumbraException e = assertThrows(PenumbraException.class, () -> SparkFilters.applyToFile(
+                FilterSpec.gaussian(1.0), missing, null, out, null, Schedule.defaults(), Cluster.MASTER_URL));
+        assertTrue(e.getMessage().contains("no such file"), e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void anInputTheExecutorsCannotSeeIsAClearErrorOnTheDriverAndNoOutput() throws Exception {
+        Path in = dir.resolve("gone.npy");
+        Files.copy(input(20, 100, 100), in, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path out = dir.resolve("gone-out.npy");
+        // the driver has read the header; the input vanishes before the executors open it
+        Thread remover = new Thread(() -> {
+            try {
+                for (int i = 0; i < 2000; i++) {
+                    try (var s = Files.list(dir)) {
+                        if (s.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp-gone-out"))) {
+                            Files.delete(in);
+                            return;
+                        }
+                    }
+                    Thread.sleep(5);
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        remover.start();
+        PenumbraException e = assertThrows(PenumbraException.class, () -> SparkFilters.applyToFile(
+                FilterSpec.gaussian(1.0), in, null, out, null, Schedule.defaults(), Cluster.MASTER_URL));
+        remover.join();
+        assertTrue(e.getMessage().startsWith("spark: the job failed on the executors: ")
+                && e.getMessage().contains("gone.npy: no such file"), e.getMessage());
+        assertFalse(Files.exists(out));
+        try (var s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp-")), "no leftovers");
+        }
+    }
+}
