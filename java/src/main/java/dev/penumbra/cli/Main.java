@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
             FilterCommand.Gaussian.class, FilterCommand.Uniform.class, FilterCommand.Sobel.class,
             FilterCommand.Prewitt.class, FilterCommand.Laplace.class, FilterCommand.GaussianLaplace.class,
             FilterCommand.GaussianGradientMagnitude.class, FilterCommand.Correlate1d.class,
-            DemoCommand.class, BenchCommand.class, AbCommand.class, ProfileCommand.class, PreviewCommand.class, TestCommand.class
+            DemoCommand.class, BenchCommand.class, AbCommand.class, ProfileCommand.class, PreviewCommand.class, ClusterCommand.class, TestCommand.class
         })
 public final class Main implements Runnable {
     public static final int EXIT_BAD_INPUT = 2;
