@@ -176,7 +176,16 @@ public final class SparkFilters {
             Plan plan = t.spec().plan(in.rank());
             Schedule s = Schedule.defaults().withThreads(t.threads()).withBackend(Backends.Kind.valueOf(t.backend()))
                     .withArithmetic(Schedule.Arithmetic.valueOf(t.arithmetic()));
+            long delay = Long.getLong("penumbra.spark.tileDelayMs", 0); // fault-injection tests slow tiles down
             for (int i = 0; i < t.lo().length; i++) {
+                if (delay > 0) {
+                    try {
+                        Thread.sleep(delay);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new dev.penumbra.PenumbraException("interrupted");
+                    }
+                }
                 Volume region = out.slice(t.lo()[i], t.hi()[i]);
                 Engine.run(plan, in, t.lo()[i], region, s);
                 bytes += region.byteSize();

@@ -16,7 +16,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -130,6 +133,75 @@ class ClusterTest {
         assertFalse(Files.exists(out));
         try (var s = Files.list(dir)) {
             assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp-")), "no leftovers");
+        }
+    }
+
+    @Test
+    void anExecutorKilledMidJobIsReplacedAndTheOutputIsStillExact() throws Exception {
+        Path in = dir.resolve("big.npy");
+        Files.copy(input(50, 276, 276), in, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path local = dir.resolve("big-local.npy");
+        Path spark = dir.resolve("big-spark.npy");
+        Filters.applyToFile(FilterSpec.gaussian(3.0), in, null, local, null, Schedule.defaults());
+        java.util.concurrent.atomic.AtomicLong killed = new java.util.concurrent.atomic.AtomicLong();
+        Thread killer = new Thread(() -> {
+            try {
+                long end = System.nanoTime() + 60_000_000_000L;
+                while (System.nanoTime() < end) {
+                    boolean writing;
+                    try (var s = Files.list(dir)) {
+                        writing = s.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp-big-spark"));
+                    }
+                    Optional<ProcessHandle> exec = writing ? executors().findFirst() : Optional.empty();
+                    if (exec.isPresent()) {
+                        Thread.sleep(3000); // its JVM has started and taken a task (every tile waits 1 s)
+                        exec.get().destroyForcibly(); // SIGKILL
+                        killed.set(exec.get().pid());
+                        return;
+                    }
+                    Thread.sleep(20);
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        // slow tiles (fault injection through Spark's own system-property configuration)
+        System.setProperty("spark.executor.extraJavaOptions",
+                String.join(" ", SparkFilters.engineOptions()) + " -Dpenumbra.spark.tileDelayMs=1000");
+        SparkFilters.Stats st;
+        try {
+            killer.start();
+            st = SparkFilters.applyToFile(FilterSpec.gaussian(3.0), in, null, spark, null, Schedule.defaults(),
+                    Cluster.MASTER_URL);
+            killer.join();
+        } finally {
+            System.clearProperty("spark.executor.extraJavaOptions");
+        }
+        System.out.println("killed executor " + killed.get() + " mid-job; " + st.text());
+        assertTrue(killed.get() != 0, "an executor should have been killed during the job");
+        assertArrayEquals(Files.readAllBytes(local), Files.readAllBytes(spark));
+        assertTrue(st.perTask().stream().noneMatch(t -> t.pid() == killed.get()),
+                "the killed executor's tasks were rerun elsewhere: " + st.perTask());
+    }
+
+    /** The executor JVMs the Workers of this test's cluster started (from /proc: the command lines are long). */
+    private static Stream<ProcessHandle> executors() {
+        try (var pids = Files.newDirectoryStream(runDir, "worker-*.pid")) {
+            List<ProcessHandle> all = new java.util.ArrayList<>();
+            for (Path p : pids) {
+                ProcessHandle.of(Long.parseLong(Files.readString(p).trim())).ifPresent(w -> w.descendants()
+                        .filter(d -> {
+                            try {
+                                return new String(Files.readAllBytes(Path.of("/proc/" + d.pid() + "/cmdline")))
+                                        .contains("CoarseGrainedExecutorBackend");
+                            } catch (java.io.IOException e) {
+                                return false;
+                            }
+                        }).forEach(all::add));
+            }
+            return all.stream();
+        } catch (java.io.IOException e) {
+            return Stream.empty();
         }
     }
 }
