@@ -71,6 +71,10 @@ final class PreviewCommand implements Callable<Integer> {
                 }
             }
         }
+        if (run.master != null) {
+            throw new BadParameterException("master: preview filters one slice locally; --master is for the filter"
+                    + " commands and profile");
+        }
         Charts.checkWritable(png, "png");
         try (Volume in = VolumeFiles.open(input, raw.layout(input, pr))) {
             if (in.rank() < 2) {

@@ -53,6 +53,26 @@ final class ProfileCommand implements Callable<Integer> {
         if (png != null) {
             Charts.checkWritable(png, "png");
         }
+        if (run.master != null) {
+            // on Spark: the job's task statistics and where the wall time went
+            if (png != null) {
+                throw new dev.penumbra.BadParameterException("png: not available with --master (the task"
+                        + " statistics are printed)");
+            }
+            Path out = input.toAbsolutePath().normalize().resolveSibling(".penumbra-profile-"
+                    + ProcessHandle.current().pid() + ".out");
+            try {
+                spec.commandLine().getOut().println("profile: " + Spark.apply(fs, input, layout, out, null, schedule,
+                        run.master));
+            } finally {
+                try {
+                    java.nio.file.Files.deleteIfExists(out);
+                } catch (java.io.IOException e) {
+                    // named for what it is
+                }
+            }
+            return 0;
+        }
         Profiler.Report r = Profiler.profile(fs, input, layout, schedule);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? r.json() + System.lineSeparator() : r.text());
