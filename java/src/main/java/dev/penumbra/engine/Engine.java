@@ -67,6 +67,7 @@ public final class Engine {
                     <= FLOAT_PATH_TOLERANCE;
         };
         lastRanTwice = false;
+        Boolean finiteInput = null; // known once a float run has read the input
         if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
             if (unfused) {
                 // the passes after the first read intermediates: read the input's range first
@@ -80,6 +81,7 @@ public final class Engine {
                     return;
                 }
                 lastRanTwice = true;
+                finiteInput = Float.isFinite(seen[0]) && Float.isFinite(seen[1]);
                 if (mon != null) {
                     mon.redo();
                 }
@@ -87,8 +89,8 @@ public final class Engine {
             }
         }
         if (!useFloat && runsMeans(plan) && (plan.readsCval() && !Double.isFinite(plan.cval())
-                || (in.dtype() == DType.F32 || in.dtype() == DType.F64)
-                && !DataRange.allFinite(dependence(plan, in, outOrigin, out)))) {
+                || (in.dtype() == DType.F32 || in.dtype() == DType.F64) && !(finiteInput != null ? finiteInput
+                : DataRange.allFinite(dependence(plan, in, outOrigin, out))))) {
             // uniform_filter1d's running sum spreads NaN and inf along whole lines: one pass at a
             // time, each over chunks that hold whole lines of its axis, reproduces that exactly
             runUnfused(plan, in, outOrigin, out, schedule, false, true);
