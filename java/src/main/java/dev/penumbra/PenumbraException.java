@@ -12,4 +12,17 @@ public class PenumbraException extends RuntimeException {
     public PenumbraException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /**
+     * The first line of the innermost cause's message: frameworks (Spark) wrap a worker's error in
+     * several layers, and the CLI prints one line.
+     */
+    public static String rootMessage(Throwable t) {
+        Throwable r = t;
+        while (r.getCause() != null && r.getCause() != r) {
+            r = r.getCause();
+        }
+        String m = r.getMessage() == null ? r.toString() : r.getMessage();
+        return m.lines().findFirst().orElse(m);
+    }
 }

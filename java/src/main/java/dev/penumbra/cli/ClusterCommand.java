@@ -62,7 +62,7 @@ final class ClusterCommand implements Callable<Integer> {
             if (e.getCause() instanceof PenumbraException p) {
                 throw p;
             }
-            throw new PenumbraException("cluster: " + Spark.rootMessage(e.getCause()), e.getCause());
+            throw new PenumbraException("cluster: " + PenumbraException.rootMessage(e.getCause()), e.getCause());
         } catch (ReflectiveOperationException e) {
             throw new PenumbraException("cluster: the Spark module does not match this build (" + e + ")", e);
         }

@@ -41,19 +41,9 @@ final class Spark {
             if (t instanceof PenumbraException p) {
                 throw p;
             }
-            throw new PenumbraException("spark: the job failed: " + rootMessage(t), t);
+            throw new PenumbraException("spark: the job failed: " + PenumbraException.rootMessage(t), t);
         } catch (ReflectiveOperationException e) {
             throw new PenumbraException("spark: the Spark module does not match this build (" + e + ")", e);
         }
-    }
-
-    /** The innermost cause's message: Spark wraps an executor's error in several layers. */
-    static String rootMessage(Throwable t) {
-        Throwable r = t;
-        while (r.getCause() != null && r.getCause() != r) {
-            r = r.getCause();
-        }
-        String m = r.getMessage() == null ? r.toString() : r.getMessage();
-        return m.lines().findFirst().orElse(m);
     }
 }

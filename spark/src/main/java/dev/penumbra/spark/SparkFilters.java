@@ -123,22 +123,12 @@ public final class SparkFilters {
                     stats = sc.parallelize(specs, tasks).map(SparkFilters::runTask).collect();
                 } catch (Exception e) { // Spark's SparkException is checked but thrown unchecked from Scala
                     throw new dev.penumbra.PenumbraException("spark: the job failed on the executors: "
-                            + rootMessage(e), e);
+                            + dev.penumbra.PenumbraException.rootMessage(e), e);
                 }
                 out.commit();
                 return new Stats(master, tasks, grid.size(), System.nanoTime() - t0, sparkStart, stats);
             }
         }
-    }
-
-    /** The innermost cause's first line: Spark wraps an executor's error in several layers. */
-    static String rootMessage(Throwable t) {
-        Throwable r = t;
-        while (r.getCause() != null && r.getCause() != r) {
-            r = r.getCause();
-        }
-        String m = r.getMessage() == null ? r.toString() : r.getMessage();
-        return m.lines().findFirst().orElse(m);
     }
 
     /** The JVM options the engine needs (Vector API, FFM) and quiet Unsafe use by Spark on JDK 23+. */
