@@ -70,7 +70,11 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
         FloatBuffer cf;
         DoubleBuffer ad;
         DoubleBuffer cd;
-        final Map<Kernel1D, Map<Integer, Object>> toeplitz = new IdentityHashMap<>();
+        final Map<Kernel1D, Map<Shape, Object>> toeplitz = new IdentityHashMap<>();
+
+        /** Which Toeplitz matrix of a kernel: see {@link #matrix}. */
+        private record Shape(int key, boolean dbl) {
+        }
 
         void ensure(long aBytes, long cBytes) {
             if (a.byteSize() < aBytes) {
@@ -87,9 +91,8 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
 
         /** T for a kernel: key > 0 strided blocks of {@code key} rows, key < 0 line segments of -key. */
         Object matrix(Kernel1D k, int key, boolean dbl) {
-            Map<Integer, Object> byKey = toeplitz.computeIfAbsent(k, x -> new java.util.HashMap<>());
-            int full = dbl ? (key > 0 ? key + (1 << 20) : key - (1 << 20)) : key;
-            return byKey.computeIfAbsent(full, x -> build(k, key, dbl));
+            return toeplitz.computeIfAbsent(k, x -> new java.util.HashMap<>())
+                    .computeIfAbsent(new Shape(key, dbl), x -> build(k, key, dbl));
         }
 
         private Object build(Kernel1D k, int key, boolean dbl) {
