@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
-import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Npy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -25,19 +23,8 @@ class ProfilerTest {
     Path dir;
 
     static Path npy(Path dir, long... shape) throws Exception {
-        Path p = dir.resolve("in.npy");
-        long n = 1;
-        for (long s : shape) {
-            n *= s;
-        }
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         Random r = new Random(3);
-        for (long i = 0; i < n; i++) {
-            b.putFloat((float) r.nextDouble());
-        }
-        Files.write(p, Npy.header(DType.F32, shape));
-        Files.write(p, b.array(), java.nio.file.StandardOpenOption.APPEND);
-        return p;
+        return TestNpy.writeF32(dir.resolve("in.npy"), shape, i -> r.nextDouble());
     }
 
     @Test

@@ -5,14 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Npy;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -31,17 +25,7 @@ class CancelTest {
     void aSignalMidRunLeavesNoOutputAndNoTemporaryFile() throws Exception {
         Path in = dir.resolve("in.npy");
         long[] shape = {40, 600, 800};
-        Files.write(in, Npy.header(DType.F32, shape));
-        try (FileChannel ch = FileChannel.open(in, StandardOpenOption.APPEND)) {
-            ByteBuffer b = ByteBuffer.allocate(600 * 800 * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < 600 * 800; i++) {
-                b.putFloat(i % 977);
-            }
-            for (int z = 0; z < 40; z++) {
-                b.rewind();
-                ch.write(b);
-            }
-        }
+        dev.penumbra.TestNpy.writeF32(in, shape, i -> i % (600 * 800) % 977);
         Path out = dir.resolve("out.npy");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",

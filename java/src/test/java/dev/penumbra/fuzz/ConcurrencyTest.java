@@ -12,12 +12,8 @@ import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Op;
 import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Npy;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,16 +35,8 @@ class ConcurrencyTest {
     Path dir;
 
     private Path input() throws Exception {
-        Path p = dir.resolve("in.npy");
-        long[] shape = {20, 150, 170};
-        ByteBuffer b = ByteBuffer.allocate(20 * 150 * 170 * 4).order(ByteOrder.LITTLE_ENDIAN);
         Random r = new Random(9);
-        while (b.hasRemaining()) {
-            b.putFloat((float) r.nextGaussian());
-        }
-        Files.write(p, Npy.header(DType.F32, shape));
-        Files.write(p, b.array(), java.nio.file.StandardOpenOption.APPEND);
-        return p;
+        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {20, 150, 170}, i -> r.nextGaussian());
     }
 
     @Test

@@ -7,16 +7,10 @@ import dev.penumbra.Filters;
 import dev.penumbra.cli.Main;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
-import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Npy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -40,19 +34,8 @@ class KillTest {
     void sigkillAtRandomMomentsNeverLeavesAPartialOrDamagedOutput() throws Exception {
         Path in = dir.resolve("in.npy");
         long[] shape = {50, 600, 600};
-        Files.write(in, Npy.header(DType.F32, shape));
-        try (FileChannel ch = FileChannel.open(in, StandardOpenOption.APPEND)) {
-            ByteBuffer b = ByteBuffer.allocate(600 * 600 * 4).order(ByteOrder.LITTLE_ENDIAN);
-            Random r = new Random(1);
-            for (int z = 0; z < 50; z++) {
-                b.clear();
-                while (b.hasRemaining()) {
-                    b.putFloat(r.nextFloat());
-                }
-                b.flip();
-                ch.write(b);
-            }
-        }
+        Random r = new Random(1);
+        dev.penumbra.TestNpy.writeF32(in, shape, i -> r.nextFloat());
         Path refDir = Files.createDirectory(dir.resolve("ref"));
         Filters.applyToFile(FilterSpec.gaussian(2.0), in, null, refDir.resolve("new.npy"), null, Schedule.defaults());
         Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, refDir.resolve("old.npy"), null, Schedule.defaults());

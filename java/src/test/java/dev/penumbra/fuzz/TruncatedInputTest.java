@@ -11,10 +11,6 @@ import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
-import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Npy;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,19 +32,9 @@ class TruncatedInputTest {
     Path dir;
 
     private Path input(long z, long y, long x) throws Exception {
-        Path p = dir.resolve("in.npy");
-        Files.write(p, Npy.header(DType.F32, new long[] {z, y, x}));
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.APPEND)) {
-            ByteBuffer b = ByteBuffer.allocate((int) (y * x * 4)).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < y * x; i++) {
-                b.putFloat((i % 1013) / 1013f);
-            }
-            for (long k = 0; k < z; k++) {
-                b.rewind();
-                ch.write(b);
-            }
-        }
-        return p;
+        // every z-slab the same: (i % 1013) / 1013 along its y * x elements
+        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {z, y, x},
+                i -> (i % (y * x) % 1013) / 1013f);
     }
 
     @Test

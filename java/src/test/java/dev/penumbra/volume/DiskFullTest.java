@@ -33,10 +33,7 @@ class DiskFullTest {
     }
 
     private Path input() throws Exception {
-        Path in = dir.resolve("in.npy");
-        Files.write(in, Npy.header(DType.F32, new long[] {10, 100, 100}));
-        Files.write(in, new byte[10 * 100 * 100 * 4], java.nio.file.StandardOpenOption.APPEND);
-        return in;
+        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {10, 100, 100}, i -> 0);
     }
 
     private static void assertRefusedAndUntouched(String[] r, Path outDir, byte[] before) throws Exception {
