@@ -85,6 +85,18 @@ public final class Backends {
         };
     }
 
+    /** The backends this build has: scalar and simd, native when libpenumbra loaded, blas when OpenBLAS did. */
+    public static java.util.List<Kind> available() {
+        java.util.List<Kind> kinds = new java.util.ArrayList<>(java.util.List.of(Kind.SCALAR, Kind.SIMD));
+        if (nativeAvailable()) {
+            kinds.add(Kind.NATIVE);
+        }
+        if (blasAvailable()) {
+            kinds.add(Kind.BLAS);
+        }
+        return java.util.List.copyOf(kinds);
+    }
+
     /** True when OpenBLAS loaded (see {@link #blasStatus()}). */
     public static boolean blasAvailable() {
         return dev.penumbra.backend.blas.Blas.kernels().isPresent();

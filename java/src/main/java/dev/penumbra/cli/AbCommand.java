@@ -161,18 +161,10 @@ final class AbCommand implements Callable<Integer> {
     }
 
     private List<Backends.Kind> kinds() {
-        List<Backends.Kind> kinds = new ArrayList<>();
         if (backends == null) {
-            kinds.add(Backends.Kind.SCALAR);
-            kinds.add(Backends.Kind.SIMD);
-            if (Backends.nativeAvailable()) {
-                kinds.add(Backends.Kind.NATIVE);
-            }
-            if (Backends.blasAvailable()) {
-                kinds.add(Backends.Kind.BLAS);
-            }
-            return kinds;
+            return Backends.available();
         }
+        List<Backends.Kind> kinds = new ArrayList<>();
         for (String b : backends.split(",")) {
             Backends.Kind k = Backends.parse(b);
             Backends.kernel(k); // refuses a backend this build does not have, with the reason

@@ -24,18 +24,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 public class GoldenParityTest {
     /** The backends this build has: native when libpenumbra loaded, blas when OpenBLAS did. */
-    public static final List<Backends.Kind> BACKENDS = available();
-
-    private static List<Backends.Kind> available() {
-        List<Backends.Kind> kinds = new ArrayList<>(List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD));
-        if (Backends.nativeAvailable()) {
-            kinds.add(Backends.Kind.NATIVE);
-        }
-        if (Backends.blasAvailable()) {
-            kinds.add(Backends.Kind.BLAS);
-        }
-        return List.copyOf(kinds);
-    }
+    public static final List<Backends.Kind> BACKENDS = Backends.available();
 
     @Test
     void manifestIsComplete() {

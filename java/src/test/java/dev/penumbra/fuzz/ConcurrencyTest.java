@@ -44,13 +44,7 @@ class ConcurrencyTest {
         Path in = input();
         List<FilterSpec> specs = List.of(FilterSpec.gaussian(2.0), FilterSpec.gaussian(1.0).withOrder(0, 1, 0),
                 FilterSpec.of(Op.SOBEL).withAxis(2), FilterSpec.of(Op.UNIFORM).withSize(5).withMode("wrap"));
-        List<Backends.Kind> kinds = new ArrayList<>(List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD));
-        if (Backends.nativeAvailable()) {
-            kinds.add(Backends.Kind.NATIVE);
-        }
-        if (Backends.blasAvailable()) {
-            kinds.add(Backends.Kind.BLAS);
-        }
+        List<Backends.Kind> kinds = Backends.available();
         int calls = 16;
         try (Volume vol = VolumeFiles.mapNpy(in)) {
             List<Volume> serial = new ArrayList<>();

@@ -39,13 +39,7 @@ class TruncatedInputTest {
 
     @Test
     void truncatingTheInputMidRunIsAClearErrorForEveryBackendAndPath() throws Exception {
-        List<Backends.Kind> kinds = new ArrayList<>(List.of(Backends.Kind.SCALAR, Backends.Kind.SIMD));
-        if (Backends.nativeAvailable()) {
-            kinds.add(Backends.Kind.NATIVE);
-        }
-        if (Backends.blasAvailable()) {
-            kinds.add(Backends.Kind.BLAS);
-        }
+        List<Backends.Kind> kinds = Backends.available();
         int runs = 0;
         for (Backends.Kind kind : kinds) {
             List<Schedule> ways = new ArrayList<>();
