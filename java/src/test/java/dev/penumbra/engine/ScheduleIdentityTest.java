@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Test;
  * the double path for most plans (see FloatPathChoiceTest), so the float path is pinned.
  */
 class ScheduleIdentityTest {
+    @org.junit.jupiter.api.BeforeEach
+    void backendsRun() {
+        dev.penumbra.TestBackends.assumeRunnable();
+    }
+
     static Volume random(DType t, long... shape) {
         Volume v = Volume.allocate(t, shape);
         Random r = new Random(5);

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -23,8 +24,13 @@ import org.junit.jupiter.api.TestFactory;
  * shape: each must match scipy, and the chunked bytes must equal the whole-volume bytes.
  */
 public class GoldenParityTest {
-    /** The backends this build has: native when libpenumbra loaded, blas when OpenBLAS did. */
-    public static final List<Backends.Kind> BACKENDS = Backends.available();
+    /** The backends this build has (native when libpenumbra loaded, blas when OpenBLAS did), or those asked for. */
+    public static final List<Backends.Kind> BACKENDS = dev.penumbra.TestBackends.list();
+
+    @BeforeEach
+    void backendsRun() {
+        dev.penumbra.TestBackends.assumeRunnable();
+    }
 
     @Test
     void manifestIsComplete() {

@@ -46,6 +46,22 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
         return "blas";
     }
 
+    /**
+     * The inner (K) dimension of every GEMM is padded with zeros to a multiple of this. OpenBLAS's
+     * Haswell and Zen sgemm kernels (chosen on Zen 3, and wherever {@code OPENBLAS_CORETYPE=Haswell}
+     * is set) sum the last {@code K mod 8} products apart from the others, so when K is not a multiple
+     * of 8 an output's bits depend on where its band of taps sits in K — that is, on where its tile
+     * starts. Measured for K = 9..47: position-dependent sums for every K with K mod 8 outside {0, 1},
+     * none once K is padded to 8 or 16 (Haswell, Zen, Sandybridge, Prescott kernels). 16 also covers
+     * kernels that unroll K by 16.
+     */
+    static final int K_STEP = 16;
+
+    /** {@code k} rounded up to a multiple of {@link #K_STEP}. */
+    static int depth(int k) {
+        return (k + K_STEP - 1) / K_STEP * K_STEP;
+    }
+
     /** Segment length (outputs per GEMM row) of contiguous passes for a kernel of {@code size} taps. */
     static int segment(int size) {
         return Math.max(16, (size + 15) / 16 * 16);
@@ -53,12 +69,12 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
 
     /** Share of a strided block's multiply-adds that meet a non-zero weight. */
     public static double usefulShareRows(int size) {
-        return (double) size / (ROWS_BLOCK + size - 1);
+        return (double) size / depth(ROWS_BLOCK + size - 1);
     }
 
     /** Share of a contiguous pass's multiply-adds that meet a non-zero weight. */
     public static double usefulShareLine(int size) {
-        return (double) size / (segment(size) + size - 1);
+        return (double) size / depth(segment(size) + size - 1);
     }
 
     /** Off-heap scratch of one thread, grown as needed, with the Toeplitz matrices it built. */
@@ -100,10 +116,10 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
             int rows;
             int cols;
             if (key > 0) {
-                rows = key;                 // T[m × K]: T[i][i + t] = w[t]
-                cols = key + size - 1;
+                rows = key;                            // T[m × K]: T[i][i + t] = w[t]
+                cols = depth(key + size - 1);
             } else {
-                rows = -key + size - 1;     // T[K × B]: T[j][b] = w[j - b]
+                rows = depth(-key + size - 1);         // T[K × B]: T[j][b] = w[j - b]
                 cols = -key;
             }
             MemorySegment t = arena.allocate((long) rows * cols * (dbl ? 8 : 4), 64);
@@ -140,7 +156,7 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
         if (nOut <= 0 || width <= 0) {
             return;
         }
-        int k = ROWS_BLOCK + size - 1;
+        int k = depth(ROWS_BLOCK + size - 1);
         Scratch s = scratch.get();
         s.ensure((long) k * COLS_BLOCK * 4, (long) ROWS_BLOCK * COLS_BLOCK * 4);
         FloatBuffer t = (FloatBuffer) s.matrix(kernel, ROWS_BLOCK, false);
@@ -149,6 +165,7 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
             int rows = m + size - 1;
             for (int x0 = 0; x0 < width; x0 += COLS_BLOCK) {
                 int nb = Math.min(COLS_BLOCK, width - x0);
+                // rows of A past the block's input meet zeros of T, but 0 · NaN is NaN: keep them 0
                 if (nb < COLS_BLOCK || rows < k) {
                     s.a.asSlice(0, (long) k * COLS_BLOCK * 4).fill((byte) 0);
                 }
@@ -213,7 +230,7 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
         long bytes = layout.byteSize();
         int size = kernel.size();
         int b = segment(size);
-        int k = b + size - 1;
+        int k = depth(b + size - 1);
         Scratch s = scratch.get();
         s.ensure(ROWS_BLOCK * k * bytes, ROWS_BLOCK * b * bytes);
         Object t = s.matrix(kernel, -b, dbl);
@@ -222,7 +239,8 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
             // ROWS_BLOCK segments of b outputs side by side (overlapping copies of the line)
             for (int g = 0; g < ROWS_BLOCK; g++) {
                 int from = i0 + g * b;
-                int len = Math.max(0, Math.min(k, have - from));
+                // only the segment's reach: a NaN past it would meet a zero of T and spoil the output
+                int len = Math.max(0, Math.min(b + size - 1, have - from));
                 if (len > 0) {
                     MemorySegment.copy(src, srcPos + from, s.a, layout, g * k * bytes, len);
                 }
