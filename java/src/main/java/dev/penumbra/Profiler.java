@@ -1,6 +1,8 @@
 package dev.penumbra;
 
 import dev.penumbra.backend.Backends;
+import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.backend.KernelScaling;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
@@ -41,8 +43,8 @@ public final class Profiler {
                          int warmups,
                          double filterMs, double forceMs, Map<Monitor.Phase, Double> phaseMs, double[] busy,
                          int chunks, int tasks, boolean team, long bytesRead, long bytesWritten, double memFloorMs,
-                         double fmaFloorMs, double fmasPerVoxel, double fmaRatePerThread, List<Monitor.Span> spans,
-                         String verdict) {
+                         double fmaFloorMs, double fmasPerVoxel, double fmaRatePerThread,
+                         KernelScaling.Result kernelScaling, List<Monitor.Span> spans, String verdict) {
         public double gbPerS() {
             return (bytesRead + bytesWritten) / (filterMs / 1e3) / 1e9;
         }
@@ -80,6 +82,9 @@ public final class Profiler {
             b.append(String.format(Locale.ROOT, "threads: %d busy %s of the filter time; %d chunk%s, %d tasks%s"
                     + " (the notebook's dask run: 109 tasks for 4 chunks)%n", busy.length, busyText, chunks,
                     chunks == 1 ? "" : "s", tasks, team ? ", streamed by the threads as one team" : ""));
+            if (kernelScaling != null) {
+                b.append("scaling: ").append(kernelScaling.text(backend)).append('\n');
+            }
             b.append(String.format(Locale.ROOT, "bytes: %.0f MB read + %.0f MB written in %.1f ms = %.2f GB/s%n",
                     bytesRead / 1e6, bytesWritten / 1e6, filterMs, gbPerS()));
             b.append(String.format(Locale.ROOT, "floors: memory (copy of the same bytes, %d threads) %.1f ms = %.0f %%"
@@ -105,12 +110,13 @@ public final class Profiler {
                             + "\"force_ms\":%.2f,\"phase_ms\":{%s},\"busy\":[%s],\"chunks\":%d,\"tasks\":%d,\"team\":%s,"
                             + "\"bytes_read\":%d,\"bytes_written\":%d,\"gb_per_s\":%.3f,\"memory_floor_ms\":%.2f,"
                             + "\"memory_floor_share\":%.3f,\"fma_floor_ms\":%.2f,\"fma_floor_share\":%.3f,"
-                            + "\"verdict\":\"%s\"}",
+                            + "%s\"verdict\":\"%s\"}",
                     spec.replace("\"", "'"), input.toString().replace("\\", "\\\\").replace("\"", "\\\""),
                     java.util.Arrays.toString(shape).replace(" ", ""), dtype.numpyName(), backend, threads, floatPath,
                     redone, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phases, busyJson, chunks, tasks, team,
                     bytesRead, bytesWritten, gbPerS(), memFloorMs, memShare(), fmaFloorMs, fmaShare(),
-                    verdict.replace("\"", "'"));
+                    kernelScaling == null ? "" : String.format(Locale.ROOT, "\"kernel_scaling\":%.3f,",
+                            kernelScaling.scaling()), verdict.replace("\"", "'"));
         }
     }
 
@@ -121,6 +127,10 @@ public final class Profiler {
  * force to disk.
      */
     public static Report profile(FilterSpec spec, Path input, RawLayout raw, Schedule schedule) {
+        // the kernel's own scaling first, before the runs' JIT compilation competes for a core
+        FloatTileKernel fk = Backends.floatKernel(schedule.backend());
+        KernelScaling.Result scaling = schedule.threads() > 1 && fk != null
+                ? KernelScaling.measure(fk, schedule.threads(), 100) : null;
         long t0 = System.nanoTime();
         try (Volume in = VolumeFiles.open(input, raw)) {
             double mapMs = (System.nanoTime() - t0) / 1e6;
@@ -192,19 +202,22 @@ public final class Profiler {
             double rate = Backends.fmaRatePerThread();
             double fmas = plan.foldedFmasPerElement();
             double fmaFloor = fmas * in.elementCount() / (rate * schedule.threads()) * 1e3;
-            String verdict = verdict(resident, phases, busy, memFloor / filterMs, fmaFloor / filterMs, mon);
+            if (!mon.floatPath()) {
+                scaling = null; // the double path's kernels are others
+            }
+            String verdict = verdict(resident, phases, busy, memFloor / filterMs, fmaFloor / filterMs, mon, scaling);
             return new Report(spec.toString(), input, in.shape(), in.dtype(), schedule.backend().name()
                     .toLowerCase(Locale.ROOT), schedule.threads(), mon.floatPath(), mon.redone(), resident, mapMs,
                     firstMs, warmups, filterMs, forceMs, phases, busy, mon.chunks(),
                     (int) mon.spans().stream().filter(x -> x.what().startsWith("chunk ") || x.what().startsWith("tile "))
                             .count(), mon.team(),
-                    in.byteSize(), outBytes, memFloor, fmaFloor, fmas, rate, mon.spans(), verdict);
+                    in.byteSize(), outBytes, memFloor, fmaFloor, fmas, rate, scaling, mon.spans(), verdict);
         }
     }
 
     /** The one-line answer to "why this fast": the first rule that the numbers meet. */
     static String verdict(double resident, Map<Monitor.Phase, Double> phases, double[] busy, double memShare,
-                          double fmaShare, Monitor mon) {
+                          double fmaShare, Monitor mon, KernelScaling.Result scaling) {
         double sum = phases.values().stream().mapToDouble(Double::doubleValue).sum();
         double gather = phases.getOrDefault(Monitor.Phase.GATHER, 0.0) / Math.max(1e-9, sum);
         double wait = phases.getOrDefault(Monitor.Phase.WAIT, 0.0) / Math.max(1e-9, sum);
@@ -221,6 +234,12 @@ public final class Profiler {
             return String.format(Locale.ROOT, "mapping-bound: gathering from the mapped input took %.0f %% of the"
                     + " threads' time although %.0f %% of it was in the page cache (page faults on 4 KiB pages)",
                     100 * gather, resident < 0 ? 0 : 100 * resident);
+        }
+        if (scaling != null && scaling.sharesACore()) {
+            return String.format(Locale.ROOT, "shared core: the kernel alone runs only %.2fx faster on %d threads"
+                    + " than on 1 (in-cache data, no memory traffic), so the threads share one core's load ports"
+                    + " (SMT siblings, or one core from the hypervisor); team waits took %.0f %% of the threads' time",
+                    scaling.scaling(), scaling.threads(), 100 * wait);
         }
         if (minBusy < 0.75 || wait > 0.2) {
             return String.format(Locale.ROOT, "parallel overhead: the least busy thread worked %.0f %% of the run and"

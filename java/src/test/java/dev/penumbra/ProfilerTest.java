@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.penumbra.backend.KernelScaling;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -42,6 +43,11 @@ class ProfilerTest {
         assertTrue(r.residentBefore() > 0.99, "the file was just written: " + r.residentBefore());
         assertTrue(r.text().contains("verdict: ") && r.json().contains("\"verdict\":\""), r.text());
         assertTrue(r.json().startsWith("{\"spec\":\"gaussian") && r.json().contains("\"shape\":[12,60,70]"), r.json());
+        // two threads: the kernel's own scaling is measured beside the run, and reported
+        assertTrue(r.kernelScaling() != null && r.kernelScaling().threads() == 2 && r.kernelScaling().scaling() > 0,
+                r.text());
+        assertTrue(r.text().contains("scaling: the " + r.backend() + " kernel alone") && r.json().contains(
+                "\"kernel_scaling\":"), r.text());
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(in), s.toList(), "the profile's output is removed");
         }
@@ -62,15 +68,23 @@ class ProfilerTest {
     void theVerdictNamesWhatBoundTheRun() {
         Monitor mon = new Monitor();
         double[] busy = {0.98, 0.97};
-        assertTrue(Profiler.verdict(0.2, phases(60, 0, 40), busy, 0.1, 0.1, mon).startsWith("I/O-bound: 80 % of the"));
-        assertTrue(Profiler.verdict(1, phases(60, 0, 40), busy, 0.1, 0.1, mon).startsWith("mapping-bound: gathering"));
-        assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon).startsWith("parallel overhead:"));
-        assertTrue(Profiler.verdict(1, phases(10, 0, 90), new double[] {0.99, 0.4}, 0.1, 0.1, mon)
+        assertTrue(Profiler.verdict(0.2, phases(60, 0, 40), busy, 0.1, 0.1, mon, null).startsWith("I/O-bound: 80 % of the"));
+        assertTrue(Profiler.verdict(1, phases(60, 0, 40), busy, 0.1, 0.1, mon, null).startsWith("mapping-bound: gathering"));
+        assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, null).startsWith("parallel overhead:"));
+        assertTrue(Profiler.verdict(1, phases(10, 0, 90), new double[] {0.99, 0.4}, 0.1, 0.1, mon, null)
                 .startsWith("parallel overhead: the least busy thread worked 40 %"));
         assertEquals("memory-bound: 82 % of stream bandwidth (a copy of the same bytes)",
-                Profiler.verdict(1, phases(10, 0, 90), busy, 0.82, 0.1, mon));
-        assertEquals("compute-bound: 70 % of the FMA floor", Profiler.verdict(1, phases(10, 0, 90), busy, 0.2, 0.7, mon));
-        assertTrue(Profiler.verdict(1, phases(10, 0, 90), busy, 0.08, 0.16, mon)
+                Profiler.verdict(1, phases(10, 0, 90), busy, 0.82, 0.1, mon, null));
+        assertEquals("compute-bound: 70 % of the FMA floor", Profiler.verdict(1, phases(10, 0, 90), busy, 0.2, 0.7, mon, null));
+        assertTrue(Profiler.verdict(1, phases(10, 0, 90), busy, 0.08, 0.16, mon, null)
                 .startsWith("load-bound in cache: 16 % of the FMA floor and 8 % of stream bandwidth"));
+        // two threads whose kernel alone gains 1.1x share a core: that, not the team, caps the run
+        KernelScaling.Result shared = new KernelScaling.Result(2, 1e9, 1.1e9);
+        assertEquals("shared core: the kernel alone runs only 1.10x faster on 2 threads than on 1 (in-cache data,"
+                + " no memory traffic), so the threads share one core's load ports (SMT siblings, or one core from"
+                + " the hypervisor); team waits took 40 % of the threads' time",
+                Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, shared));
+        KernelScaling.Result own = new KernelScaling.Result(2, 1e9, 1.96e9);
+        assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, own).startsWith("parallel overhead:"));
     }
 }

@@ -2,6 +2,8 @@ package dev.penumbra.cli;
 
 import dev.penumbra.BadParameterException;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.backend.KernelScaling;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -17,8 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +35,9 @@ import picocli.CommandLine.Option;
  * (fused tiles or one pass per axis), beside the machine's FMA floor measured in the same process
  * and, with {@code --scipy}, scipy on the seed workload in the same run. With {@code --json}: one
  * JSON object a line with op, shape, dtype, sigma, backend, threads, fused, median_ms, min_ms,
- * runs, gb_per_s (input plus output bytes over the median), fma_floor_pct and speedup_vs_1_thread.
+ * runs, gb_per_s (input plus output bytes over the median), fma_floor_pct, speedup_vs_1_thread and,
+ * on rows of the most threads, kernel_scaling: the backend's kernel alone on in-cache data, timed on
+ * one thread and on that many ({@link KernelScaling}), the ceiling on what threads can give.
  * Thread counts are timed in rounds (1 thread, then N, then 1 again ...), and the speed-up over one
  * thread is the median of the rounds' ratios, so drift in a shared machine's speed does not bias it.
  */
@@ -140,10 +146,24 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Charts.Scaling> chartPoints = new ArrayList<>();
         double fmaRate = Backends.fmaRatePerThread();
+        // each backend's kernel alone, on in-cache data: the ceiling on what threads can give a run
+        int most = Arrays.stream(ts).max().orElse(1);
+        Map<Backends.Kind, KernelScaling.Result> kernelScaling = new EnumMap<>(Backends.Kind.class);
+        if (most > 1) {
+            for (Backends.Kind k : kinds) {
+                FloatTileKernel fk = Backends.floatKernel(k);
+                if (fk != null) {
+                    kernelScaling.put(k, KernelScaling.measure(fk, most, 100));
+                }
+            }
+        }
         double[] scipyMs = scipy ? runScipy() : null;
         if (!json) {
             out.printf(Locale.ROOT, "gaussian sigma=%s on float32 volumes; simd: %s; FMA peak %.1f G/s a thread%n",
                     sigma, Backends.simdStatus(), fmaRate / 1e9);
+            for (Map.Entry<Backends.Kind, KernelScaling.Result> e : kernelScaling.entrySet()) {
+                out.println("scaling: " + e.getValue().text(e.getKey().name().toLowerCase(Locale.ROOT)));
+            }
             if (scipyMs != null) {
                 out.printf(Locale.ROOT, "scipy.ndimage.gaussian_filter on the seed workload, same run: min %.1f ms,"
                         + " median %.1f ms%n", scipyMs[0], scipyMs[1]);
@@ -195,10 +215,12 @@ final class BenchCommand implements Callable<Integer> {
                                 out.printf(Locale.ROOT, "{\"op\":\"gaussian\",\"shape\":%s,\"dtype\":\"float32\","
                                         + "\"sigma\":%s,\"backend\":\"%s\",\"threads\":%d,\"fused\":%s,"
                                         + "\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,\"gb_per_s\":%.3f,"
-                                        + "\"fma_floor_pct\":%.1f%s%s}%n", Arrays.toString(s).replace(" ", ""), sigma,
-                                        name, t, fused, med, ms[0], ms.length, gbs, floorPct,
+                                        + "\"fma_floor_pct\":%.1f%s%s%s}%n", Arrays.toString(s).replace(" ", ""),
+                                        sigma, name, t, fused, med, ms[0], ms.length, gbs, floorPct,
                                         one >= 0 ? String.format(Locale.ROOT, ",\"speedup_vs_1_thread\":%.3f", scaling)
                                                 : "",
+                                        t == most && kernelScaling.containsKey(k) ? String.format(Locale.ROOT,
+                                                ",\"kernel_scaling\":%.3f", kernelScaling.get(k).scaling()) : "",
                                         scipyMs != null && isSeed ? String.format(Locale.ROOT,
                                                 ",\"scipy_min_ms\":%.1f,\"speedup_vs_scipy\":%.2f", scipyMs[0],
                                                 scipyMs[0] / ms[0]) : "");

@@ -242,4 +242,16 @@ class CliTest {
             assertTrue(line.contains(key), key + " missing in " + line);
         }
     }
+
+    @Test
+    void benchOnTwoThreadsReportsTheKernelsOwnScaling() {
+        Result r = run("bench", "--json", "--shape", "8,16,16", "--runs", "1", "--backend", "simd", "--threads", "1,2",
+                "--schedule", "fused");
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertEquals(2, lines.length, r.out());
+        assertFalse(lines[0].contains("kernel_scaling"), lines[0]);
+        assertTrue(lines[1].contains("\"threads\":2") && lines[1].matches(".*\"kernel_scaling\":[0-9.]+[,}].*"),
+                lines[1]);
+    }
 }
