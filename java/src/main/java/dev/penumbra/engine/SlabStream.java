@@ -63,10 +63,16 @@ final class SlabStream implements ChunkWorker {
     private final int zHr;
     private int z0;
     private int zCore;
-    /** The team this worker streams with (null: alone), and the axis-0 rows it owns, [r0, r1). */
+    /**
+     * The team this worker streams with (null: alone), its place in it, and the axis-0 rows it owns,
+     * [r0, r1) — which move between groups as the team rebalances ({@link Team#rebalance}).
+     */
     private final Team team;
+    private final int member;
     private int r0;
     private int r1;
+    /** When this member last left the team's barrier (its work since then is timed for rebalancing). */
+    private long leftBarrier;
     private int groups;
     private final RowIO io = new RowIO();
 
@@ -160,6 +166,7 @@ final class SlabStream implements ChunkWorker {
      */
     SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk, Team team, int member) {
         this.team = team;
+        this.member = member;
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -217,8 +224,11 @@ final class SlabStream implements ChunkWorker {
         int ringFloats = Math.toIntExact((long) slabPitch * (ringSlots + 1));
         ring = team != null ? team.shared(0, ringFloats) : ScratchArena.floats(ScratchArena.RING, ringFloats);
         int nz = slabShape[0];
-        r0 = team != null ? (int) ((long) nz * member / team.size) : 0;
-        r1 = team != null ? (int) ((long) nz * (member + 1) / team.size) : nz;
+        if (team != null) {
+            team.rows(nz);
+        }
+        r0 = team != null ? team.bound(member) : 0;
+        r1 = team != null ? team.bound(member + 1) : nz;
         Arrays.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, cval);
         int longest = 1;
         for (int a = 0; a < rank; a++) {
@@ -360,7 +370,7 @@ final class SlabStream implements ChunkWorker {
      * index of the axes before it, when the input is a C-ordered mapping.
      */
     private void adviseInput(int y0, int y1, Madvise.Advice advice) {
-        if (r0 > 0 || !in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
+        if (member > 0 || !in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
             return;
         }
         long outer = 1;
@@ -508,7 +518,14 @@ final class SlabStream implements ChunkWorker {
         t = lap(Monitor.Phase.GATHER, t);
         if (!direct) {
             if (team != null) {
-                team.barrier.await(); // the axis-0 pass reads rows the other members gathered
+                // the axis-0 pass reads rows the other members gathered; the last to arrive moves
+                // the members' row bounds by how fast each worked since the last meeting
+                long arrive = System.nanoTime();
+                team.worked(member, r1 - r0, leftBarrier == 0 ? 0 : arrive - leftBarrier);
+                team.barrier.await(team::rebalance);
+                leftBarrier = System.nanoTime();
+                r0 = team.bound(member);
+                r1 = team.bound(member + 1);
                 t = lap(Monitor.Phase.WAIT, t);
             }
             for (int j = 0; j < g; j++) {
@@ -736,6 +753,12 @@ final class SlabStream implements ChunkWorker {
     static final class Team {
         final int size;
         final SpinBarrier barrier;
+        /** Member j owns axis-0 rows [bounds[j], bounds[j+1]); written only by the barrier's last arriver. */
+        private volatile int[] bounds;
+        /** Rows per second of each member's work between the last two meetings, smoothed; 0: not yet known. */
+        private final double[] speed;
+        private final int[] workedRows;
+        private final long[] workedNanos;
         private static final int[] SLOTS = {ScratchArena.RING, ScratchArena.BATCH_OUT, ScratchArena.GATHER,
                                             ScratchArena.GATHER_2};
         private final float[][] arrays = new float[4][];
@@ -743,6 +766,60 @@ final class SlabStream implements ChunkWorker {
         Team(int size) {
             this.size = size;
             this.barrier = new SpinBarrier(size);
+            this.speed = new double[size];
+            this.workedRows = new int[size];
+            this.workedNanos = new long[size];
+        }
+
+        /** Sets the rows to share (every member passes the same), equal shares to begin with. */
+        synchronized void rows(int nz) {
+            if (bounds == null) {
+                int[] b = new int[size + 1];
+                for (int j = 0; j <= size; j++) {
+                    b[j] = (int) ((long) nz * j / size);
+                }
+                bounds = b;
+            }
+        }
+
+        int bound(int j) {
+            return bounds[j];
+        }
+
+        /** Member {@code j} worked {@code nanos} on {@code rows} rows since it last left the barrier. */
+        void worked(int j, int rows, long nanos) {
+            workedRows[j] = rows;
+            workedNanos[j] = nanos;
+        }
+
+        /**
+         * Moves the row bounds so that each member's share follows its measured speed (run by the
+         * barrier's last arriver, while the others wait). Equal shares assume equal cores: on a
+         * shared host one vCPU often runs 1.5x slower than the other for a while (a neighbour on its
+         * SMT sibling), and with fixed shares the team ran at the slower one's pace. Every output is
+         * computed the same way whoever computes it, so the bytes do not depend on the shares.
+         */
+        void rebalance() {
+            double total = 0;
+            for (int j = 0; j < size; j++) {
+                if (workedNanos[j] <= 0 || workedRows[j] <= 0) {
+                    return; // the first meeting: nothing timed yet
+                }
+                double s = workedRows[j] / (double) workedNanos[j];
+                speed[j] = speed[j] == 0 ? s : 0.5 * speed[j] + 0.5 * s;
+                total += speed[j];
+            }
+            int[] old = bounds;
+            int nz = old[size];
+            int[] b = new int[size + 1];
+            double acc = 0;
+            for (int j = 0; j < size; j++) {
+                acc += speed[j];
+                // at least one row each, and room for one row for each member after j
+                b[j + 1] = j == size - 1 ? nz : (int) Math.max(b[j] + 1,
+                        Math.min(nz - (size - 1 - j), Math.round(nz * acc / total)));
+            }
+            bounds = b;
         }
 
         /** The team's array {@code which} (0 ring, 1 output batch, 2 and 3 gather), made by the first asker. */
@@ -769,9 +846,15 @@ final class SlabStream implements ChunkWorker {
         }
 
         void await() {
+            await(() -> { });
+        }
+
+        /** Waits for every party; the last to arrive runs {@code onTrip} before releasing the others. */
+        void await(Runnable onTrip) {
             int gen = generation;
             if (arrived.incrementAndGet() == parties) {
                 arrived.set(0);
+                onTrip.run();
                 generation = gen + 1;
                 return;
             }

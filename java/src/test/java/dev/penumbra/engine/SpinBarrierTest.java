@@ -49,4 +49,58 @@ class SpinBarrierTest {
         assertEquals(PenumbraException.class, e.getCause().getClass());
         assertEquals("stopped: another thread of the run failed", e.getCause().getMessage());
     }
+
+    @Test
+    void theLastToArriveRunsTheTripActionBeforeAnyoneLeaves() throws Exception {
+        SlabStream.SpinBarrier barrier = new SlabStream.SpinBarrier(2);
+        AtomicInteger trips = new AtomicInteger();
+        int rounds = 500;
+        CompletableFuture<?>[] fs = new CompletableFuture<?>[2];
+        for (int m = 0; m < 2; m++) {
+            fs[m] = CompletableFuture.runAsync(() -> {
+                for (int r = 0; r < rounds; r++) {
+                    barrier.await(trips::incrementAndGet);
+                    if (trips.get() < r + 1) {
+                        throw new AssertionError("left meeting " + r + " before its trip action ran");
+                    }
+                }
+            }, java.util.concurrent.Executors.newSingleThreadExecutor());
+        }
+        CompletableFuture.allOf(fs).get(60, TimeUnit.SECONDS);
+        assertEquals(rounds, trips.get());
+    }
+
+    @Test
+    void aTeamSharesRowsByEachMembersMeasuredSpeed() {
+        SlabStream.Team team = new SlabStream.Team(2);
+        team.rows(50);
+        assertEquals(java.util.List.of(0, 25, 50), bounds(team, 2));
+        team.rebalance(); // nothing timed yet: equal shares stay
+        assertEquals(java.util.List.of(0, 25, 50), bounds(team, 2));
+        team.worked(0, 25, 100_000);
+        team.worked(1, 25, 200_000); // member 1 took twice as long for the same rows
+        team.rebalance();
+        assertEquals(java.util.List.of(0, 33, 50), bounds(team, 2));
+        team.worked(0, 33, 100_000);
+        team.worked(1, 17, 51_515); // now equally fast per row: shares drift back (speeds are smoothed)
+        team.rebalance();
+        int mid = team.bound(1);
+        org.junit.jupiter.api.Assertions.assertTrue(mid > 25 && mid < 33, "bound " + mid);
+        // however lopsided, every member keeps at least one row
+        SlabStream.Team three = new SlabStream.Team(3);
+        three.rows(6);
+        three.worked(0, 2, 1);
+        three.worked(1, 2, 1_000_000_000L);
+        three.worked(2, 2, 1_000_000_000L);
+        three.rebalance();
+        assertEquals(java.util.List.of(0, 4, 5, 6), bounds(three, 3));
+    }
+
+    private static java.util.List<Integer> bounds(SlabStream.Team t, int size) {
+        java.util.List<Integer> b = new java.util.ArrayList<>();
+        for (int j = 0; j <= size; j++) {
+            b.add(t.bound(j));
+        }
+        return b;
+    }
 }
