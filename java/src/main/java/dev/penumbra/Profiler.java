@@ -237,8 +237,9 @@ public final class Profiler {
         }
         if (scaling != null && scaling.sharesACore()) {
             return String.format(Locale.ROOT, "shared core: the kernel alone runs only %.2fx faster on %d threads"
-                    + " than on 1 (in-cache data, no memory traffic), so the threads share one core's load ports"
-                    + " (SMT siblings, or one core from the hypervisor); team waits took %.0f %% of the threads' time",
+                    + " than on 1 (in-cache data, no memory traffic), so the threads shared one core's load ports"
+                    + " (SMT siblings, or a host that placed both vCPUs on one core); team waits took %.0f %% of the"
+                    + " threads' time",
                     scaling.scaling(), scaling.threads(), 100 * wait);
         }
         if (minBusy < 0.75 || wait > 0.2) {

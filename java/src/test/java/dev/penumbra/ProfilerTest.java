@@ -81,8 +81,8 @@ class ProfilerTest {
         // two threads whose kernel alone gains 1.1x share a core: that, not the team, caps the run
         KernelScaling.Result shared = new KernelScaling.Result(2, 1e9, 1.1e9);
         assertEquals("shared core: the kernel alone runs only 1.10x faster on 2 threads than on 1 (in-cache data,"
-                + " no memory traffic), so the threads share one core's load ports (SMT siblings, or one core from"
-                + " the hypervisor); team waits took 40 % of the threads' time",
+                + " no memory traffic), so the threads shared one core's load ports (SMT siblings, or a host that"
+                + " placed both vCPUs on one core); team waits took 40 % of the threads' time",
                 Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, shared));
         KernelScaling.Result own = new KernelScaling.Result(2, 1e9, 1.96e9);
         assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, own).startsWith("parallel overhead:"));
