@@ -60,41 +60,56 @@ class PositionIndependenceTest {
     private static void correlate(LineKernel k) {
         Random r = new Random(11);
         for (Kernel1D kernel : kernels(r)) {
-            int n = 150;
-            double[] src = new double[n + kernel.size() - 1];
+            double[] src = new double[LINE + kernel.size() - 1];
             for (int i = 0; i < src.length; i++) {
                 src[i] = r.nextGaussian();
             }
-            double[] whole = new double[n];
-            k.correlate(src, 0, whole, 0, n, kernel);
-            for (int p = 1; p < 70; p++) {
-                double[] part = new double[n];
-                k.correlate(src, p, part, 3, n - p - 3, kernel);
-                for (int i = 0; i < n - p - 3; i++) {
-                    assertEquals(Double.doubleToRawLongBits(whole[p + i]), Double.doubleToRawLongBits(part[3 + i]),
-                            k.name() + " correlate " + kernel + " output " + (p + i) + " from start " + p);
+            shifted(k.name() + " correlate " + kernel, (srcPos, dstPos, n) -> {
+                double[] dst = new double[LINE];
+                k.correlate(src, srcPos, dst, dstPos, n, kernel);
+                long[] bits = new long[n];
+                for (int i = 0; i < n; i++) {
+                    bits[i] = Double.doubleToRawLongBits(dst[dstPos + i]);
                 }
-            }
+                return bits;
+            });
         }
     }
 
     private static void line(FloatTileKernel k) {
         Random r = new Random(12);
         for (Kernel1D kernel : kernels(r)) {
-            int n = 150;
-            float[] src = new float[n + kernel.size() - 1];
+            float[] src = new float[LINE + kernel.size() - 1];
             for (int i = 0; i < src.length; i++) {
                 src[i] = (float) r.nextGaussian();
             }
-            float[] whole = new float[n];
-            k.line(src, 0, whole, 0, n, kernel);
-            for (int p = 1; p < 70; p++) {
-                float[] part = new float[n];
-                k.line(src, p, part, 5, n - p - 5, kernel);
-                for (int i = 0; i < n - p - 5; i++) {
-                    assertEquals(Float.floatToRawIntBits(whole[p + i]), Float.floatToRawIntBits(part[5 + i]),
-                            k.name() + " line " + kernel + " output " + (p + i) + " from start " + p);
+            shifted(k.name() + " line " + kernel, (srcPos, dstPos, n) -> {
+                float[] dst = new float[LINE];
+                k.line(src, srcPos, dst, dstPos, n, kernel);
+                long[] bits = new long[n];
+                for (int i = 0; i < n; i++) {
+                    bits[i] = Float.floatToRawIntBits(dst[dstPos + i]);
                 }
+                return bits;
+            });
+        }
+    }
+
+    /** Outputs of a line pass in {@code n} places from {@code srcPos}, written from {@code dstPos}, as bits. */
+    private interface LineRun {
+        long[] bits(int srcPos, int dstPos, int n);
+    }
+
+    private static final int LINE = 150;
+
+    /** A line run from 0 against runs from starts 1..69 into other places of the output buffer. */
+    private static void shifted(String what, LineRun run) {
+        long[] whole = run.bits(0, 0, LINE);
+        for (int p = 1; p < 70; p++) {
+            int dstPos = 1 + p % 7;
+            long[] part = run.bits(p, dstPos, LINE - p - dstPos);
+            for (int i = 0; i < part.length; i++) {
+                assertEquals(whole[p + i], part[i], what + " output " + (p + i) + " from start " + p);
             }
         }
     }
