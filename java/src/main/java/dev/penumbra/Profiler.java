@@ -136,7 +136,7 @@ public final class Profiler {
             double mapMs = (System.nanoTime() - t0) / 1e6;
             double resident = Madvise.residentFraction(in.segment());
             Plan plan = spec.plan(in.rank());
-            DType dt = Filters.outputDType(in.dtype(), null);
+            DType dt = DType.filterOutput(in.dtype(), null);
             Path dir = input.toAbsolutePath().normalize().getParent();
             if (dir == null || !Files.isWritable(dir)) {
                 dir = Path.of(System.getProperty("java.io.tmpdir"));

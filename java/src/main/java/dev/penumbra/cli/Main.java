@@ -1,7 +1,11 @@
 package dev.penumbra.cli;
 
+import dev.penumbra.BadParameterException;
 import dev.penumbra.PenumbraException;
+import dev.penumbra.engine.Engine;
+import dev.penumbra.volume.VolumeFiles;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -59,7 +63,7 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, c, parse) -> {
             if (ex instanceof PenumbraException) {
-                err.println("penumbra: " + oneLine(ex.getMessage()));
+                err.println("penumbra: " + oneLine(inCliWords(ex)));
                 return EXIT_BAD_INPUT;
             }
             err.println("penumbra: internal error: " + ex);
@@ -67,6 +71,22 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /** Library parameter names that the CLI spells as its options. */
+    private static final Map<String, String> OPTION_NAMES = Map.of(
+            "raw offset", "--offset",
+            "raw shape", "--shape",
+            "output dtype", "output-dtype");
+
+    /** A library error in the CLI's words: its option names where the library names a parameter or a remedy. */
+    static String inCliWords(Throwable ex) {
+        String m = ex.getMessage();
+        if (ex instanceof BadParameterException b && b.parameter() != null && OPTION_NAMES.containsKey(b.parameter())) {
+            m = OPTION_NAMES.get(b.parameter()) + ": " + b.detail();
+        }
+        return m == null ? null : m.replace(VolumeFiles.RAW_HINT, "give --shape and --dtype to read it as raw")
+                .replace(Engine.HEAP_HINT, "Java heap (-Xmx in PENUMBRA_JAVA_OPTS)");
     }
 
     static String oneLine(String s) {

@@ -266,6 +266,9 @@ public final class Engine {
         return true;
     }
 
+    /** How to give the JVM more heap, as the library says it; the CLI names its environment variable. */
+    public static final String HEAP_HINT = "Java heap (-Xmx)";
+
     /** Refuses chunk shapes whose scratch would not fit the heap, before any work starts. */
     private static void checkScratch(ChunkGrid grid, Volume out, long[] hl, long[] hr, Schedule schedule) {
         long[] c = grid.chunkShape();
@@ -280,7 +283,7 @@ public final class Engine {
         if (need > max / 10 * 8) {
             throw new BadParameterException("chunks: " + Arrays.toString(c) + " with the filter's halo needs about "
                     + need / (1 << 20) + " MB of scratch for " + workers + " threads, more than the " + max / (1 << 20)
-                    + " MB heap allows; use smaller chunks or a larger -Xmx (PENUMBRA_JAVA_OPTS)");
+                    + " MB heap allows; use smaller chunks or a larger " + HEAP_HINT);
         }
     }
 

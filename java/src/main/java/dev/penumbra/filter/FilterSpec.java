@@ -4,12 +4,14 @@ import dev.penumbra.BadParameterException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A filter in scipy's vocabulary, before it meets a volume: the op and its parameters. Sequences
  * (sigma, order, size, origin, mode) hold one value for every axis or one per axis, as scipy's
  * {@code _normalize_sequence} accepts. {@link #plan(int)} checks everything against the rank and
- * builds the {@link Plan} scipy would run.
+ * builds the {@link Plan} scipy would run. A value: its accessors return copies, and two specs with
+ * the same parameters are equal.
  *
  * <pre>{@code
  * // scipy: ndimage.gaussian_filter(x, sigma=3, mode='reflect', truncate=4.0)
@@ -17,7 +19,7 @@ import java.util.List;
  * }</pre>
  */
 public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, int[] size, int[] origin, int axis,
-                         double[] weights, String[] mode, double cval) implements java.io.Serializable {
+                         double[] weights, BoundaryMode[] mode, double cval) implements java.io.Serializable {
     /** Axes with sigma at or below this are skipped, as in scipy. */
     public static final double SIGMA_SKIP = 1e-15;
 
@@ -27,7 +29,56 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         size = size == null ? new int[] {3} : size.clone();
         origin = origin == null ? new int[] {0} : origin.clone();
         weights = weights == null ? new double[0] : weights.clone();
-        mode = mode == null ? new String[] {"reflect"} : mode.clone();
+        mode = mode == null ? new BoundaryMode[] {BoundaryMode.REFLECT} : mode.clone();
+        for (BoundaryMode m : mode) {
+            if (m == null) {
+                throw new BadParameterException("mode: expected a boundary mode for every axis, got none for one");
+            }
+        }
+    }
+
+    @Override
+    public double[] sigma() {
+        return sigma.clone();
+    }
+
+    @Override
+    public int[] order() {
+        return order.clone();
+    }
+
+    @Override
+    public int[] size() {
+        return size.clone();
+    }
+
+    @Override
+    public int[] origin() {
+        return origin.clone();
+    }
+
+    @Override
+    public double[] weights() {
+        return weights.clone();
+    }
+
+    @Override
+    public BoundaryMode[] mode() {
+        return mode.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FilterSpec f && op == f.op && Arrays.equals(sigma, f.sigma) && Arrays.equals(order, f.order)
+                && Double.compare(truncate, f.truncate) == 0 && Arrays.equals(size, f.size)
+                && Arrays.equals(origin, f.origin) && axis == f.axis && Arrays.equals(weights, f.weights)
+                && Arrays.equals(mode, f.mode) && Double.compare(cval, f.cval) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(op, Arrays.hashCode(sigma), Arrays.hashCode(order), truncate, Arrays.hashCode(size),
+                Arrays.hashCode(origin), axis, Arrays.hashCode(weights), Arrays.hashCode(mode), cval);
     }
 
     /** Defaults as scipy's: order 0, truncate 4, size 3, origin 0, axis -1, mode reflect, cval 0. */
@@ -67,8 +118,17 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         return new FilterSpec(op, sigma, order, truncate, size, origin, axis, w, mode, cval);
     }
 
-    public FilterSpec withMode(String... m) {
+    public FilterSpec withMode(BoundaryMode... m) {
         return new FilterSpec(op, sigma, order, truncate, size, origin, axis, weights, m, cval);
+    }
+
+    /** Modes by scipy's names, grid aliases included ({@link BoundaryMode#parse}). */
+    public FilterSpec withMode(String... names) {
+        BoundaryMode[] m = new BoundaryMode[names.length];
+        for (int i = 0; i < names.length; i++) {
+            m[i] = BoundaryMode.parse(names[i]);
+        }
+        return withMode(m);
     }
 
     public FilterSpec withCval(double c) {
@@ -218,7 +278,7 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         }
         BoundaryMode[] m = new BoundaryMode[rank];
         for (int a = 0; a < rank; a++) {
-            m[a] = BoundaryMode.parse(mode[mode.length == 1 ? 0 : a]);
+            m[a] = mode[mode.length == 1 ? 0 : a];
         }
         return m;
     }
@@ -243,6 +303,7 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
             case SOBEL, PREWITT -> " axis=" + axis;
             case LAPLACE -> "";
             case CORRELATE1D -> " weights=" + Arrays.toString(weights) + " axis=" + axis + " origin=" + Arrays.toString(origin);
-        } + " mode=" + String.join(",", mode) + (cval != 0 ? " cval=" + cval : "");
+        } + " mode=" + String.join(",", Arrays.stream(mode).map(BoundaryMode::scipyName).toList())
+                + (cval != 0 ? " cval=" + cval : "");
     }
 }

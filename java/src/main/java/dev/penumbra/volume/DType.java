@@ -90,4 +90,19 @@ public enum DType {
         }
         return null;
     }
+
+    /**
+     * The dtype of a filter's output, as scipy's: float64 for float64 input (or when asked for),
+     * else float32; only float32 and float64 may be asked for.
+     */
+    public static DType filterOutput(DType input, DType requested) {
+        if (requested != null) {
+            if (requested != F32 && requested != F64) {
+                throw new BadParameterException("output dtype", requested.numpyName()
+                        + " is not supported (expected float32 or float64)");
+            }
+            return requested;
+        }
+        return input == F64 ? F64 : F32;
+    }
 }

@@ -40,6 +40,17 @@ public final class OutputFile implements AutoCloseable {
 
     /** Creates the temporary file for {@code target} with room for {@code shape} of {@code dtype}. */
     public static OutputFile create(Path target, DType dtype, long[] shape) {
+        return create(target, dtype, shape, Reserve::reserve);
+    }
+
+    /** How an output's blocks are reserved: 0, an error number, or -1 when the call is unavailable. */
+    @FunctionalInterface
+    interface Reserver {
+        int reserve(Path file, long length);
+    }
+
+    /** {@link #create(Path, DType, long[])} with the reservation given (tests simulate a full disk). */
+    static OutputFile create(Path target, DType dtype, long[] shape, Reserver reserver) {
         Path abs = target.toAbsolutePath().normalize();
         Path dir = abs.getParent();
         checkDirectory(target, dir);
@@ -60,7 +71,7 @@ public final class OutputFile implements AutoCloseable {
                 if (total > header.length) {
                     // reserve every block now: a full disk or quota shows up here, not as a fault on a
                     // write into a sparse mapping halfway through the run
-                    int err = Reserve.reserve(temp, total);
+                    int err = reserver.reserve(temp, total);
                     if (err == Reserve.ENOSPC || err == Reserve.EDQUOT) {
                         long free = usable(dir);
                         throw new OutputException(target + ": not enough space for the output: it needs " + total
@@ -199,6 +210,23 @@ public final class OutputFile implements AutoCloseable {
             Files.deleteIfExists(p);
         } catch (IOException ignored) {
             // nothing more can be done; the name says what it is
+        }
+    }
+
+    /** Refuses an output that is the input itself (also through a link). */
+    public static void checkNotSameFile(Path input, Path output) {
+        Path a = input.toAbsolutePath().normalize();
+        Path b = output.toAbsolutePath().normalize();
+        boolean same = a.equals(b);
+        if (!same && Files.exists(a) && Files.exists(b)) {
+            try {
+                same = Files.isSameFile(a, b);
+            } catch (IOException e) {
+                same = false;
+            }
+        }
+        if (same) {
+            throw new OutputException(output + ": output is the input file; choose another output name");
         }
     }
 }

@@ -12,6 +12,6 @@ public record RawLayout(DType dtype, ByteOrder order, long[] shape, long offset)
     }
 
     public long dataBytes() {
-        return Math.multiplyExact(Shapes.elementCount(shape, "--shape"), (long) dtype.size());
+        return Math.multiplyExact(Shapes.elementCount(shape, "raw shape"), (long) dtype.size());
     }
 }

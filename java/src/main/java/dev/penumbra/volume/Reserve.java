@@ -23,9 +23,6 @@ public final class Reserve {
     public static final int ENOSPC = 28;
     public static final int EDQUOT = 122;
 
-    /** For tests: a result to return instead of calling fallocate (0 = call it). */
-    static volatile int simulate;
-
     static {
         MethodHandle open = null;
         MethodHandle close = null;
@@ -56,9 +53,6 @@ public final class Reserve {
      * (e.g. {@link #ENOSPC}); -1 when the call is unavailable here.
      */
     public static int reserve(Path file, long length) {
-        if (simulate != 0) {
-            return simulate;
-        }
         if (FALLOCATE == null || OPEN == null || CLOSE == null || length <= 0) {
             return -1;
         }

@@ -10,6 +10,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.nio.file.StandardOpenOption;
 
 /** Maps {@code .npy} and raw files read-only into volumes that own their mapping. */
@@ -33,7 +34,7 @@ public final class VolumeFiles {
     public static Volume mapRaw(Path file, RawLayout layout) {
         checkReadable(file);
         if (layout.offset() < 0) {
-            throw new BadParameterException("--offset: " + layout.offset() + " is negative");
+            throw new BadParameterException("raw offset", layout.offset() + " is negative");
         }
         long need = layout.dataBytes();
         long size;
@@ -44,18 +45,21 @@ public final class VolumeFiles {
         }
         if (size != layout.offset() + need) {
             throw new BadVolumeException(file + ": raw size " + size + " bytes does not match shape "
-                    + java.util.Arrays.toString(layout.shape()) + " × " + layout.dtype().numpyName() + " ("
+                    + Arrays.toString(layout.shape()) + " × " + layout.dtype().numpyName() + " ("
                     + need + " bytes) + offset " + layout.offset());
         }
         return map(file, layout.dtype(), layout.order(), layout.shape(), Shapes.cStrides(layout.shape()),
                 layout.offset(), need);
     }
 
+    /** What to give to read a file that is not {@code .npy}; the CLI names its options instead. */
+    public static final String RAW_HINT = "give its raw layout (shape and dtype) to read it as raw";
+
     /** Maps {@code .npy} by name, anything else as raw with the given layout (which may then not be null). */
     public static Volume open(Path file, RawLayout rawLayout) {
         if (isNpy(file) || rawLayout == null) {
             if (!isNpy(file)) {
-                throw new BadParameterException(file + ": not a .npy file; give --shape and --dtype to read it as raw");
+                throw new BadParameterException(file + ": not a .npy file; " + RAW_HINT);
             }
             return mapNpy(file);
         }

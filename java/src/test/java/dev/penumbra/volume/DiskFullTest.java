@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A full disk is reported when the output is created (its blocks are reserved with fallocate), with
  * the sizes, as exit 2 — no partial output, and an existing output at the target is untouched. On a
- * real 256 KiB tmpfs when this process may mount one (root), and always by a simulated ENOSPC from
- * the same call.
+ * real 256 KiB tmpfs through the CLI when this process may mount one (root), and always by a
+ * simulated ENOSPC or EDQUOT from the reservation the library's {@code OutputFile} makes.
  */
 class DiskFullTest {
     @TempDir
@@ -39,7 +39,7 @@ class DiskFullTest {
     private static void assertRefusedAndUntouched(String[] r, Path outDir, byte[] before) throws Exception {
         assertEquals("2", r[0], r[1]);
         assertTrue(r[1].matches("penumbra: .*out\\.npy: not enough space for the output: it needs 400128 bytes, .*"
-                + " has .* free"), r[1]);
+                + " has .* free( under your quota)?"), r[1]);
         try (Stream<Path> s = Files.list(outDir)) {
             assertEquals(List.of("out.npy"), s.map(p -> p.getFileName().toString()).toList(), "no temporary file");
         }
@@ -48,15 +48,16 @@ class DiskFullTest {
 
     @Test
     void aSimulatedFullDiskIsReportedAtOnce() throws Exception {
-        Path in = input();
         Path outDir = Files.createDirectory(dir.resolve("o"));
         byte[] before = "an older result".getBytes();
         Files.write(outDir.resolve("out.npy"), before);
-        Reserve.simulate = Reserve.ENOSPC;
-        try {
-            assertRefusedAndUntouched(run(in, outDir.resolve("out.npy")), outDir, before);
-        } finally {
-            Reserve.simulate = 0;
+        for (int err : new int[] {Reserve.ENOSPC, Reserve.EDQUOT}) {
+            dev.penumbra.OutputException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.penumbra.OutputException.class, () -> OutputFile.create(outDir.resolve("out.npy"), DType.F32,
+                            new long[] {10, 100, 100}, (file, length) -> err));
+            String[] r = {"2", "penumbra: " + e.getMessage()};
+            assertRefusedAndUntouched(r, outDir, before);
+            assertEquals(err == Reserve.EDQUOT, e.getMessage().endsWith(" free under your quota"), e.getMessage());
         }
     }
 

@@ -73,7 +73,7 @@ public final class SparkFilters {
     public static Stats applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                     Schedule schedule, String master) {
         long t0 = System.nanoTime();
-        Filters.checkNotSameFile(input, output);
+        dev.penumbra.volume.OutputFile.checkNotSameFile(input, output);
         Plan plan;
         long[] shape;
         DType dt;
@@ -81,7 +81,7 @@ public final class SparkFilters {
         try (Volume in = VolumeFiles.open(input, raw)) {
             plan = spec.plan(in.rank());
             shape = in.shape();
-            dt = Filters.outputDType(in.dtype(), outDType);
+            dt = DType.filterOutput(in.dtype(), outDType);
             // the whole volume's arithmetic, pinned in every tile: tiles give a whole run's bytes
             arithmetic = Engine.arithmeticFor(plan, in, dt, schedule);
         }
