@@ -1,16 +1,19 @@
 package dev.penumbra.engine;
 
 import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The smallest and largest value of a float32 volume, read with {@link MemorySegment#copy} in
- * blocks (never with vector loads on a mapping; a truncated file raises a catchable error). A
- * volume that fills its segment (a whole file, C or Fortran order) is read as one flat range by all
- * threads; other views row by row. The backend's float kernel reduces each block (vectorised in
- * simd). NaN anywhere makes both NaN.
+ * The smallest and largest value of a box of a float32 input, and whether a box holds only finite
+ * values. A whole volume that fills its segment (a whole file, C or Fortran order) is read as one
+ * flat range by all threads with {@link MemorySegment#copy} in blocks (never with vector loads on a
+ * mapping; a truncated file raises a catchable error); other boxes and sources run by run. The
+ * backend's float kernel reduces each block (vectorised in simd). NaN anywhere makes both NaN.
  */
 final class DataRange {
     private static final int BLOCK = 1 << 14;
@@ -18,18 +21,58 @@ final class DataRange {
     private DataRange() {
     }
 
-    /** {min, max}; {+inf, -inf} for an empty volume. */
-    static float[] of(Volume v, int threads, FloatTileKernel kernel) {
+    /** {min, max} of the box {@code [lo, hi)}; {+inf, -inf} for an empty box. */
+    static float[] of(Source src, long[] lo, long[] hi, int threads, FloatTileKernel kernel) {
         float[] range = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-        if (v.elementCount() == 0) {
+        if (empty(lo, hi)) {
             return range;
         }
-        if (v.offset() == 0 && v.byteSize() == v.segment().byteSize()) {
+        if (src instanceof Volume v && isWhole(v, lo, hi) && v.offset() == 0 && v.byteSize() == v.segment().byteSize()) {
             flat(v, threads, kernel, range);
         } else {
-            rows(v, kernel, range);
+            float[] buf = new float[(int) (hi[hi.length - 1] - lo[lo.length - 1])];
+            forEachRun(lo, hi, at -> {
+                src.readFloat(at, buf.length, buf, 0);
+                kernel.range(buf, 0, buf.length, range);
+                return true;
+            });
         }
         return range;
+    }
+
+    /** True when every value of the box {@code [lo, hi)} of a float input is finite (read as doubles). */
+    static boolean allFinite(Source src, long[] lo, long[] hi) {
+        if (empty(lo, hi)) {
+            return true;
+        }
+        double[] buf = new double[(int) (hi[hi.length - 1] - lo[lo.length - 1])];
+        return forEachRun(lo, hi, at -> {
+            src.read(at, buf.length, buf, 0);
+            for (double x : buf) {
+                if (!Double.isFinite(x)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private static boolean empty(long[] lo, long[] hi) {
+        for (int a = 0; a < lo.length; a++) {
+            if (hi[a] <= lo[a]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isWhole(Volume v, long[] lo, long[] hi) {
+        for (int a = 0; a < lo.length; a++) {
+            if (lo[a] != 0 || hi[a] != v.shape(a)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void flat(Volume v, int threads, FloatTileKernel kernel, float[] range) {
@@ -37,8 +80,8 @@ final class DataRange {
         long blocks = (n + BLOCK - 1) / BLOCK;
         AtomicLong next = new AtomicLong();
         float[][] parts = new float[Math.max(1, threads)][];
-        java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicInteger ids = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             float[] buf = new float[BLOCK];
@@ -59,73 +102,40 @@ final class DataRange {
         if (workers == 1) {
             work.run();
         } else {
-            Engine.runParallel(work, workers, null, failure);
+            Workers.run(work, workers, null, failure);
         }
         if (failure.get() != null) {
-            throw Engine.translate(failure.get(), v);
+            throw Workers.translate(failure.get(), v);
         }
         for (float[] p : parts) {
             if (p != null) {
-                merge(p, range);
+                range[0] = Math.min(range[0], p[0]);
+                range[1] = Math.max(range[1], p[1]);
             }
         }
     }
 
-    private static void rows(Volume v, FloatTileKernel kernel, float[] range) {
-        float[] buf = new float[(int) v.shape(v.rank() - 1)];
-        RowIO io = new RowIO();
-        forEachRow(v, elem -> {
-            io.readFloat(v, elem, v.stride(v.rank() - 1), buf.length, buf, 0);
-            kernel.range(buf, 0, buf.length, range);
-            return true;
-        });
+    /** Receives the coordinates of each run's first element (reused); false stops the walk. */
+    private interface RunVisitor {
+        boolean run(long[] at);
     }
 
-    /** Receives the first element of each row (lines of the last axis); false stops the walk. */
-    private interface RowVisitor {
-        boolean row(long elem);
-    }
-
-    /** Walks the rows of {@code v} in C order; returns false when the visitor stopped it. */
-    private static boolean forEachRow(Volume v, RowVisitor visitor) {
-        int last = v.rank() - 1;
-        long rows = v.elementCount() / v.shape(last);
-        long[] idx = new long[v.rank()];
-        for (long r = 0; r < rows; r++) {
-            long elem = v.offset();
-            long rest = r;
-            for (int a = last - 1; a >= 0; a--) {
-                idx[a] = rest % v.shape(a);
-                rest /= v.shape(a);
-                elem += idx[a] * v.stride(a);
-            }
-            if (!visitor.row(elem)) {
+    /** Walks the runs (lines of the last axis) of the box in C order; false when the visitor stopped. */
+    private static boolean forEachRun(long[] lo, long[] hi, RunVisitor visitor) {
+        int last = lo.length - 1;
+        long[] at = lo.clone();
+        while (true) {
+            if (!visitor.run(at)) {
                 return false;
             }
-        }
-        return true;
-    }
-
-    private static void merge(float[] part, float[] acc) {
-        acc[0] = Math.min(acc[0], part[0]);
-        acc[1] = Math.max(acc[1], part[1]);
-    }
-
-    /** True when every value of a float32 or float64 volume is finite (read row by row, as doubles). */
-    static boolean allFinite(Volume v) {
-        if (v.elementCount() == 0) {
-            return true;
-        }
-        double[] buf = new double[(int) v.shape(v.rank() - 1)];
-        RowIO io = new RowIO();
-        return forEachRow(v, elem -> {
-            io.read(v, elem, v.stride(v.rank() - 1), buf.length, buf, 0);
-            for (double x : buf) {
-                if (!Double.isFinite(x)) {
-                    return false;
-                }
+            int a = last - 1;
+            while (a >= 0 && ++at[a] >= hi[a]) {
+                at[a] = lo[a];
+                a--;
             }
-            return true;
-        });
+            if (a < 0) {
+                return true;
+            }
+        }
     }
 }

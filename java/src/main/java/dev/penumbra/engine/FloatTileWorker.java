@@ -6,7 +6,8 @@ import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
-import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
 import java.util.Arrays;
 
 /**
@@ -19,8 +20,8 @@ import java.util.Arrays;
  */
 final class FloatTileWorker implements ChunkWorker {
     private final Plan plan;
-    private final Volume in;
-    private final Volume out;
+    private final Source in;
+    private final Sink out;
     private final FloatTileKernel kernel;
     private final TileGeometry g;
     private final RowIO io = new RowIO();
@@ -32,7 +33,7 @@ final class FloatTileWorker implements ChunkWorker {
     private int[] rowOffsets = new int[0];
     private int cvalRow;
 
-    FloatTileWorker(Plan plan, Volume in, long[] outOrigin, Volume out, FloatTileKernel kernel) {
+    FloatTileWorker(Plan plan, Source in, long[] outOrigin, Sink out, FloatTileKernel kernel) {
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -75,12 +76,8 @@ final class FloatTileWorker implements ChunkWorker {
                     Arrays.fill(target, base, base + len, (float) value);
                 }
 
-                public void readRun(long src, long stride, int count, int base) {
-                    io.readFloat(in, src, stride, count, target, base);
-                }
-
-                public void readOne(long src, int pos) {
-                    target[pos] = (float) in.readDouble(src * in.dtype().size());
+                public void readRun(long[] at, int count, int base) {
+                    io.readFloat(in, at, count, target, base);
                 }
             });
             for (Pass pass : term.passes()) {
@@ -98,8 +95,8 @@ final class FloatTileWorker implements ChunkWorker {
                 float[] result = cur;
                 int rowLen = g.core[g.rank - 1];
                 int[] r = {0};
-                TileGeometry.forEachOutputRow(out, chunk, dst -> io.writeFloat(out, dst,
-                        out.stride(out.rank() - 1), rowLen, result, g.coreRowBase(r[0]++)));
+                TileGeometry.forEachOutputRow(out, chunk, at -> io.writeFloat(out, at, rowLen, result,
+                        g.coreRowBase(r[0]++)));
                 return;
             }
             combine(termIndex++, cur);
@@ -111,8 +108,8 @@ final class FloatTileWorker implements ChunkWorker {
         }
         int rowLen = g.core[g.rank - 1];
         int[] p = {0};
-        TileGeometry.forEachOutputRow(out, chunk, dst -> {
-            io.writeFloat(out, dst, out.stride(out.rank() - 1), rowLen, acc, p[0]);
+        TileGeometry.forEachOutputRow(out, chunk, at -> {
+            io.writeFloat(out, at, rowLen, acc, p[0]);
             p[0] += rowLen;
         });
     }

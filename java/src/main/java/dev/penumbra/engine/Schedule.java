@@ -3,15 +3,24 @@ package dev.penumbra.engine;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.backend.Backends;
 import java.util.Arrays;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 
 /**
- * How to compute a {@link dev.penumbra.filter.Plan}, apart from what (Halide's schedule): the chunk
- * shape (null: chosen from the tile budget and the plan's halo), the number of threads, the
- * backend, and optionally the executor to run chunks on (null: the engine's own threads).
+ * How to compute a {@link dev.penumbra.filter.Plan}, apart from what (Halide's schedule): the
+ * {@link Strategy}, the chunk shape (null: chosen from the tile budget and the plan's halo), the
+ * number of threads, the backend, the arithmetic of float32 data, the streaming scratch budget,
+ * and optionally the executor to run chunks on (null: the engine's own threads) and a
+ * {@link Monitor}. A value: {@link #chunkShape()} returns a copy, and equal settings are equal.
+ *
+ * <pre>{@code
+ * Schedule s = Schedule.defaults().withThreads(2).withBackend(Backends.Kind.NATIVE).withStrategy(Strategy.TEAM);
+ * Run run = Engine.run(plan, in, out, s);   // run.strategy() == TEAM
+ * }</pre>
  */
-public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused,
-                       Arithmetic arithmetic, Monitor monitor) {
+public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, Strategy strategy,
+                       Arithmetic arithmetic, long scratchBytes, Monitor monitor) {
     /**
      * How float32 data is computed: AUTO takes the float32 path when its error bound for the input
      * at hand meets the parity tolerance (Engine.usesFloatPath reads the input's range for that),
@@ -20,15 +29,6 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
      * for the whole volume ({@link Engine#arithmeticFor}).
      */
     public enum Arithmetic { AUTO, FLOAT32, FLOAT64 }
-
-    public Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused) {
-        this(chunkShape, threads, backend, executor, fused, Arithmetic.AUTO, null);
-    }
-
-    public Schedule(long[] chunkShape, int threads, Backends.Kind backend, Executor executor, boolean fused,
-                    Arithmetic arithmetic) {
-        this(chunkShape, threads, backend, executor, fused, arithmetic, null);
-    }
 
     /**
      * Elements of one tile buffer, halo included, that the automatic chunk shape aims for: 16 MB of
@@ -47,47 +47,83 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
 
     public Schedule {
         if (threads < 1 || threads > MAX_THREADS) {
-            throw new BadParameterException("threads: expected a whole number from 1 to " + MAX_THREADS + ", got "
+            throw new BadParameterException("threads", "expected a whole number from 1 to " + MAX_THREADS + ", got "
                     + threads);
+        }
+        if (scratchBytes < 0) {
+            throw new BadParameterException("scratch bytes", "expected 0 (half the heap) or a positive budget, got "
+                    + scratchBytes);
         }
         chunkShape = chunkShape == null ? null : chunkShape.clone();
         arithmetic = arithmetic == null ? Arithmetic.AUTO : arithmetic;
+        strategy = strategy == null ? Strategy.AUTO : strategy;
+        backend = Objects.requireNonNull(backend, "backend");
     }
 
-    /** All cores, the best backend, automatic chunks. */
+    /** All cores, the best backend, automatic strategy and chunks. */
     public static Schedule defaults() {
-        return new Schedule(null, Runtime.getRuntime().availableProcessors(), Backends.best(), null, true);
+        return new Schedule(null, Runtime.getRuntime().availableProcessors(), Backends.best(), null, Strategy.AUTO,
+                Arithmetic.AUTO, 0, null);
     }
 
-    /** Fused (all passes per tile, the default) or one pass over the whole volume per axis. */
+    @Override
+    public long[] chunkShape() {
+        return chunkShape == null ? null : chunkShape.clone();
+    }
+
+    /** False for {@link Strategy#UNFUSED}: one pass per axis over the whole volume. */
+    public boolean fused() {
+        return strategy != Strategy.UNFUSED;
+    }
+
+    /** Fused (automatic strategy) or {@link Strategy#UNFUSED}. */
     public Schedule withFused(boolean f) {
-        return new Schedule(chunkShape, threads, backend, executor, f, arithmetic, monitor);
+        return withStrategy(f ? (strategy == Strategy.UNFUSED ? Strategy.AUTO : strategy) : Strategy.UNFUSED);
+    }
+
+    /** Forces a strategy, or {@link Strategy#AUTO} to let the engine choose. */
+    public Schedule withStrategy(Strategy s) {
+        return new Schedule(chunkShape, threads, backend, executor, s, arithmetic, scratchBytes, monitor);
     }
 
     public Schedule withThreads(int t) {
-        return new Schedule(chunkShape, t, backend, executor, fused, arithmetic, monitor);
+        return new Schedule(chunkShape, t, backend, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
     public Schedule withBackend(Backends.Kind b) {
-        return new Schedule(chunkShape, threads, b, executor, fused, arithmetic, monitor);
+        return new Schedule(chunkShape, threads, b, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
     public Schedule withChunks(long... shape) {
-        return new Schedule(shape, threads, backend, executor, fused, arithmetic, monitor);
+        return new Schedule(shape, threads, backend, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
     public Schedule withExecutor(Executor e) {
-        return new Schedule(chunkShape, threads, backend, e, fused, arithmetic, monitor);
+        return new Schedule(chunkShape, threads, backend, e, strategy, arithmetic, scratchBytes, monitor);
     }
 
     /** The arithmetic for float32 data (see {@link Arithmetic}). */
     public Schedule withArithmetic(Arithmetic a) {
-        return new Schedule(chunkShape, threads, backend, executor, fused, a, monitor);
+        return new Schedule(chunkShape, threads, backend, executor, strategy, a, scratchBytes, monitor);
+    }
+
+    /**
+     * Bytes of heap that streaming scratch (slabs, rings) may take for all threads together; 0: half
+     * the heap. Slabs too large for it are cut along axis 0 (with a halo), and when even that does
+     * not fit, the run takes tiles.
+     */
+    public Schedule withScratchBytes(long bytes) {
+        return new Schedule(chunkShape, threads, backend, executor, strategy, arithmetic, bytes, monitor);
     }
 
     /** Watches the run: phases, threads, progress ({@link Monitor}); null: nothing is recorded. */
     public Schedule withMonitor(Monitor m) {
-        return new Schedule(chunkShape, threads, backend, executor, fused, arithmetic, m);
+        return new Schedule(chunkShape, threads, backend, executor, strategy, arithmetic, scratchBytes, m);
+    }
+
+    /** The streaming scratch budget in bytes: as set, or half the heap. */
+    long scratchBudget() {
+        return scratchBytes > 0 ? scratchBytes : Runtime.getRuntime().maxMemory() / 2;
     }
 
     /**
@@ -146,8 +182,24 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof Schedule s && Arrays.equals(chunkShape, s.chunkShape) && threads == s.threads
+                && backend == s.backend && Objects.equals(executor, s.executor) && strategy == s.strategy
+                && arithmetic == s.arithmetic && scratchBytes == s.scratchBytes && Objects.equals(monitor, s.monitor);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(Arrays.hashCode(chunkShape), threads, backend, executor, strategy, arithmetic,
+                scratchBytes, monitor);
+    }
+
+    @Override
     public String toString() {
         return "Schedule[chunks " + (chunkShape == null ? "auto" : Arrays.toString(chunkShape)) + ", " + threads
-                + " threads, " + backend.name().toLowerCase(java.util.Locale.ROOT) + (fused ? "" : ", unfused") + "]";
+                + " threads, " + backend.name().toLowerCase(Locale.ROOT)
+                + (strategy == Strategy.AUTO ? "" : ", " + strategy.name().toLowerCase(Locale.ROOT))
+                + (arithmetic == Arithmetic.AUTO ? "" : ", " + arithmetic.name().toLowerCase(Locale.ROOT))
+                + (scratchBytes == 0 ? "" : ", scratch " + scratchBytes + " bytes") + "]";
     }
 }

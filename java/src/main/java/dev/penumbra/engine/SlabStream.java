@@ -8,7 +8,8 @@ import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
 import dev.penumbra.volume.Madvise;
-import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,17 +33,17 @@ final class SlabStream implements ChunkWorker {
      * {@link #BLOCK} floats, the blocks of the batch's input slabs stay in L2 while the kernel makes
      * all its outputs from them (the kernel itself pairs outputs so each load serves two).
      */
-    private static final int BATCH = 8;
+    static final int BATCH = 8;
 
     /** Floats of each slab the s pass takes at a time. */
     private static final int BLOCK = 1024;
 
     /** Input slabs gathered together (their rows are consecutive in a C-ordered file). */
-    private static final int GROUP = 8;
+    static final int GROUP = 8;
 
     private final Plan plan;
-    private final Volume in;
-    private final Volume out;
+    private final Source in;
+    private final Sink out;
     private final FloatTileKernel kernel;
     private final int s;
     private final int rank;
@@ -75,6 +76,8 @@ final class SlabStream implements ChunkWorker {
     private long leftBarrier;
     private int groups;
     private final RowIO io = new RowIO();
+    /** Coordinates of the run being read or written (reused). */
+    private final long[] runAt;
 
     private final float[] slabA;
     private final float[] slabB;
@@ -90,73 +93,7 @@ final class SlabStream implements ChunkWorker {
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
     private final int slabData;
 
-    /** True when this schedule can run {@code plan} on a whole volume, streaming along {@code axis}. */
-    static boolean canRun(Plan plan, int axis) {
-        if (plan.terms().size() != 1 || plan.rank() < 2 || axis < 0 || axis >= plan.rank() - 1) {
-            return false;
-        }
-        int onAxis = 0;
-        for (Pass p : plan.terms().get(0).passes()) {
-            onAxis += p.axis() == axis ? 1 : 0;
-        }
-        return onAxis <= 1;
-    }
-
-    /** The outer axis with the smallest slabs (its own extent largest). */
-    static int streamAxis(long[] shape) {
-        int best = 0;
-        for (int a = 1; a < shape.length - 1; a++) {
-            if (shape[a] > shape[best]) {
-                best = a;
-            }
-        }
-        return best;
-    }
-
-    /** True when chunks may cut axis 0 (with a halo its own pass consumes before the ring). */
-    static boolean canCutAxis0(Plan plan, int axis) {
-        if (axis == 0) {
-            return false;
-        }
-        boolean streamPassSeen = false;
-        for (Pass p : plan.terms().get(0).passes()) {
-            if (p.axis() == axis) {
-                streamPassSeen = true;
-            } else if (p.axis() == 0 && streamPassSeen) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along
-     * {@code axis} with chunks of {@code zChunk} along axis 0.
-     */
-    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
-        long rest = 1;
-        int last = shape.length - 1;
-        for (int a = 1; a < shape.length; a++) {
-            if (a != axis) {
-                rest *= a == last && shape[a] <= Integer.MAX_VALUE ? rowPitch((int) shape[a]) : shape[a];
-            }
-        }
-        long z = axis == 0 ? 1 : zChunk;
-        int reach = 0;
-        int zReach = 0;
-        for (Pass p : plan.terms().get(0).passes()) {
-            if (p.axis() == axis) {
-                reach = p.kernel().size() - 1;
-            } else if (p.axis() == 0) {
-                zReach = p.kernel().size() - 1;
-            }
-        }
-        long slab = axis == 0 ? rest : z * rest;
-        long gather = axis == 0 ? rest : (z + zReach) * rest;
-        return (slab + 64) * (reach + 2L * BATCH + 1) + (2 + GROUP) * (gather + 64);
-    }
-
-    SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk) {
+    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk) {
         this(plan, in, out, kernel, s, zChunk, null, 0);
     }
 
@@ -164,7 +101,7 @@ final class SlabStream implements ChunkWorker {
      * A worker of {@code team} (null: one working alone): member {@code member} owns an equal share of
      * the axis-0 rows of every slab and shares the ring, the output batch and the gather buffers.
      */
-    SlabStream(Plan plan, Volume in, Volume out, FloatTileKernel kernel, int s, int zChunk, Team team, int member) {
+    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member) {
         this.team = team;
         this.member = member;
         this.plan = plan;
@@ -173,6 +110,7 @@ final class SlabStream implements ChunkWorker {
         this.kernel = kernel;
         this.s = s;
         this.rank = plan.rank();
+        this.runAt = new long[rank];
         Pass sp = null;
         Pass zp = null;
         for (Pass p : plan.terms().get(0).passes()) {
@@ -283,13 +221,21 @@ final class SlabStream implements ChunkWorker {
         return Math.toIntExact(p);
     }
 
-    /** Rows (lines of the last axis) of a slab with the current extents. */
-    private int slabRows() {
+    /** Rows (lines of the last axis) of a slab whose axis 0 has {@code z} rows. */
+    private int slabRows(int z) {
         int r = 1;
         for (int k = 0; k < rank - 2; k++) {
-            r *= slabShape[k];
+            r *= extent(k, z);
         }
         return r;
+    }
+
+    /**
+     * Extent of slab axis {@code k} when axis 0 has {@code z} rows: a cut axis 0 carries its halo
+     * while it is gathered and until its own pass brings it back to the chunk's core.
+     */
+    private int extent(int k, int z) {
+        return k == 0 ? z : slabShape[k];
     }
 
     /** Where a slab-sized place keeps its cval row. */
@@ -334,7 +280,7 @@ final class SlabStream implements ChunkWorker {
     /** Between batches: stops a cancelled or failed run, reports {@code slabs} output slabs done. */
     private void batchDone(int slabs) {
         if (mon != null) {
-            mon.advance((long) slabs * (team != null ? r1 - r0 : slabRows()) * rowLen);
+            mon.advance((long) slabs * (team != null ? r1 - r0 : slabRows(zCore)) * rowLen);
         }
         if (stop.getAsBoolean()) {
             throw new dev.penumbra.PenumbraException("interrupted");
@@ -355,39 +301,36 @@ final class SlabStream implements ChunkWorker {
         }
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
-        adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), Madvise.Advice.WILLNEED);
+        adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), false);
         runChunk(c0, c1, n);
         // this chunk's own input rows are done (neighbours re-read their halo from the page cache);
         // only for inputs that crowd the RAM: dropping a small input's pages makes every later run
         // of the same file fault them in again (seed, cached: gather 57 -> 116 ms in profile)
-        if (in.byteSize() > RAM_BYTES / 4) {
-            adviseInput(c0, c1, Madvise.Advice.DONTNEED);
+        if (in.byteSize() > Madvise.physicalMemory() / 4) {
+            adviseInput(c0, c1, true);
         }
     }
 
     /**
-     * Advises on the input rows {@code [y0, y1)} of the stream axis: one contiguous byte range per
-     * index of the axes before it, when the input is a C-ordered mapping.
+     * Tells the input what this chunk reads: rows {@code [y0, y1)} of the stream axis, with axis 0's
+     * halo when axis 0 is cut (one member of a team speaks for it).
      */
-    private void adviseInput(int y0, int y1, Madvise.Advice advice) {
-        if (member > 0 || !in.segment().isMapped() || !in.isCContiguous() || y1 <= y0) {
+    private void adviseInput(int y0, int y1, boolean done) {
+        if (member > 0 || y1 <= y0) {
             return;
         }
-        long outer = 1;
-        for (int a = 0; a < s; a++) {
-            outer *= in.shape(a);
+        long[] lo = new long[rank];
+        long[] hi = in.shape();
+        lo[s] = y0;
+        hi[s] = y1;
+        if (cutZ) {
+            lo[0] = Math.max(0, z0 - zHl);
+            hi[0] = Math.min(in.shape(0), z0 + zCore + zHr);
         }
-        long first = 0;
-        if (cutZ && s == 1) {
-            first = Math.max(0, z0 - zHl);
-            outer = Math.min(in.shape(0), z0 + zCore + zHr);
-        }
-        long planeBytes = in.stride(s) * in.dtype().size();
-        long outerBytes = s == 0 ? 0 : in.stride(s - 1) * in.dtype().size();
-        long base = in.offset() * in.dtype().size();
-        for (long i = first; i < outer; i++) {
-            Madvise.advise(in.segment(), base + i * outerBytes + y0 * planeBytes, (long) (y1 - y0) * planeBytes,
-                    advice);
+        if (done) {
+            in.doneReading(lo, hi);
+        } else {
+            in.willRead(lo, hi);
         }
     }
 
@@ -397,7 +340,7 @@ final class SlabStream implements ChunkWorker {
                 groupOffs[0] = 0;
                 slabsAt(o, 1, batchOut, groupOffs);
                 long t = now();
-                Slab r = runSlabPasses(after, batchOut, 0, null, 0);
+                Slab r = runSlabPasses(after, batchOut, 0, null, 0, zCore);
                 t = lap(Monitor.Phase.AFTER, t);
                 writeSlab(r.buf, r.off, o);
                 lap(Monitor.Phase.WRITE, t);
@@ -453,7 +396,7 @@ final class SlabStream implements ChunkWorker {
             clock = lap(Monitor.Phase.STREAM, clock);
             if (!after.isEmpty()) {
                 for (int b = 0; b < nOut; b++) {
-                    runSlabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch);
+                    runSlabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch, zCore);
                 }
             }
             clock = lap(Monitor.Phase.AFTER, clock);
@@ -476,11 +419,8 @@ final class SlabStream implements ChunkWorker {
         boolean direct = before.isEmpty();
         float[] gb = direct ? dst : gatherBuf;
         // the gather spans axis 0's halo; its pass brings the slab back to the chunk's core
-        slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
-        int rows = slabRows();
-        int last = rank - 1;
-        long stride = in.stride(last);
-        long slabStep = in.stride(s);
+        int gatherZ = cutZ ? zCore + zHl + zHr : zCore;
+        int rows = slabRows(gatherZ);
         BoundaryMode zMode = zPass == null ? BoundaryMode.NEAREST : zPass.mode();
         float cval = (float) plan.cval();
         if (team != null && !direct) {
@@ -490,28 +430,30 @@ final class SlabStream implements ChunkWorker {
             gatherBuf = gb;
         }
         long t = now();
+        long[] at = runAt;
+        at[rank - 1] = 0;
         for (int r = team != null ? r0 : 0; r < (team != null ? r1 : rows); r++) {
-            long src = in.offset() + (long) q0 * slabStep;
             int rest = r;
             int base = 0;
             boolean constant = false;
             for (int k = rank - 3; k >= 0; k--) {
-                int i = rest % slabShape[k];
-                rest /= slabShape[k];
+                int i = rest % extent(k, gatherZ);
+                rest /= extent(k, gatherZ);
                 base += i * slabStride[k];
                 long coord = i;
                 if (k == 0 && cutZ) {
                     coord = zMode.map(z0 - zHl + i, in.shape(0));
                     constant = coord < 0;
                 }
-                src += coord * in.stride(slabAxes[k]);
+                at[slabAxes[k]] = coord;
             }
             for (int j = 0; j < g; j++) {
-                int at = (direct ? dstOffs[j] : j * bigPitch) + base;
+                int pos = (direct ? dstOffs[j] : j * bigPitch) + base;
                 if (constant) {
-                    Arrays.fill(gb, at, at + rowLen, cval);
+                    Arrays.fill(gb, pos, pos + rowLen, cval);
                 } else {
-                    io.readFloat(in, src + j * slabStep, stride, rowLen, gb, at);
+                    at[s] = q0 + j;
+                    io.readFloat(in, at, rowLen, gb, pos);
                 }
             }
         }
@@ -529,20 +471,18 @@ final class SlabStream implements ChunkWorker {
                 t = lap(Monitor.Phase.WAIT, t);
             }
             for (int j = 0; j < g; j++) {
-                slabShape[0] = cutZ ? zCore + zHl + zHr : zCore;
-                runSlabPasses(before, gatherBuf, j * bigPitch, dst, dstOffs[j]);
+                runSlabPasses(before, gatherBuf, j * bigPitch, dst, dstOffs[j], gatherZ);
             }
             lap(Monitor.Phase.BEFORE, t);
         }
-        slabShape[0] = zCore;
     }
 
     /**
      * Slab-local passes from {@code src[srcOff]}, ping-ponging between slabA and slabB; the last
      * pass writes to {@code dst[dstOff]} when a destination is given. Every slab axis is whole, so
-     * lines are extended by their mode.
+     * lines are extended by their mode. Axis 0 has {@code z} rows at the start (see {@link #extent}).
      */
-    private Slab runSlabPasses(List<Pass> passes, float[] src, int srcOff, float[] dst, int dstOff) {
+    private Slab runSlabPasses(List<Pass> passes, float[] src, int srcOff, float[] dst, int dstOff, int z) {
         float[] cur = src;
         int curOff = srcOff;
         for (int i = 0; i < passes.size(); i++) {
@@ -555,10 +495,10 @@ final class SlabStream implements ChunkWorker {
                 // through a temporary and copy the result into place; a line pass copies each line
                 // out (with its extension) before writing it, so it runs in place
                 float[] tmp = cur == slabA ? slabB : slabA;
-                slabPass(passes.get(i), cur, curOff, tmp, 0);
+                z = slabPass(passes.get(i), cur, curOff, tmp, 0, z);
                 System.arraycopy(tmp, 0, nxt, nxtOff, slabData);
             } else {
-                slabPass(passes.get(i), cur, curOff, nxt, nxtOff);
+                z = slabPass(passes.get(i), cur, curOff, nxt, nxtOff, z);
             }
             cur = nxt;
             curOff = nxtOff;
@@ -566,10 +506,11 @@ final class SlabStream implements ChunkWorker {
         return new Slab(cur, curOff);
     }
 
-    private void slabPass(Pass p, float[] src, int srcOff, float[] dst, int dstOff) {
+    /** One slab-local pass; returns axis 0's extent after it (a cut axis 0's pass drops its halo). */
+    private int slabPass(Pass p, float[] src, int srcOff, float[] dst, int dstOff, int z) {
         int k = slabIndex(p.axis());
         Kernel1D kern = p.kernel();
-        int len = slabShape[k];
+        int len = extent(k, z);
         int nOut = len;
         boolean cut = k == 0 && cutZ;
         int[] map = sourceMap(p, len, cut);
@@ -577,7 +518,7 @@ final class SlabStream implements ChunkWorker {
             nOut = len - kern.left() - kern.right();
         }
         float cval = (float) plan.cval();
-        int slabRows = slabRows();
+        int slabRows = slabRows(z);
         if (k == rank - 2) {
             int left = kern.left();
             for (int r = team != null ? r0 : 0; r < (team != null ? r1 : slabRows); r++) {
@@ -592,7 +533,7 @@ final class SlabStream implements ChunkWorker {
                 }
                 kernel.line(lineIn, 0, dst, dstOff + r * rowPitch, len, kern);
             }
-            return;
+            return z;
         }
         int stride = slabStride[k];
         int cvalRow = srcOff + pitchOf(src) - rowLen;
@@ -605,8 +546,8 @@ final class SlabStream implements ChunkWorker {
                 if (j == k) {
                     continue;
                 }
-                int i = rest % slabShape[j];
-                rest /= slabShape[j];
+                int i = rest % extent(j, z);
+                rest /= extent(j, z);
                 base += i * slabStride[j];
             }
             if (team != null && k == 0) {
@@ -623,9 +564,7 @@ final class SlabStream implements ChunkWorker {
             }
             kernel.rows(src, rowOffsets, nOut, rowLen, dst, dstOff + base, stride, kern);
         }
-        if (k == 0 && cutZ) {
-            slabShape[0] = nOut;
-        }
+        return cut ? nOut : z;
     }
 
     private final java.util.IdentityHashMap<Pass, int[]> maps = new java.util.IdentityHashMap<>();
@@ -685,194 +624,22 @@ final class SlabStream implements ChunkWorker {
      * that consecutive writes continue each other in the file.
      */
     private void writeSlabs(float[] src, int g, int o, int[] srcOffs) {
-        int last = rank - 1;
-        long stride = out.stride(last);
-        long slabStep = out.stride(s);
-        int slabRows = slabRows();
+        int slabRows = slabRows(zCore);
+        long[] at = runAt;
+        at[rank - 1] = 0;
         for (int r = team != null ? r0 : 0; r < (team != null ? r1 : slabRows); r++) {
-            long dst = out.offset() + (long) o * slabStep;
             int rest = r;
             int base = 0;
             for (int k = rank - 3; k >= 0; k--) {
-                int i = rest % slabShape[k];
-                rest /= slabShape[k];
-                dst += (k == 0 ? z0 + i : i) * out.stride(slabAxes[k]);
+                int i = rest % extent(k, zCore);
+                rest /= extent(k, zCore);
+                at[slabAxes[k]] = k == 0 ? z0 + i : i;
                 base += i * slabStride[k];
             }
             for (int j = 0; j < g; j++) {
-                io.writeFloat(out, dst + j * slabStep, stride, rowLen, src, srcOffs[j] + base);
+                at[s] = o + j;
+                io.writeFloat(out, at, rowLen, src, srcOffs[j] + base);
             }
-        }
-    }
-
-    /** Physical memory (or a large guess when the JVM cannot tell). */
-    private static final long RAM_BYTES = physicalMemory();
-
-    private static long physicalMemory() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
-            return os.getTotalMemorySize();
-        }
-        return 64L << 30;
-    }
-
-    /** Volumes smaller than this are streamed by threads on their own chunks, not as a team. */
-    static final long TEAM_MIN_ELEMENTS = 1L << 22;
-
-    /** Cores a team may use; 0: the machine's. Tests raise it to run larger teams on two cores (and small volumes). */
-    static volatile int teamCores;
-
-    /** True when threads can stream {@code plan} on {@code shape} as a team (see {@link Team}). */
-    static boolean canTeam(Plan plan, long[] shape, int axis, int threads) {
-        // members meet often: more of them than cores would wait for each other's time slices
-        // and small volumes are done before a team's meetings pay off (tiny (16,128,128): 4.6 ms on
-        // two threads as a team, 3.0 ms on one)
-        if (shape.length != 3 || axis != 1 || threads < 2 || threads > (teamCores > 0 ? teamCores : Runtime.getRuntime().availableProcessors())
-                || shape[0] < 2L * threads || (teamCores == 0 && shape[0] * shape[1] * shape[2] < TEAM_MIN_ELEMENTS)) {
-            return false;
-        }
-        int stage = 0; // 0: before the y pass (only z), 1: after it (only x)
-        for (Pass p : plan.terms().get(0).passes()) {
-            if (p.axis() == 1) {
-                stage = 1;
-            } else if (p.axis() != (stage == 0 ? 0 : 2)) {
-                return false;
-            }
-        }
-        return stage == 1;
-    }
-
-    /**
-     * Threads streaming one chunk together (3-d volumes streamed along y): member j owns the z rows
-     * {@code [nz*j/size, nz*(j+1)/size)} of every slab, gathers them, and runs the y pass, the x pass
-     * and the write on them. Only the z pass reads other members' rows, so members meet once per
-     * gathered group. One ring serves all: the team's cache footprint is one thread's, where
-     * separate chunks would each keep a ring (two 7 MB rings in a shared 32 MB L3 stopped the y pass
-     * from scaling), and no slab is gathered twice for a chunk border.
-     */
-    static final class Team {
-        final int size;
-        final SpinBarrier barrier;
-        /** Member j owns axis-0 rows [bounds[j], bounds[j+1]); written only by the barrier's last arriver. */
-        private volatile int[] bounds;
-        /** Rows per second of each member's work between the last two meetings, smoothed; 0: not yet known. */
-        private final double[] speed;
-        private final int[] workedRows;
-        private final long[] workedNanos;
-        private static final int[] SLOTS = {ScratchArena.RING, ScratchArena.BATCH_OUT, ScratchArena.GATHER,
-                                            ScratchArena.GATHER_2};
-        private final float[][] arrays = new float[4][];
-
-        Team(int size) {
-            this.size = size;
-            this.barrier = new SpinBarrier(size);
-            this.speed = new double[size];
-            this.workedRows = new int[size];
-            this.workedNanos = new long[size];
-        }
-
-        /** Sets the rows to share (every member passes the same), equal shares to begin with. */
-        synchronized void rows(int nz) {
-            if (bounds == null) {
-                int[] b = new int[size + 1];
-                for (int j = 0; j <= size; j++) {
-                    b[j] = (int) ((long) nz * j / size);
-                }
-                bounds = b;
-            }
-        }
-
-        int bound(int j) {
-            return bounds[j];
-        }
-
-        /** Member {@code j} worked {@code nanos} on {@code rows} rows since it last left the barrier. */
-        void worked(int j, int rows, long nanos) {
-            workedRows[j] = rows;
-            workedNanos[j] = nanos;
-        }
-
-        /**
-         * Moves the row bounds so that each member's share follows its measured speed (run by the
-         * barrier's last arriver, while the others wait). Equal shares assume equal cores: on a
-         * shared host one vCPU often runs 1.5x slower than the other for a while (a neighbour on its
-         * SMT sibling), and with fixed shares the team ran at the slower one's pace. Every output is
-         * computed the same way whoever computes it, so the bytes do not depend on the shares.
-         */
-        void rebalance() {
-            double total = 0;
-            for (int j = 0; j < size; j++) {
-                if (workedNanos[j] <= 0 || workedRows[j] <= 0) {
-                    return; // the first meeting: nothing timed yet
-                }
-                double s = workedRows[j] / (double) workedNanos[j];
-                speed[j] = speed[j] == 0 ? s : 0.5 * speed[j] + 0.5 * s;
-                total += speed[j];
-            }
-            int[] old = bounds;
-            int nz = old[size];
-            int[] b = new int[size + 1];
-            double acc = 0;
-            for (int j = 0; j < size; j++) {
-                acc += speed[j];
-                // at least one row each, and room for one row for each member after j
-                b[j + 1] = j == size - 1 ? nz : (int) Math.max(b[j] + 1,
-                        Math.min(nz - (size - 1 - j), Math.round(nz * acc / total)));
-            }
-            bounds = b;
-        }
-
-        /** The team's array {@code which} (0 ring, 1 output batch, 2 and 3 gather), made by the first asker. */
-        synchronized float[] shared(int which, int n) {
-            if (arrays[which] == null || arrays[which].length < n) {
-                arrays[which] = ScratchArena.floats(SLOTS[which], n);
-            }
-            return arrays[which];
-        }
-    }
-
-    /**
-     * A barrier that spins (members meet every millisecond or so; parking would cost more than the
-     * wait) and can be broken: when a member fails, the others throw instead of waiting forever.
-     */
-    static final class SpinBarrier {
-        private final int parties;
-        private final java.util.concurrent.atomic.AtomicInteger arrived = new java.util.concurrent.atomic.AtomicInteger();
-        private volatile int generation;
-        private volatile boolean broken;
-
-        SpinBarrier(int parties) {
-            this.parties = parties;
-        }
-
-        void await() {
-            await(() -> { });
-        }
-
-        /** Waits for every party; the last to arrive runs {@code onTrip} before releasing the others. */
-        void await(Runnable onTrip) {
-            int gen = generation;
-            if (arrived.incrementAndGet() == parties) {
-                arrived.set(0);
-                onTrip.run();
-                generation = gen + 1;
-                return;
-            }
-            int spins = 0;
-            while (generation == gen) {
-                if (broken) {
-                    throw new dev.penumbra.PenumbraException("stopped: another thread of the run failed");
-                }
-                if (++spins < 1 << 10) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield(); // a member waiting for a core gets this one
-                }
-            }
-        }
-
-        void breakAll() {
-            broken = true;
         }
     }
 }

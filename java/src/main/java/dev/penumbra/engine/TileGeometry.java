@@ -4,7 +4,9 @@ import dev.penumbra.chunk.Chunk;
 import dev.penumbra.filter.BoundaryMode;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
-import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
+import java.util.function.Consumer;
 
 /**
  * Where one chunk's tile sits: its core, the halo it stores on each axis, its C-order strides, and
@@ -18,7 +20,7 @@ import dev.penumbra.volume.Volume;
  */
 final class TileGeometry {
     final int rank;
-    private final Volume in;
+    private final Source in;
     private final long[] outOrigin;
     private final long[] haloLeft;
     private final long[] haloRight;
@@ -35,7 +37,7 @@ final class TileGeometry {
 
     private final int elementBytes;
 
-    TileGeometry(Plan plan, Volume in, long[] outOrigin, int elementBytes) {
+    TileGeometry(Plan plan, Source in, long[] outOrigin, int elementBytes) {
         this.elementBytes = elementBytes;
         this.rank = plan.rank();
         this.in = in;
@@ -112,13 +114,11 @@ final class TileGeometry {
         return base;
     }
 
-    /** Receives the rows of a gather. */
+    /** Receives the rows of a gather: runs of the input by their first element's coordinates. */
     interface GatherSink {
         void fill(int base, int len, double value);
 
-        void readRun(long srcElement, long stride, int count, int base);
-
-        void readOne(long srcElement, int pos);
+        void readRun(long[] at, int count, int base);
     }
 
     /** Gathers the region [vlo, vhi) from the input, extended by the term's modes, row by row. */
@@ -144,32 +144,29 @@ final class TileGeometry {
         for (int a = 0; a < rank; a++) {
             extent[a] = vhi[a] - vlo[a];
         }
-        long stride = in.stride(last);
         long[] lastMap = map[last];
+        long[] at = new long[rank];
         while (true) {
             int base = vlo[last] * ts[last];
-            long src = in.offset();
             boolean constant = false;
             for (int a = 0; a < last; a++) {
                 base += (vlo[a] + idx[a]) * ts[a];
                 long m = map[a][idx[a]];
-                if (m < 0) {
-                    constant = true;
-                } else {
-                    src += m * in.stride(a);
-                }
+                constant |= m < 0;
+                at[a] = m;
             }
             if (constant) {
                 sink.fill(base, rowLen, cval);
             } else {
                 for (int c = 0; c < inLo; c++) {
-                    readOrFill(sink, src, stride, lastMap[c], base + c, cval);
+                    readOrFill(sink, at, lastMap[c], base + c, cval);
                 }
                 if (inHi > inLo) {
-                    sink.readRun(src + lastMap[inLo] * stride, stride, inHi - inLo, base + inLo);
+                    at[last] = lastMap[inLo];
+                    sink.readRun(at, inHi - inLo, base + inLo);
                 }
                 for (int c = inHi; c < rowLen; c++) {
-                    readOrFill(sink, src, stride, lastMap[c], base + c, cval);
+                    readOrFill(sink, at, lastMap[c], base + c, cval);
                 }
             }
             if (!next(idx, zeros, extent, last)) {
@@ -192,11 +189,12 @@ final class TileGeometry {
         return false;
     }
 
-    private static void readOrFill(GatherSink sink, long src, long stride, long m, int pos, double cval) {
+    private void readOrFill(GatherSink sink, long[] at, long m, int pos, double cval) {
         if (m < 0) {
             sink.fill(pos, 1, cval);
         } else {
-            sink.readOne(src + m * stride, pos);
+            at[rank - 1] = m;
+            sink.readRun(at, 1, pos);
         }
     }
 
@@ -229,23 +227,28 @@ final class TileGeometry {
         }
     }
 
-    /** Output rows of the chunk in the output volume, in C order: element offset of each row's start. */
-    static void forEachOutputRow(Volume out, Chunk chunk, java.util.function.LongConsumer rowStart) {
+    /**
+     * Output rows of the chunk, in C order: the coordinates of each row's first element in the output
+     * (one array, reused from row to row).
+     */
+    static void forEachOutputRow(Sink out, Chunk chunk, Consumer<long[]> rowStart) {
         int rank = out.rank();
         int last = rank - 1;
         long[] lo = chunk.lo();
+        long[] hi = chunk.hi();
         int[] idx = new int[rank];
         int[] zeros = new int[rank];
         int[] extent = new int[rank];
         for (int a = 0; a < rank; a++) {
-            extent[a] = (int) (chunk.hi()[a] - lo[a]);
+            extent[a] = (int) (hi[a] - lo[a]);
         }
+        long[] at = new long[rank];
         while (true) {
-            long dst = out.offset() + lo[last] * out.stride(last);
             for (int a = 0; a < last; a++) {
-                dst += (lo[a] + idx[a]) * out.stride(a);
+                at[a] = lo[a] + idx[a];
             }
-            rowStart.accept(dst);
+            at[last] = lo[last];
+            rowStart.accept(at);
             if (!next(idx, zeros, extent, last)) {
                 return;
             }

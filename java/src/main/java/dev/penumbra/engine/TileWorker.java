@@ -7,7 +7,8 @@ import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
 import dev.penumbra.volume.DType;
-import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
 
 /**
  * The reference worker: computes one chunk at a time in double scratch it keeps between chunks.
@@ -21,8 +22,8 @@ import dev.penumbra.volume.Volume;
  */
 final class TileWorker implements ChunkWorker {
     private final Plan plan;
-    private final Volume in;
-    private final Volume out;
+    private final Source in;
+    private final Sink out;
     private final LineKernel kernel;
     private final boolean roundToFloat;
     private final TileGeometry g;
@@ -33,7 +34,7 @@ final class TileWorker implements ChunkWorker {
     private double[] lineIn = new double[0];
     private double[] lineOut = new double[0];
 
-    TileWorker(Plan plan, Volume in, long[] outOrigin, Volume out, LineKernel kernel) {
+    TileWorker(Plan plan, Source in, long[] outOrigin, Sink out, LineKernel kernel) {
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -65,12 +66,8 @@ final class TileWorker implements ChunkWorker {
                     java.util.Arrays.fill(work, base, base + len, value);
                 }
 
-                public void readRun(long src, long stride, int count, int base) {
-                    io.read(in, src, stride, count, work, base);
-                }
-
-                public void readOne(long src, int pos) {
-                    work[pos] = in.readDouble(src * in.dtype().size());
+                public void readRun(long[] at, int count, int base) {
+                    io.read(in, at, count, work, base);
                 }
             });
             for (Pass pass : term.passes()) {
@@ -89,8 +86,8 @@ final class TileWorker implements ChunkWorker {
         }
         int rowLen = g.core[g.rank - 1];
         int[] p = {0};
-        TileGeometry.forEachOutputRow(out, chunk, dst -> {
-            io.write(out, dst, out.stride(out.rank() - 1), rowLen, acc, p[0]);
+        TileGeometry.forEachOutputRow(out, chunk, at -> {
+            io.write(out, at, rowLen, acc, p[0]);
             p[0] += rowLen;
         });
     }

@@ -59,6 +59,22 @@ public final class Madvise {
     private Madvise() {
     }
 
+    // process-wide: the machine's memory does not change while the JVM runs
+    private static final long RAM_BYTES = readPhysicalMemory();
+
+    /** Physical memory in bytes (or a large guess when the JVM cannot tell). */
+    public static long physicalMemory() {
+        return RAM_BYTES;
+    }
+
+    private static long readPhysicalMemory() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return 64L << 30;
+    }
+
     /**
      * The share of a mapped segment's pages that are in the page cache now ({@code mincore(2)}),
      * or -1 when the segment is not mapped or the call is unavailable.

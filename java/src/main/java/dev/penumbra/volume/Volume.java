@@ -16,8 +16,12 @@ import java.util.Arrays;
  * memory on {@link #close()}. Views ({@link #slice}, {@link #permute}, {@link #haloView}) share the
  * segment and never copy; closing a view does nothing, and a view used after its owner was closed
  * throws {@link IllegalStateException} from the FFM API rather than crashing.
+ *
+ * <p>As a {@link Source} and a {@link Sink} it reads and writes runs along its last axis with
+ * {@link java.lang.foreign.MemorySegment#copy} (never vector loads on a mapping), and a mapped,
+ * C-ordered volume turns read advice into {@code madvise} on the box's pages.
  */
-public final class Volume implements AutoCloseable {
+public final class Volume implements Source, Sink, AutoCloseable {
     public static final int MAX_RANK = 8;
 
     private final MemorySegment segment;
@@ -192,6 +196,94 @@ public final class Volume implements AutoCloseable {
             case I64 -> segment.set((ValueLayout.OfLong) layout, byteOffset, (long) v);
             case F32 -> segment.set((ValueLayout.OfFloat) layout, byteOffset, (float) v);
             case F64 -> segment.set((ValueLayout.OfDouble) layout, byteOffset, v);
+        }
+    }
+
+    /** Element index (offset plus coordinates times strides) of a run of {@code count} along the last axis. */
+    private long runStart(long[] at, int count) {
+        int last = shape.length - 1;
+        if (at.length != shape.length || count < 0 || at[last] < 0 || at[last] + count > shape[last]) {
+            throw new IndexOutOfBoundsException("run of " + count + " at " + Arrays.toString(at) + " is outside "
+                    + Arrays.toString(shape));
+        }
+        long e = offset;
+        for (int a = 0; a < shape.length; a++) {
+            if (a < last && (at[a] < 0 || at[a] >= shape[a])) {
+                throw new IndexOutOfBoundsException("run at " + Arrays.toString(at) + " is outside "
+                        + Arrays.toString(shape));
+            }
+            e += at[a] * strides[a];
+        }
+        return e;
+    }
+
+    @Override
+    public void read(long[] at, int count, double[] dst, int dstPos) {
+        RowCopy.read(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos);
+    }
+
+    @Override
+    public void readFloat(long[] at, int count, float[] dst, int dstPos) {
+        RowCopy.readFloat(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos);
+    }
+
+    @Override
+    public void write(long[] at, int count, double[] src, int srcPos) {
+        RowCopy.write(this, runStart(at, count), strides[shape.length - 1], count, src, srcPos);
+    }
+
+    @Override
+    public void writeFloat(long[] at, int count, float[] src, int srcPos) {
+        RowCopy.writeFloat(this, runStart(at, count), strides[shape.length - 1], count, src, srcPos);
+    }
+
+    @Override
+    public void willRead(long[] lo, long[] hi) {
+        advise(lo, hi, Madvise.Advice.WILLNEED);
+    }
+
+    @Override
+    public void doneReading(long[] lo, long[] hi) {
+        advise(lo, hi, Madvise.Advice.DONTNEED);
+    }
+
+    /**
+     * Advises the kernel on the pages of the box {@code [lo, hi)} of a mapped, C-ordered volume: one
+     * contiguous byte range per index of the axes before the innermost one the box does not span.
+     * Other volumes are left alone.
+     */
+    public void advise(long[] lo, long[] hi, Madvise.Advice advice) {
+        if (!segment.isMapped() || !isCContiguous()) {
+            return;
+        }
+        int k = shape.length - 1;
+        while (k > 0 && lo[k] == 0 && hi[k] == shape[k]) {
+            k--;
+        }
+        for (int a = 0; a < shape.length; a++) {
+            if (hi[a] <= lo[a]) {
+                return;
+            }
+        }
+        long runBytes = (hi[k] - lo[k]) * strides[k] * dtype.size();
+        long[] idx = new long[k];
+        for (int a = 0; a < k; a++) {
+            idx[a] = lo[a];
+        }
+        while (true) {
+            long e = offset + lo[k] * strides[k];
+            for (int a = 0; a < k; a++) {
+                e += idx[a] * strides[a];
+            }
+            Madvise.advise(segment, e * dtype.size(), runBytes, advice);
+            int a = k - 1;
+            while (a >= 0 && ++idx[a] >= hi[a]) {
+                idx[a] = lo[a];
+                a--;
+            }
+            if (a < 0) {
+                return;
+            }
         }
     }
 

@@ -105,10 +105,11 @@ class FloatPathChoiceTest {
     @Test
     void autoRunsGiveThePinnedArithmeticsBytesWhicheverWayTheyRun() {
         Schedule[] ways = {
-            SIMD.withThreads(1),                         // one thread streams slabs
-            SIMD,                                        // a team of two streams together
-            SIMD.withThreads(2).withChunks(3, 5, 70),    // tiles through FloatTileWorker
+            SIMD.withThreads(1),                                      // one thread streams slabs
+            SIMD.withThreads(2).withStrategy(Strategy.TEAM),          // a team of two, even on a small volume
+            SIMD.withThreads(2).withChunks(3, 5, 70),                 // tiles through FloatTileWorker
         };
+        Strategy[] ran = {Strategy.STREAM, Strategy.TEAM, Strategy.TILES};
         Plan smooth = FilterSpec.gaussian(2.0).plan(3);
         Plan derivative = FilterSpec.gaussian(0.45).withOrder(2, 3, 0).withTruncate(2.5).plan(3);
         Object[][] cases = {
@@ -125,16 +126,13 @@ class FloatPathChoiceTest {
                  Volume auto = Volume.allocate(DType.F32, in.shape())) {
                 Engine.run(plan, in, pinned, SIMD.withArithmetic(twice ? Schedule.Arithmetic.FLOAT64
                         : Schedule.Arithmetic.FLOAT32));
-                for (Schedule way : ways) {
-                    SlabStream.teamCores = way.threads(); // a team even on a small volume
-                    try {
-                        Engine.run(plan, in, auto, way);
-                    } finally {
-                        SlabStream.teamCores = 0;
-                    }
-                    assertEquals(way == ways[1] && !twice, Engine.lastStreamTeam, "streamed as a team: " + way);
-                    assertEquals(twice, Engine.lastRanTwice, "redone in double: " + way);
-                    assertEquals(-1, mismatch(pinned, auto), "AUTO != pinned arithmetic: " + way);
+                for (int w = 0; w < ways.length; w++) {
+                    Run run = Engine.run(plan, in, auto, ways[w]);
+                    // a run redone in double takes tiles: only the float path streams
+                    assertEquals(twice ? Strategy.TILES : ran[w], run.strategy(), "what ran: " + ways[w]);
+                    assertEquals(twice, run.redone(), "redone in double: " + ways[w]);
+                    assertEquals(!twice, run.floatPath(), "finished on the float path: " + ways[w]);
+                    assertEquals(-1, mismatch(pinned, auto), "AUTO != pinned arithmetic: " + ways[w]);
                 }
             }
         }
@@ -148,8 +146,7 @@ class FloatPathChoiceTest {
              Volume auto = Volume.allocate(DType.F32, in.shape())) {
             in.writeDouble((in.elementCount() - 1) * 4, Double.NaN);
             Engine.run(plan, in, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT64));
-            Engine.run(plan, in, auto, SIMD.withThreads(1));
-            assertTrue(Engine.lastRanTwice);
+            assertTrue(Engine.run(plan, in, auto, SIMD.withThreads(1)).redone());
             assertEquals(-1, mismatch(pinned, auto));
         }
     }
@@ -165,8 +162,7 @@ class FloatPathChoiceTest {
             in.writeDouble(((2 * 8 + 7) * 100 + 20) * 4, -1e6); // (2, 7, 20)
             long[] origin = {1, 1, 10};
             Engine.run(plan, in, origin, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT32));
-            Engine.run(plan, in, origin, auto, SIMD.withThreads(1));
-            assertFalse(Engine.lastRanTwice);
+            assertFalse(Engine.run(plan, in, origin, auto, SIMD.withThreads(1)).redone());
             assertEquals(-1, mismatch(pinned, auto));
             assertFalse(Engine.usesFloatPath(plan, in, origin, auto, SIMD), "the box read first does see it");
         }

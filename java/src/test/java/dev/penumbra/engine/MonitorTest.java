@@ -35,12 +35,7 @@ class MonitorTest {
              Volume out = Volume.allocate(DType.F32, in.shape())) {
             AtomicLong last = new AtomicLong(-1);
             Monitor m = new Monitor((done, total) -> last.accumulateAndGet(done, Math::max));
-            SlabStream.teamCores = 2;
-            try {
-                Engine.run(plan, in, out, SIMD.withThreads(2).withMonitor(m));
-            } finally {
-                SlabStream.teamCores = 0;
-            }
+            Engine.run(plan, in, out, SIMD.withThreads(2).withStrategy(Strategy.TEAM).withMonitor(m));
             assertTrue(m.team() && m.floatPath() && m.workers() == 2, m.workers() + " " + m.team());
             for (Monitor.Phase p : new Monitor.Phase[] {Monitor.Phase.GATHER, Monitor.Phase.BEFORE,
                     Monitor.Phase.STREAM, Monitor.Phase.AFTER, Monitor.Phase.WRITE}) {

@@ -88,15 +88,11 @@ class ScheduleIdentityTest {
             for (FilterSpec fs : specs) {
                 Plan plan = fs.plan(3);
                 Schedule s = Schedule.defaults().withBackend(Backends.Kind.SIMD).withThreads(2).withArithmetic(FLOAT32);
-                try {
-                    // room for slabs of about 8 z-rows: axis 0 is cut into chunks with halos
-                    Engine.streamScratchLimit = SlabStreamLimits.bytesFor(plan, shape, 8, 2);
-                    Engine.run(plan, in, streamed, s);
-                    assertTrue(Engine.lastStreamZChunk > 0 && Engine.lastStreamZChunk < 41,
-                            "expected a streamed run with axis 0 cut, got " + Engine.lastStreamZChunk);
-                } finally {
-                    Engine.streamScratchLimit = 0;
-                }
+                // room for slabs of about 8 z-rows: axis 0 is cut into chunks with halos
+                Run run = Engine.run(plan, in, streamed, s.withStrategy(Strategy.STREAM)
+                        .withScratchBytes(StreamPlan.scratchFloats(plan, shape, StreamPlan.streamAxis(shape), 8) * 4 * 2));
+                assertTrue(run.strategy() == Strategy.STREAM && run.zChunk() > 0 && run.zChunk() < 41,
+                        "expected a streamed run with axis 0 cut, got " + run);
                 Engine.run(plan, in, tiled, s.withChunks(9, 11, 29));
                 assertEquals(-1, mismatch(streamed, tiled), "z-cut stream != tiles: " + fs);
             }
@@ -121,23 +117,13 @@ class ScheduleIdentityTest {
                 Schedule s = Schedule.defaults().withBackend(Backends.Kind.SIMD).withArithmetic(FLOAT32);
                 Engine.run(plan, in, tiled, s.withThreads(1).withChunks(7, 9, 37));
                 for (int threads : new int[] {2, 3, 5}) {
-                    SlabStream.teamCores = threads; // as if the machine had that many cores
-                    try {
-                        Engine.run(plan, in, streamed, s.withThreads(threads));
-                    } finally {
-                        SlabStream.teamCores = 0;
-                    }
-                    assertTrue(Engine.lastStreamTeam, "expected a team of " + threads + ": " + fs);
+                    // more members than cores: their speeds differ, so the shares move (Team.rebalance)
+                    Run run = Engine.run(plan, in, streamed, s.withThreads(threads).withStrategy(Strategy.TEAM));
+                    assertTrue(run.strategy() == Strategy.TEAM && run.threads() == threads,
+                            "expected a team of " + threads + ": " + run + " " + fs);
                     assertEquals(-1, mismatch(streamed, tiled), threads + " threads as a team != tiles: " + fs);
                 }
             }
-        }
-    }
-
-    /** Test access to the stream's scratch estimate. */
-    static final class SlabStreamLimits {
-        static long bytesFor(Plan plan, long[] shape, long zChunk, int threads) {
-            return SlabStream.scratchFloats(plan, shape, SlabStream.streamAxis(shape), zChunk) * 4 * threads;
         }
     }
 

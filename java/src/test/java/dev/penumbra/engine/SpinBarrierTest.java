@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class SpinBarrierTest {
     @Test
     void membersMeetEveryRoundAndNobodyRunsAhead() throws Exception {
-        SlabStream.SpinBarrier barrier = new SlabStream.SpinBarrier(3);
+        SpinBarrier barrier = new SpinBarrier(3);
         AtomicInteger[] counts = {new AtomicInteger(), new AtomicInteger(), new AtomicInteger()};
         int rounds = 2000;
         CompletableFuture<?>[] fs = new CompletableFuture<?>[3];
@@ -40,7 +40,7 @@ class SpinBarrierTest {
 
     @Test
     void aBrokenBarrierReleasesTheWaitersWithAnError() throws Exception {
-        SlabStream.SpinBarrier barrier = new SlabStream.SpinBarrier(2);
+        SpinBarrier barrier = new SpinBarrier(2);
         CompletableFuture<Void> waiter = CompletableFuture.runAsync(barrier::await);
         Thread.sleep(50);
         barrier.breakAll();
@@ -52,7 +52,7 @@ class SpinBarrierTest {
 
     @Test
     void theLastToArriveRunsTheTripActionBeforeAnyoneLeaves() throws Exception {
-        SlabStream.SpinBarrier barrier = new SlabStream.SpinBarrier(2);
+        SpinBarrier barrier = new SpinBarrier(2);
         AtomicInteger trips = new AtomicInteger();
         int rounds = 500;
         CompletableFuture<?>[] fs = new CompletableFuture<?>[2];
@@ -72,7 +72,7 @@ class SpinBarrierTest {
 
     @Test
     void aTeamSharesRowsByEachMembersMeasuredSpeed() {
-        SlabStream.Team team = new SlabStream.Team(2);
+        Team team = new Team(2);
         team.rows(50);
         assertEquals(java.util.List.of(0, 25, 50), bounds(team, 2));
         team.rebalance(); // nothing timed yet: equal shares stay
@@ -87,7 +87,7 @@ class SpinBarrierTest {
         int mid = team.bound(1);
         org.junit.jupiter.api.Assertions.assertTrue(mid > 25 && mid < 33, "bound " + mid);
         // however lopsided, every member keeps at least one row
-        SlabStream.Team three = new SlabStream.Team(3);
+        Team three = new Team(3);
         three.rows(6);
         three.worked(0, 2, 1);
         three.worked(1, 2, 1_000_000_000L);
@@ -96,7 +96,7 @@ class SpinBarrierTest {
         assertEquals(java.util.List.of(0, 4, 5, 6), bounds(three, 3));
     }
 
-    private static java.util.List<Integer> bounds(SlabStream.Team t, int size) {
+    private static java.util.List<Integer> bounds(Team t, int size) {
         java.util.List<Integer> b = new java.util.ArrayList<>();
         for (int j = 0; j <= size; j++) {
             b.add(t.bound(j));

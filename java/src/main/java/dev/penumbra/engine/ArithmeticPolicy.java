@@ -1,0 +1,86 @@
+package dev.penumbra.engine;
+
+import dev.penumbra.backend.Backends;
+import dev.penumbra.filter.Plan;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Source;
+
+/**
+ * When float32 arithmetic may stand in for scipy's double: the float32 path runs only where a
+ * rigorous bound on its error meets DESIGN.md's tolerance of {@code 1e-5 * max(1, |scipy's result|)}
+ * for the data at hand. The bound is {@code roundings * 2^-24 * gain * max|x|} in general
+ * ({@link Plan#float32Roundings()}, {@link Plan#gain()}), or {@code roundings * 2^-24 * |result|}
+ * when the weights and the data are all non-negative (no cancellation: the error is relative).
+ * NaN or infinity in the data, magnitudes that could overflow, and integer inputs take the double
+ * path: typical integer magnitudes (u16 detectors reach 65535) would make float accumulation miss
+ * scipy near the zeros of derivative filters.
+ */
+final class ArithmeticPolicy {
+    /** The parity tolerance DESIGN.md sets for the float32 path: 1e-5 * max(1, |scipy's result|). */
+    static final double TOLERANCE = 1e-5;
+
+    /** Input magnitudes beyond which float32 sums (and hypot's squares) could overflow. */
+    private static final double MAX_MAGNITUDE = 1e18;
+
+    private ArithmeticPolicy() {
+    }
+
+    /** True when the backend has float kernels and the data is float32 in and out. */
+    static boolean floatCapable(DType in, DType out, Schedule schedule) {
+        return Backends.floatKernel(schedule.backend()) != null && out == DType.F32 && in == DType.F32;
+    }
+
+    /** True when the plan's own rounding count allows the float path for some data. */
+    static boolean planAllowsFloat(Plan plan) {
+        return plan.float32Roundings() * 0x1p-24 <= TOLERANCE;
+    }
+
+    /** True when float32 accumulation's error bound meets the tolerance for the values of the box. */
+    static boolean boundHoldsFor(Plan plan, Source in, long[] lo, long[] hi, Schedule schedule) {
+        return planAllowsFloat(plan) && boundHolds(plan, DataRange.of(in, lo, hi, schedule.threads(),
+                Backends.floatKernel(schedule.backend())));
+    }
+
+    /** True when float32 accumulation's error bound meets the tolerance for data in {@code range}. */
+    static boolean boundHolds(Plan plan, float[] range) {
+        double relative = plan.float32Roundings() * 0x1p-24;
+        float lo = range[0];
+        float hi = range[1];
+        if (plan.readsCval()) {
+            lo = Math.min(lo, (float) plan.cval());
+            hi = Math.max(hi, (float) plan.cval());
+        }
+        if (relative > TOLERANCE || !Float.isFinite(lo) || !Float.isFinite(hi)) {
+            return false;
+        }
+        double magnitude = Math.max(Math.abs(lo), Math.abs(hi));
+        if (magnitude * plan.gain() > MAX_MAGNITUDE) {
+            return false;
+        }
+        if (lo >= 0 && plan.hasNonNegativeWeights()) {
+            return true;
+        }
+        return relative * plan.gain() * magnitude <= TOLERANCE;
+    }
+
+    /**
+     * The box of the input that the output box at {@code outOrigin} of {@code outShape} reads: the
+     * output's widened by the halo, or an axis's whole extent where the halo passes an edge (modes
+     * such as wrap read the far side there). Returns {lo, hi}.
+     */
+    static long[][] dependence(Plan plan, Source in, long[] outOrigin, long[] outShape) {
+        int rank = in.rank();
+        long[] lo = new long[rank];
+        long[] hi = new long[rank];
+        long[] hl = plan.haloLeft();
+        long[] hr = plan.haloRight();
+        for (int a = 0; a < rank; a++) {
+            long l = outOrigin[a] - hl[a];
+            long h = outOrigin[a] + outShape[a] + hr[a];
+            boolean edge = l < 0 || h > in.shape(a);
+            lo[a] = edge ? 0 : l;
+            hi[a] = edge ? in.shape(a) : h;
+        }
+        return new long[][] {lo, hi};
+    }
+}

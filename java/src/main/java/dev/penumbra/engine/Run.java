@@ -1,0 +1,23 @@
+package dev.penumbra.engine;
+
+/**
+ * What one {@link Engine#run} did: the strategy that ran (never {@link Strategy#AUTO}), the
+ * arithmetic it finished in, and the shape of the work.
+ *
+ * @param strategy   the strategy that computed the output
+ * @param floatPath  true when the output was computed on the float32 path, false for the double path
+ * @param redone     true when an AUTO run took the float32 path, found its error bound failed for the
+ *                   data it read, and computed the output again on the double path
+ * @param streamAxis the axis streamed one slab at a time, or -1 when the run did not stream
+ * @param zChunk     axis-0 extent of a streamed run's chunks (the whole axis unless the slabs had to be
+ *                   cut to fit the scratch budget), or -1 when the run did not stream
+ * @param threads    threads that worked on the run (the team's size for {@link Strategy#TEAM})
+ * @param chunks     chunks the output was cut into (for {@link Strategy#UNFUSED}: those of its last pass)
+ */
+public record Run(Strategy strategy, boolean floatPath, boolean redone, int streamAxis, long zChunk, int threads,
+                  int chunks) {
+    /** The same run, marked as redone in double after a float32 attempt. */
+    Run redoneInDouble() {
+        return new Run(strategy, floatPath, true, streamAxis, zChunk, threads, chunks);
+    }
+}

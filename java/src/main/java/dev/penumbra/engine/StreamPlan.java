@@ -1,0 +1,167 @@
+package dev.penumbra.engine;
+
+import dev.penumbra.BadParameterException;
+import dev.penumbra.filter.Pass;
+import dev.penumbra.filter.Plan;
+
+/**
+ * A streamed run, planned once before any worker is built ({@link SlabStream}): the axis streamed
+ * one slab at a time, the axis-0 extent of its chunks (the whole axis unless the slabs had to be cut
+ * to fit the scratch budget), and the size of the team that streams it together (0: each thread
+ * streams its own ranges).
+ */
+record StreamPlan(int axis, int zChunk, int teamSize) {
+    /** Volumes smaller than this stream on threads of their own, not as a team, under AUTO. */
+    static final long TEAM_MIN_ELEMENTS = 1L << 22;
+
+    /**
+     * How {@code plan} streams over a whole volume of {@code shape} under {@code schedule}, or null
+     * when the run takes tiles. Only the float32 path streams. A forced {@link Strategy#STREAM} or
+     * {@link Strategy#TEAM} that cannot run is a {@link BadParameterException} saying why; a
+     * double-path run takes tiles whatever the strategy.
+     */
+    static StreamPlan of(Plan plan, long[] shape, Schedule schedule, boolean wholeVolume, boolean floatPath) {
+        Strategy strategy = schedule.strategy();
+        boolean forced = strategy == Strategy.STREAM || strategy == Strategy.TEAM;
+        if (strategy == Strategy.TILES || strategy == Strategy.UNFUSED || !floatPath) {
+            return null;
+        }
+        int axis = streamAxis(shape);
+        String why = schedule.chunkShape() != null ? "a stream chooses its own chunks; give no chunk shape"
+                : !wholeVolume ? "a stream runs over a whole volume, not a part of one"
+                : !canRun(plan, axis) ? "the plan has no single pass on axis " + axis + " to stream (or the volume"
+                        + " has fewer than 2 axes)"
+                : null;
+        if (why != null) {
+            return refuse(forced, strategy, why);
+        }
+        // slabs too large for the budget: cut axis 0 (its pass consumes the halo before the ring)
+        long budget = schedule.scratchBudget();
+        long zChunk = shape[0];
+        while (scratchFloats(plan, shape, axis, zChunk) * 4 * schedule.threads() > budget
+                && canCutAxis0(plan, axis) && zChunk > 8) {
+            zChunk = (zChunk + 1) / 2;
+        }
+        if (scratchFloats(plan, shape, axis, zChunk) * 4 * schedule.threads() > budget) {
+            return refuse(forced, strategy, "its slabs need more than the scratch budget of " + budget + " bytes");
+        }
+        int team = 0;
+        if (strategy == Strategy.TEAM) {
+            String no = zChunk != shape[0] ? "its slabs had to be cut along axis 0 to fit the scratch budget"
+                    : teamCannot(plan, shape, axis, schedule.threads());
+            if (no != null) {
+                return refuse(true, strategy, no);
+            }
+            team = schedule.threads();
+        } else if (strategy == Strategy.AUTO && zChunk == shape[0] && teamCannot(plan, shape, axis, schedule.threads()) == null
+                // members meet often: more of them than cores would wait for each other's time slices,
+                // and small volumes are done before a team's meetings pay off (tiny (16,128,128): 4.6 ms
+                // on two threads as a team, 3.0 ms on one)
+                && schedule.threads() <= Runtime.getRuntime().availableProcessors()
+                && shape[0] * shape[1] * shape[2] >= TEAM_MIN_ELEMENTS) {
+            team = schedule.threads();
+        }
+        return new StreamPlan(axis, Math.toIntExact(zChunk), team);
+    }
+
+    private static StreamPlan refuse(boolean forced, Strategy strategy, String why) {
+        if (forced) {
+            throw new BadParameterException("strategy", strategy.name().toLowerCase(java.util.Locale.ROOT)
+                    + " cannot run here: " + why);
+        }
+        return null;
+    }
+
+    /** True when a stream along {@code axis} can run {@code plan}: one term, at most one pass on the axis. */
+    static boolean canRun(Plan plan, int axis) {
+        if (plan.terms().size() != 1 || plan.rank() < 2 || axis < 0 || axis >= plan.rank() - 1) {
+            return false;
+        }
+        int onAxis = 0;
+        for (Pass p : plan.terms().get(0).passes()) {
+            onAxis += p.axis() == axis ? 1 : 0;
+        }
+        return onAxis <= 1;
+    }
+
+    /** The outer axis with the smallest slabs (its own extent largest). */
+    static int streamAxis(long[] shape) {
+        int best = 0;
+        for (int a = 1; a < shape.length - 1; a++) {
+            if (shape[a] > shape[best]) {
+                best = a;
+            }
+        }
+        return best;
+    }
+
+    /** True when chunks may cut axis 0 (with a halo its own pass consumes before the ring). */
+    static boolean canCutAxis0(Plan plan, int axis) {
+        if (axis == 0) {
+            return false;
+        }
+        boolean streamPassSeen = false;
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == axis) {
+                streamPassSeen = true;
+            } else if (p.axis() == 0 && streamPassSeen) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Why threads cannot stream {@code plan} on {@code shape} as a team ({@link Team}), or null when
+     * they can: a 3-d volume streamed along y, passes z then y then x, two axis-0 rows a member.
+     */
+    static String teamCannot(Plan plan, long[] shape, int axis, int threads) {
+        if (shape.length != 3 || axis != 1) {
+            return "a team streams 3-d volumes along axis 1 (this one would stream axis " + axis + " of "
+                    + shape.length + ")";
+        }
+        if (threads < 2) {
+            return "a team needs 2 threads or more";
+        }
+        if (shape[0] < 2L * threads) {
+            return "a team of " + threads + " needs at least " + 2 * threads + " rows on axis 0, the volume has "
+                    + shape[0];
+        }
+        int stage = 0; // 0: before the y pass (only z), 1: after it (only x)
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == 1) {
+                stage = 1;
+            } else if (p.axis() != (stage == 0 ? 0 : 2)) {
+                return "a team runs the passes in the order axis 0, 1, 2";
+            }
+        }
+        return stage == 1 ? null : "a team needs a pass on axis 1";
+    }
+
+    /**
+     * Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along
+     * {@code axis} with chunks of {@code zChunk} along axis 0.
+     */
+    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
+        long rest = 1;
+        int last = shape.length - 1;
+        for (int a = 1; a < shape.length; a++) {
+            if (a != axis) {
+                rest *= a == last && shape[a] <= Integer.MAX_VALUE ? SlabStream.rowPitch((int) shape[a]) : shape[a];
+            }
+        }
+        long z = axis == 0 ? 1 : zChunk;
+        int reach = 0;
+        int zReach = 0;
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == axis) {
+                reach = p.kernel().size() - 1;
+            } else if (p.axis() == 0) {
+                zReach = p.kernel().size() - 1;
+            }
+        }
+        long slab = axis == 0 ? rest : z * rest;
+        long gather = axis == 0 ? rest : (z + zReach) * rest;
+        return (slab + 64) * (reach + 2L * SlabStream.BATCH + 1) + (2 + SlabStream.GROUP) * (gather + 64);
+    }
+}

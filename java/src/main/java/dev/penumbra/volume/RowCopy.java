@@ -1,0 +1,141 @@
+package dev.penumbra.volume;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Moves runs of elements between a {@link Volume} (mapped or off-heap) and heap arrays with
+ * {@link MemorySegment#copy} — never with vector loads on the mapping, so that a file truncated
+ * under the mapping raises a catchable error instead of crashing the JVM. Integer types go through
+ * staging arrays that each thread keeps, grown to the longest run it has copied.
+ */
+final class RowCopy {
+    // process-wide: one staging set per thread, reused by every volume the thread reads
+    private static final ThreadLocal<RowCopy> LOCAL = ThreadLocal.withInitial(RowCopy::new);
+
+    private byte[] bytes = new byte[0];
+    private short[] shorts = new short[0];
+    private int[] ints = new int[0];
+    private long[] longs = new long[0];
+    private float[] floats = new float[0];
+    private double[] doubles = new double[0];
+
+    private RowCopy() {
+    }
+
+    /** Reads {@code count} elements from element {@code elem} with stride {@code stride} as doubles. */
+    static void read(Volume v, long elem, long stride, int count, double[] dst, int dstPos) {
+        MemorySegment seg = v.segment();
+        DType t = v.dtype();
+        long off = elem * t.size();
+        if (stride != 1) {
+            long step = stride * t.size();
+            for (int i = 0; i < count; i++) {
+                dst[dstPos + i] = v.readDouble(off + i * step);
+            }
+            return;
+        }
+        ValueLayout layout = v.layout();
+        RowCopy r = LOCAL.get();
+        switch (t) {
+            case U8, I8 -> {
+                byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
+                MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, count);
+                boolean unsigned = t == DType.U8;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? b[i] & 0xff : b[i];
+                }
+            }
+            case U16, I16 -> {
+                short[] s = r.shorts.length >= count ? r.shorts : (r.shorts = new short[count]);
+                MemorySegment.copy(seg, layout, off, s, 0, count);
+                boolean unsigned = t == DType.U16;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? s[i] & 0xffff : s[i];
+                }
+            }
+            case U32, I32 -> {
+                int[] s = r.ints.length >= count ? r.ints : (r.ints = new int[count]);
+                MemorySegment.copy(seg, layout, off, s, 0, count);
+                boolean unsigned = t == DType.U32;
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = unsigned ? s[i] & 0xffffffffL : s[i];
+                }
+            }
+            case I64 -> {
+                long[] s = r.longs.length >= count ? r.longs : (r.longs = new long[count]);
+                MemorySegment.copy(seg, layout, off, s, 0, count);
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = s[i];
+                }
+            }
+            case F32 -> {
+                float[] s = r.floats.length >= count ? r.floats : (r.floats = new float[count]);
+                MemorySegment.copy(seg, layout, off, s, 0, count);
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = s[i];
+                }
+            }
+            case F64 -> MemorySegment.copy(seg, layout, off, dst, dstPos, count);
+        }
+    }
+
+    /** Reads {@code count} elements as floats: one copy for float32, through doubles for the rest. */
+    static void readFloat(Volume v, long elem, long stride, int count, float[] dst, int dstPos) {
+        if (v.dtype() == DType.F32) {
+            long off = elem * 4;
+            if (stride == 1) {
+                MemorySegment.copy(v.segment(), v.layout(), off, dst, dstPos, count);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    dst[dstPos + i] = (float) v.readDouble(off + i * stride * 4);
+                }
+            }
+            return;
+        }
+        RowCopy r = LOCAL.get();
+        double[] d = r.doubles.length >= count ? r.doubles : (r.doubles = new double[count]);
+        read(v, elem, stride, count, d, 0);
+        for (int i = 0; i < count; i++) {
+            dst[dstPos + i] = (float) d[i];
+        }
+    }
+
+    /** Writes {@code count} values to a float32 or float64 volume, rounding to its dtype. */
+    static void write(Volume v, long elem, long stride, int count, double[] src, int srcPos) {
+        MemorySegment seg = v.segment();
+        DType t = v.dtype();
+        long off = elem * t.size();
+        if (stride != 1 || (t != DType.F32 && t != DType.F64)) {
+            long step = stride * t.size();
+            for (int i = 0; i < count; i++) {
+                v.writeDouble(off + i * step, src[srcPos + i]);
+            }
+            return;
+        }
+        if (t == DType.F64) {
+            MemorySegment.copy(src, srcPos, seg, v.layout(), off, count);
+        } else {
+            RowCopy r = LOCAL.get();
+            float[] s = r.floats.length >= count ? r.floats : (r.floats = new float[count]);
+            for (int i = 0; i < count; i++) {
+                s[i] = (float) src[srcPos + i];
+            }
+            MemorySegment.copy(s, 0, seg, v.layout(), off, count);
+        }
+    }
+
+    /** Writes {@code count} floats; to a float64 volume they widen exactly. */
+    static void writeFloat(Volume v, long elem, long stride, int count, float[] src, int srcPos) {
+        DType t = v.dtype();
+        long off = elem * t.size();
+        if (t == DType.F32 && stride == 1) {
+            MemorySegment.copy(src, srcPos, v.segment(), v.layout(), off, count);
+            return;
+        }
+        long step = stride * t.size();
+        for (int i = 0; i < count; i++) {
+            v.writeDouble(off + i * step, src[srcPos + i]);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package dev.penumbra.volume;
+
+/**
+ * Where the engine writes its output: an N-d array of float32 or float64, written one run along the
+ * last axis at a time and addressed by coordinates. Writes come from several threads at once, each
+ * to runs of its own. {@link Volume} (mapped files and off-heap memory) is the first implementation.
+ */
+public interface Sink {
+    DType dtype();
+
+    /** The extents, axis 0 first (a copy). */
+    long[] shape();
+
+    default long shape(int axis) {
+        return shape()[axis];
+    }
+
+    default int rank() {
+        return shape().length;
+    }
+
+    /**
+     * Writes {@code count} values along the last axis, starting at the element whose coordinates are
+     * {@code at}, from {@code src[srcPos..]}, rounded to the sink's element type.
+     */
+    void write(long[] at, int count, double[] src, int srcPos);
+
+    /** As {@link #write}, from floats. */
+    void writeFloat(long[] at, int count, float[] src, int srcPos);
+}

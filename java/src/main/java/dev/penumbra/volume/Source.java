@@ -1,0 +1,50 @@
+package dev.penumbra.volume;
+
+/**
+ * Where the engine reads its input: an N-d array of one element type, read one run along the last
+ * axis at a time and addressed by coordinates, so that containers which are not one flat mapping
+ * (chunked and compressed files, arrays of another process) can be filtered without being copied
+ * into one first. Reads may come from several threads at once. {@link Volume} (mapped files and
+ * off-heap memory) is the first implementation.
+ */
+public interface Source {
+    DType dtype();
+
+    /** The extents, axis 0 first (a copy). */
+    long[] shape();
+
+    default long shape(int axis) {
+        return shape()[axis];
+    }
+
+    default int rank() {
+        return shape().length;
+    }
+
+    /** Bytes the data takes in its element type. */
+    default long byteSize() {
+        long n = dtype().size();
+        for (long s : shape()) {
+            n *= s;
+        }
+        return n;
+    }
+
+    /**
+     * Reads {@code count} elements along the last axis, starting at the element whose coordinates
+     * are {@code at} (one per axis), into {@code dst[dstPos..]} as doubles (exact for every supported
+     * type but int64 beyond 2^53).
+     */
+    void read(long[] at, int count, double[] dst, int dstPos);
+
+    /** As {@link #read}, rounded to float (exact for float32 data). */
+    void readFloat(long[] at, int count, float[] dst, int dstPos);
+
+    /** The box {@code [lo, hi)} will be read soon: a source may start fetching it (advice only). */
+    default void willRead(long[] lo, long[] hi) {
+    }
+
+    /** This run will not read the box {@code [lo, hi)} again: a source may let it go (advice only). */
+    default void doneReading(long[] lo, long[] hi) {
+    }
+}
