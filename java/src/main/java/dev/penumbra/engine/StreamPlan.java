@@ -147,7 +147,7 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
         int last = shape.length - 1;
         for (int a = 1; a < shape.length; a++) {
             if (a != axis) {
-                rest *= a == last && shape[a] <= Integer.MAX_VALUE ? SlabStream.rowPitch((int) shape[a]) : shape[a];
+                rest *= a == last && shape[a] <= Integer.MAX_VALUE ? SlabLayout.rowPitch((int) shape[a]) : shape[a];
             }
         }
         long z = axis == 0 ? 1 : zChunk;

@@ -49,7 +49,7 @@ class ScheduleIdentityTest {
                 FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
                 FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
                 FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5));
-        // rows of 300 floats are padded to 304 in the stream's slabs (SlabStream.rowPitch)
+        // rows of 300 floats are padded to 304 in the stream's slabs (SlabLayout.rowPitch)
         for (long[] shape : List.of(new long[] {23, 97, 61}, new long[] {61, 20, 37}, new long[] {9, 20, 300}))
         for (DType type : List.of(DType.F32, DType.U16)) {
             try (Volume in = random(type, shape);
