@@ -35,7 +35,8 @@ extern "C" {
 #define PENUMBRA_SYM_SYMMETRIC 1
 #define PENUMBRA_SYM_ANTISYMMETRIC 2
 
-/* ABI version: bumped when a signature changes. */
+/* ABI version: bumped when a signature changes (Java: NativeAbi.VERSION). */
+#define PENUMBRA_ABI_VERSION 1
 PENUMBRA_API int32_t penumbra_version(void);
 
 /* PENUMBRA_CAP_* bits of this CPU (and OS: AVX state enabled). */

@@ -2,7 +2,7 @@
 #include "penumbra.h"
 
 int32_t penumbra_version(void) {
-    return 1;
+    return PENUMBRA_ABI_VERSION;
 }
 
 int32_t penumbra_caps(void) {

@@ -7,6 +7,8 @@ package dev.penumbra;
  * CLI says {@code --offset} where the library says {@code raw offset}).
  */
 public class BadParameterException extends PenumbraException {
+    private static final long serialVersionUID = 1L;
+
     private final String parameter;
     private final String detail;
 

@@ -1,6 +1,7 @@
 package dev.penumbra;
 
 import dev.penumbra.engine.Engine;
+import dev.penumbra.engine.Run;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.BoundaryMode;
 import dev.penumbra.filter.FilterSpec;
@@ -78,13 +79,14 @@ public final class Filters {
                 .withOrigin(origin), in, out);
     }
 
-    public static void apply(FilterSpec spec, Volume in, Volume out) {
-        apply(spec, in, out, Schedule.defaults());
+    public static Run apply(FilterSpec spec, Volume in, Volume out) {
+        return apply(spec, in, out, Schedule.defaults());
     }
 
-    public static void apply(FilterSpec spec, Volume in, Volume out, Schedule schedule) {
+    /** Filters {@code in} into {@code out} as {@code schedule} says, and returns what ran. */
+    public static Run apply(FilterSpec spec, Volume in, Volume out, Schedule schedule) {
         Plan plan = spec.plan(in.rank());
-        Engine.run(plan, in, out, schedule);
+        return Engine.run(plan, in, out, schedule);
     }
 
     /**
@@ -92,7 +94,7 @@ public final class Filters {
      * writes {@code output} atomically ({@code .npy} by name, else raw little-endian C order). On any
      * failure no output file is left and an existing one is untouched.
      */
-    public static void applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
+    public static Run applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                    Schedule schedule) {
         OutputFile.checkNotSameFile(input, output);
         try (Volume in = VolumeFiles.open(input, raw)) {
@@ -100,8 +102,9 @@ public final class Filters {
             DType dt = DType.filterOutput(in.dtype(), outDType);
             OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
             try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
-                Engine.run(plan, in, out.volume(), schedule);
+                Run run = Engine.run(plan, in, out.volume(), schedule);
                 out.commit();
+                return run;
             }
         }
     }

@@ -5,6 +5,8 @@ package dev.penumbra;
  * the file or parameter and says what was expected, so that the CLI can print it as it is.
  */
 public class PenumbraException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public PenumbraException(String message) {
         super(message);
     }

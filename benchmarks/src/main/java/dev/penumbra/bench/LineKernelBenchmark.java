@@ -11,6 +11,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -68,7 +69,7 @@ public class LineKernelBenchmark {
     }
 
     @Benchmark
-    @org.openjdk.jmh.annotations.OperationsPerInvocation(N)
+    @OperationsPerInvocation(N)
     public void correlateLine(Blackhole bh) {
         kernel.correlate(src, 0, dst, 0, N, k);
         bh.consume(dst);

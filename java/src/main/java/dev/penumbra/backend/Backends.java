@@ -1,6 +1,13 @@
 package dev.penumbra.backend;
 
 import dev.penumbra.BadParameterException;
+import dev.penumbra.backend.blas.Blas;
+import dev.penumbra.backend.blas.BlasKernels;
+import dev.penumbra.backend.ffm.NativeKernels;
+import dev.penumbra.backend.ffm.NativeLibrary;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -86,55 +93,55 @@ public final class Backends {
     }
 
     /** The backends this build has: scalar and simd, native when libpenumbra loaded, blas when OpenBLAS did. */
-    public static java.util.List<Kind> available() {
-        java.util.List<Kind> kinds = new java.util.ArrayList<>(java.util.List.of(Kind.SCALAR, Kind.SIMD));
+    public static List<Kind> available() {
+        List<Kind> kinds = new ArrayList<>(List.of(Kind.SCALAR, Kind.SIMD));
         if (nativeAvailable()) {
             kinds.add(Kind.NATIVE);
         }
         if (blasAvailable()) {
             kinds.add(Kind.BLAS);
         }
-        return java.util.List.copyOf(kinds);
+        return List.copyOf(kinds);
     }
 
     /** True when OpenBLAS loaded (see {@link #blasStatus()}). */
     public static boolean blasAvailable() {
-        return dev.penumbra.backend.blas.Blas.kernels().isPresent();
+        return Blas.kernels().isPresent();
     }
 
     /** Which OpenBLAS runs and how, or why it is unavailable. */
     public static String blasStatus() {
-        return dev.penumbra.backend.blas.Blas.status();
+        return Blas.status();
     }
 
-    private static dev.penumbra.backend.blas.BlasKernels blas() {
-        return dev.penumbra.backend.blas.Blas.kernels().orElseThrow(() -> new BadParameterException(
+    private static BlasKernels blas() {
+        return Blas.kernels().orElseThrow(() -> new BadParameterException(
                 "backend: 'blas' is " + blasStatus()));
     }
 
     /** True when libpenumbra loaded (see {@link #nativeStatus()}). */
     public static boolean nativeAvailable() {
-        return dev.penumbra.backend.ffm.NativeLibrary.get().isPresent();
+        return NativeLibrary.get().isPresent();
     }
 
     /** Where the native library came from and which kernels run, or why it is unavailable. */
     public static String nativeStatus() {
-        return dev.penumbra.backend.ffm.NativeLibrary.status();
+        return NativeLibrary.status();
     }
 
     /** The native kernels, bound on first use. */
     private static final class Native {
-        private static final dev.penumbra.backend.ffm.NativeKernels KERNELS;
+        private static final NativeKernels KERNELS;
 
         static {
-            var lib = dev.penumbra.backend.ffm.NativeLibrary.get();
-            KERNELS = lib.map(dev.penumbra.backend.ffm.NativeKernels::new).orElse(null);
+            var lib = NativeLibrary.get();
+            KERNELS = lib.map(NativeKernels::new).orElse(null);
             // one line for whoever listens (the CLI prints it beside its result, not before errors)
             System.getLogger("dev.penumbra.native").log(KERNELS != null ? System.Logger.Level.DEBUG
                     : System.Logger.Level.TRACE, "native backend: " + nativeStatus());
         }
 
-        static dev.penumbra.backend.ffm.NativeKernels kernels() {
+        static NativeKernels kernels() {
             if (KERNELS == null) {
                 throw new BadParameterException("backend: 'native' is " + nativeStatus());
             }
@@ -151,7 +158,7 @@ public final class Backends {
             return Double.NaN;
         }
         try {
-            java.lang.reflect.Method m = Class.forName("dev.penumbra.backend.simd.FmaProbe")
+            Method m = Class.forName("dev.penumbra.backend.simd.FmaProbe")
                     .getMethod("fmaPerSecond", long.class);
             double best = 0;
             for (int i = 0; i < 5; i++) {

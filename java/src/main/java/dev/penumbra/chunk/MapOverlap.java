@@ -2,8 +2,10 @@ package dev.penumbra.chunk;
 
 import dev.penumbra.BadParameterException;
 import dev.penumbra.PenumbraException;
+import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.Volume;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -41,16 +43,16 @@ public final class MapOverlap {
     }
 
     /** As {@link #run(Volume, Volume, long[], long[], Executor, ChunkFunction)} with the plan's own halo. */
-    public static void run(Volume in, Volume out, long[] chunkShape, dev.penumbra.filter.Plan plan, Executor executor,
+    public static void run(Volume in, Volume out, long[] chunkShape, Plan plan, Executor executor,
                            ChunkFunction fn) {
         run(in, out, chunkShape, plan.halo(), executor, fn);
     }
 
     /** Runs {@code fn} on every chunk of {@code chunkShape} over {@code in}, in parallel on {@code executor}. */
     public static void run(Volume in, Volume out, long[] chunkShape, long[] halo, Executor executor, ChunkFunction fn) {
-        if (!java.util.Arrays.equals(in.shape(), out.shape())) {
-            throw new BadParameterException("output: shape " + java.util.Arrays.toString(out.shape())
-                    + " differs from the input's " + java.util.Arrays.toString(in.shape()));
+        if (!Arrays.equals(in.shape(), out.shape())) {
+            throw new BadParameterException("output: shape " + Arrays.toString(out.shape())
+                    + " differs from the input's " + Arrays.toString(in.shape()));
         }
         if (halo.length != in.rank()) {
             throw new BadParameterException("depth: expected " + in.rank() + " values, got " + halo.length);
@@ -63,13 +65,13 @@ public final class MapOverlap {
                 Volume inHalo = in.haloView(c.lo(), c.hi(), halo);
                 long[] off = new long[in.rank()];
                 for (int a = 0; a < off.length; a++) {
-                    off[a] = c.lo()[a] - Math.max(0, c.lo()[a] - halo[a]);
+                    off[a] = c.lo(a) - Math.max(0, c.lo(a) - halo[a]);
                 }
                 fn.apply(inHalo, off, out.slice(c.lo(), c.hi()));
             }, executor));
         }
         try {
-            CompletableFuture.allOf(tasks.toArray(new CompletableFuture[0])).join();
+            CompletableFuture.allOf(tasks.toArray(new CompletableFuture<?>[0])).join();
         } catch (CompletionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {

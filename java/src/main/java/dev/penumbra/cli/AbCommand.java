@@ -3,6 +3,7 @@ package dev.penumbra.cli;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.Filters;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.diagnostics.Json;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -193,21 +194,16 @@ final class AbCommand implements Callable<Integer> {
         return new double[] {max, ok ? 1 : 0};
     }
 
-    /** A JSON number (3 significant digits), or null for infinity and NaN. */
-    static String jsonNumber(double d) {
-        return !Double.isFinite(d) ? "null" : d == 0 ? "0" : String.format(Locale.ROOT, "%.3e", d);
-    }
-
     private void print(PrintWriter out, Row r) {
         if (json) {
-            out.printf(Locale.ROOT, "{\"op\":\"%s\",\"spec\":\"%s\",\"shape\":[%s],\"dtype\":\"float32\",\"backend\":\"%s\","
-                            + "\"threads\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,\"gb_per_s\":%.3f,"
-                            + "\"fma_floor_pct\":%.1f,\"max_abs_diff\":%s,\"within_tolerance\":%s,"
-                            + "\"speedup_vs_scalar\":%.3f}%n",
-                    opName == null ? "gaussian" : opName, specText,
-                    r.shape().replace("(", "").replace(")", ""), r.backend(),
-                    threads != null ? threads : Runtime.getRuntime().availableProcessors(), r.medianMs(), r.minMs(),
-                    r.runs(), r.gbPerS(), r.fmaPct(), jsonNumber(r.maxAbsDiff()), r.ok(), r.speedup());
+            out.println(Json.object().put("op", opName == null ? "gaussian" : opName).put("spec", specText)
+                    .put("shape", Shapes.parse(r.shape().replace("(", "").replace(")", ""), "shape"))
+                    .put("dtype", "float32").put("backend", r.backend())
+                    .put("threads", threads != null ? threads : Runtime.getRuntime().availableProcessors())
+                    .put("median_ms", r.medianMs(), 2).put("min_ms", r.minMs(), 2).put("runs", r.runs())
+                    .put("gb_per_s", r.gbPerS(), 3).put("fma_floor_pct", r.fmaPct(), 1)
+                    .putScientific("max_abs_diff", r.maxAbsDiff()).put("within_tolerance", r.ok())
+                    .put("speedup_vs_scalar", r.speedup(), 3));
         } else {
             out.printf(Locale.ROOT, "%-16s %-7s %10.1f %10.1f %7.2f %7.1f %12.3g %-4s %8.1fx%n", r.shape(), r.backend(),
                     r.medianMs(), r.minMs(), r.gbPerS(), r.fmaPct(), r.maxAbsDiff(), r.ok() ? "ok" : "FAIL",

@@ -1,11 +1,15 @@
 package dev.penumbra.cli;
 
+import com.google.gson.JsonElement;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.backend.FloatTileKernel;
-import dev.penumbra.backend.KernelScaling;
+import dev.penumbra.diagnostics.Json;
+import dev.penumbra.diagnostics.KernelScaling;
+import dev.penumbra.diagnostics.Profiler;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
+import dev.penumbra.engine.Strategy;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
@@ -24,11 +28,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Times Gaussian filtering of float32 volumes for each size, backend, thread count and schedule
@@ -73,6 +75,10 @@ final class BenchCommand implements Callable<Integer> {
             + " axis over the whole volume, or both (default)")
     String schedules = "both";
 
+    @Option(names = "--strategy", paramLabel = "auto|tiles|stream|team", description = "how fused runs walk the"
+            + " volume (default auto; the others force one)")
+    String strategy;
+
     @Option(names = "--runs", paramLabel = "N", description = "timed runs after one warm-up (default 5; 3 when a"
             + " run takes over 2 s)")
     int runs = 5;
@@ -86,7 +92,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--png", paramLabel = "FILE", description = "also write a scaling chart: speed-up against"
             + " threads with the ideal and the memory ceiling (needs 1 and another thread count)")
-    java.nio.file.Path png;
+    Path png;
 
     @Option(names = "--scipy", description = "also time scipy.ndimage.gaussian_filter on the seed workload with"
             + " ../shared/tools/peers.py (python3 with numpy and scipy) and print the ratios")
@@ -130,6 +136,10 @@ final class BenchCommand implements Callable<Integer> {
             default -> throw new BadParameterException("arithmetic: '" + arithmetic
                     + "' (expected auto, float32 or float64)");
         };
+        Strategy forced = RunOptions.strategy(strategy);
+        if (forced == Strategy.UNFUSED) {
+            throw new BadParameterException("strategy", "unfused is a schedule here: give --schedule unfused");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ts = threads == null ? (cores > 1 ? new int[] {1, cores} : new int[] {1})
                 : FilterCommand.ints(threads, "threads");
@@ -183,8 +193,8 @@ final class BenchCommand implements Callable<Integer> {
                     for (boolean fused : fusedList) {
                         Runnable[] jobs = new Runnable[ts.length];
                         for (int j = 0; j < ts.length; j++) {
-                            Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks).withFused(fused)
-                                    .withArithmetic(arith);
+                            Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks)
+                                    .withStrategy(fused ? forced : Strategy.UNFUSED).withArithmetic(arith);
                             jobs[j] = () -> Engine.run(plan, in, o, sc);
                         }
                         // thread counts alternate run by run, so their ratio is measured under the same drift
@@ -207,23 +217,30 @@ final class BenchCommand implements Callable<Integer> {
                                 Arrays.sort(one1);
                                 chartPoints.add(new Charts.Scaling(names.get(si) + " " + k.name().toLowerCase(Locale.ROOT)
                                         + (fused ? "" : " unfused"), t, scaling, SeedWorkload.median(one1)
-                                        / dev.penumbra.Profiler.copyFloorMs(in.byteSize(), t), in.byteSize()));
+                                        / Profiler.copyFloorMs(in.byteSize(), t), in.byteSize()));
                             }
                             String name = k.name().toLowerCase(Locale.ROOT);
                             boolean isSeed = Arrays.equals(s, SeedWorkload.SHAPE);
                             if (json) {
-                                out.printf(Locale.ROOT, "{\"op\":\"gaussian\",\"shape\":%s,\"dtype\":\"float32\","
-                                        + "\"sigma\":%s,\"backend\":\"%s\",\"threads\":%d,\"fused\":%s,"
-                                        + "\"median_ms\":%.2f,\"min_ms\":%.2f,\"runs\":%d,\"gb_per_s\":%.3f,"
-                                        + "\"fma_floor_pct\":%.1f%s%s%s}%n", Arrays.toString(s).replace(" ", ""),
-                                        sigma, name, t, fused, med, ms[0], ms.length, gbs, floorPct,
-                                        one >= 0 ? String.format(Locale.ROOT, ",\"speedup_vs_1_thread\":%.3f", scaling)
-                                                : "",
-                                        t == most && kernelScaling.containsKey(k) ? String.format(Locale.ROOT,
-                                                ",\"kernel_scaling\":%.3f", kernelScaling.get(k).scaling()) : "",
-                                        scipyMs != null && isSeed ? String.format(Locale.ROOT,
-                                                ",\"scipy_min_ms\":%.1f,\"speedup_vs_scipy\":%.2f", scipyMs[0],
-                                                scipyMs[0] / ms[0]) : "");
+                                Json.Obj row = Json.object().put("op", "gaussian").put("shape", s).put("dtype", "float32");
+                                if (sigmas.length == 1) {
+                                    row.put("sigma", sigmas[0]);
+                                } else {
+                                    row.put("sigma", sigmas);
+                                }
+                                row.put("backend", name).put("threads", t).put("fused", fused).put("median_ms", med, 2)
+                                        .put("min_ms", ms[0], 2).put("runs", ms.length).put("gb_per_s", gbs, 3)
+                                        .put("fma_floor_pct", floorPct, 1);
+                                if (one >= 0) {
+                                    row.put("speedup_vs_1_thread", scaling, 3);
+                                }
+                                if (t == most && kernelScaling.containsKey(k)) {
+                                    row.put("kernel_scaling", kernelScaling.get(k).scaling(), 3);
+                                }
+                                if (scipyMs != null && isSeed) {
+                                    row.put("scipy_min_ms", scipyMs[0], 1).put("speedup_vs_scipy", scipyMs[0] / ms[0], 2);
+                                }
+                                out.println(row);
                             } else {
                                 out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %10.1f %10.1f %7.2f %7.1f %6s%s%n",
                                         names.get(si), FilterCommand.shapeText(s).replace(" ", ""), name, t,
@@ -261,10 +278,20 @@ final class BenchCommand implements Callable<Integer> {
             text = String.join("\n", br.lines().toList());
         }
         p.waitFor();
-        Matcher m = Pattern.compile("\"min_ms\": ([0-9.]+), \"median_ms\": ([0-9.]+)").matcher(text);
-        if (p.exitValue() != 0 || !m.find()) {
-            throw new BadParameterException("scipy: peers.py failed: " + Main.oneLine(text));
+        if (p.exitValue() == 0) {
+            // one JSON object a line: {"peer": ..., "min_ms": ..., "median_ms": ...}
+            for (String line : text.split("\n")) {
+                try {
+                    JsonElement e = Json.parse(line.strip());
+                    if (e.isJsonObject() && e.getAsJsonObject().has("min_ms") && e.getAsJsonObject().has("median_ms")) {
+                        return new double[] {e.getAsJsonObject().get("min_ms").getAsDouble(),
+                                             e.getAsJsonObject().get("median_ms").getAsDouble()};
+                    }
+                } catch (RuntimeException notJson) {
+                    // a line of another kind (a warning): look further
+                }
+            }
         }
-        return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))};
+        throw new BadParameterException("scipy: peers.py failed: " + Main.oneLine(text));
     }
 }

@@ -1,16 +1,33 @@
 package dev.penumbra.cli;
 
 import dev.penumbra.OutputException;
+import dev.penumbra.diagnostics.Profiler;
+import dev.penumbra.engine.Monitor;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.DoubleStream;
+import java.util.stream.IntStream;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** PNG charts (XChart, headless), written to a temporary file and renamed into place. */
 final class Charts {
@@ -72,20 +89,20 @@ final class Charts {
      * the copy floor and the FMA ceiling), the run as a point. Right: each thread's time line,
      * coloured by phase (streamed runs) or by tile.
      */
-    static void profileChart(dev.penumbra.Profiler.Report r, Path file) {
+    static void profileChart(Profiler.Report r, Path file) {
         System.setProperty("java.awt.headless", "true");
-        java.awt.image.BufferedImage roof = BitmapEncoder.getBufferedImage(roofline(r));
-        java.awt.image.BufferedImage line = timeline(r, 700, roof.getHeight());
-        java.awt.image.BufferedImage all = new java.awt.image.BufferedImage(roof.getWidth() + line.getWidth(),
-                roof.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
-        java.awt.Graphics2D g = all.createGraphics();
+        BufferedImage roof = BitmapEncoder.getBufferedImage(roofline(r));
+        BufferedImage line = timeline(r, 700, roof.getHeight());
+        BufferedImage all = new BufferedImage(roof.getWidth() + line.getWidth(),
+                roof.getHeight(), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = all.createGraphics();
         g.drawImage(roof, 0, 0, null);
         g.drawImage(line, roof.getWidth(), 0, null);
         g.dispose();
         Images.writePng(all, file);
     }
 
-    private static org.knowm.xchart.XYChart roofline(dev.penumbra.Profiler.Report r) {
+    private static XYChart roofline(Profiler.Report r) {
         double elements = 1;
         for (long e : r.shape()) {
             elements *= e;
@@ -96,7 +113,7 @@ final class Charts {
         double achieved = flops / (r.filterMs() / 1e3) / 1e9;
         double bandwidth = bytes / (r.memFloorMs() / 1e3) / 1e9;          // GB/s of the copy floor
         double peak = 2 * r.fmaRatePerThread() * r.threads() / 1e9;      // GFLOP/s
-        org.knowm.xchart.XYChart c = new org.knowm.xchart.XYChartBuilder().width(700).height(520)
+        XYChart c = new XYChartBuilder().width(700).height(520)
                 .title("roofline: " + r.backend() + ", " + r.threads() + " threads")
                 .xAxisTitle("arithmetic intensity (useful FLOP per byte moved)").yAxisTitle("GFLOP/s (useful)").build();
         c.getStyler().setXAxisLogarithmic(true);
@@ -104,8 +121,8 @@ final class Charts {
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         c.getStyler().setMarkerSize(12);
         double ridge = peak / bandwidth; // where the memory ceiling meets the FMA ceiling
-        double[] xs = java.util.stream.DoubleStream.concat(java.util.stream.DoubleStream.of(0.05, 0.1, 0.2, 0.5, 1, 2, 5,
-                10, 20, 50, 100), java.util.stream.DoubleStream.of(ridge)).filter(x -> x >= 0.05 && x <= 100).sorted()
+        double[] xs = DoubleStream.concat(DoubleStream.of(0.05, 0.1, 0.2, 0.5, 1, 2, 5,
+                10, 20, 50, 100), DoubleStream.of(ridge)).filter(x -> x >= 0.05 && x <= 100).sorted()
                 .toArray();
         double[] mem = new double[xs.length];
         double[] fma = new double[xs.length];
@@ -113,45 +130,45 @@ final class Charts {
             mem[i] = Math.min(bandwidth * xs[i], peak);
             fma[i] = peak;
         }
-        c.addSeries(String.format(java.util.Locale.ROOT, "memory ceiling %.1f GB/s", bandwidth), xs, mem)
-                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
-        c.addSeries(String.format(java.util.Locale.ROOT, "FMA ceiling %.0f GFLOP/s", peak), xs, fma)
-                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
-        c.addSeries(String.format(java.util.Locale.ROOT, "this run %.1f GFLOP/s at %.2f FLOP/B", achieved, intensity),
+        c.addSeries(String.format(Locale.ROOT, "memory ceiling %.1f GB/s", bandwidth), xs, mem)
+                .setMarker(SeriesMarkers.NONE);
+        c.addSeries(String.format(Locale.ROOT, "FMA ceiling %.0f GFLOP/s", peak), xs, fma)
+                .setMarker(SeriesMarkers.NONE);
+        c.addSeries(String.format(Locale.ROOT, "this run %.1f GFLOP/s at %.2f FLOP/B", achieved, intensity),
                         new double[] {intensity}, new double[] {achieved})
-                .setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+                .setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         return c;
     }
 
-    private static final java.awt.Color[] PALETTE = {new java.awt.Color(0x4C72B0), new java.awt.Color(0xDD8452),
-        new java.awt.Color(0x55A868), new java.awt.Color(0xC44E52), new java.awt.Color(0x8172B3),
-        new java.awt.Color(0x937860), new java.awt.Color(0xDA8BC3)};
+    private static final Color[] PALETTE = {new Color(0x4C72B0), new Color(0xDD8452),
+        new Color(0x55A868), new Color(0xC44E52), new Color(0x8172B3),
+        new Color(0x937860), new Color(0xDA8BC3)};
 
-    private static java.awt.image.BufferedImage timeline(dev.penumbra.Profiler.Report r, int w, int h) {
-        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h,
-                java.awt.image.BufferedImage.TYPE_INT_RGB);
-        java.awt.Graphics2D g = img.createGraphics();
-        g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING,
-                java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(java.awt.Color.WHITE);
+    private static BufferedImage timeline(Profiler.Report r, int w, int h) {
+        BufferedImage img = new BufferedImage(w, h,
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING,
+                RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
-        g.setColor(java.awt.Color.BLACK);
-        g.setFont(g.getFont().deriveFont(java.awt.Font.BOLD, 14f));
-        g.drawString("per-thread timeline of the measured run (" + String.format(java.util.Locale.ROOT, "%.1f ms",
+        g.setColor(Color.BLACK);
+        g.setFont(g.getFont().deriveFont(Font.BOLD, 14f));
+        g.drawString("per-thread timeline of the measured run (" + String.format(Locale.ROOT, "%.1f ms",
                 r.filterMs()) + ")", 20, 24);
-        g.setFont(g.getFont().deriveFont(java.awt.Font.PLAIN, 12f));
-        List<dev.penumbra.engine.Monitor.Span> spans = r.spans();
+        g.setFont(g.getFont().deriveFont(Font.PLAIN, 12f));
+        List<Monitor.Span> spans = r.spans();
         boolean phases = spans.stream().anyMatch(s -> !s.what().startsWith("chunk ") && !s.what().startsWith("tile "));
-        long t0 = spans.stream().mapToLong(dev.penumbra.engine.Monitor.Span::startNanos).min().orElse(0);
-        long t1 = spans.stream().mapToLong(dev.penumbra.engine.Monitor.Span::endNanos).max().orElse(1);
+        long t0 = spans.stream().mapToLong(Monitor.Span::startNanos).min().orElse(0);
+        long t1 = spans.stream().mapToLong(Monitor.Span::endNanos).max().orElse(1);
         int workers = Math.max(1, r.busy().length);
         int left = 90;
         int right = w - 20;
         int top = 50;
         int rowH = Math.min(60, (h - 140) / workers);
-        java.util.Map<String, java.awt.Color> colors = new java.util.LinkedHashMap<>();
+        Map<String, Color> colors = new LinkedHashMap<>();
         drawRows(g, spans, phases, colors, t0, t1, left, right, top, rowH);
-        g.setColor(java.awt.Color.BLACK);
+        g.setColor(Color.BLACK);
         for (int i = 0; i < workers; i++) {
             g.drawString("thread " + i, 10, top + i * rowH + rowH / 2 + 4);
         }
@@ -163,10 +180,10 @@ final class Charts {
             long z1 = z0 + (long) ((t1 - t0) * 0.03);
             int zTop = axisY + 75;
             int zRowH = Math.min(40, rowH);
-            g.drawString(String.format(java.util.Locale.ROOT, "zoom: %.1f-%.1f ms", (z0 - t0) / 1e6, (z1 - t0) / 1e6),
+            g.drawString(String.format(Locale.ROOT, "zoom: %.1f-%.1f ms", (z0 - t0) / 1e6, (z1 - t0) / 1e6),
                     left, zTop - 8);
             drawRows(g, spans, true, colors, z0, z1, left, right, zTop, zRowH);
-            g.setColor(java.awt.Color.BLACK);
+            g.setColor(Color.BLACK);
             for (int i = 0; i < workers; i++) {
                 g.drawString("thread " + i, 10, zTop + i * zRowH + zRowH / 2 + 4);
             }
@@ -175,10 +192,10 @@ final class Charts {
         }
         int ly = axisY + 40;
         int lx = left;
-        for (java.util.Map.Entry<String, java.awt.Color> e : colors.entrySet()) {
+        for (Map.Entry<String, Color> e : colors.entrySet()) {
             g.setColor(e.getValue());
             g.fillRect(lx, ly - 10, 12, 12);
-            g.setColor(java.awt.Color.BLACK);
+            g.setColor(Color.BLACK);
             g.drawString(e.getKey(), lx + 16, ly);
             lx += 20 + g.getFontMetrics().stringWidth(e.getKey()) + 14;
             if (lx > right - 80) {
@@ -191,17 +208,17 @@ final class Charts {
     }
 
     /** Spans clipped to [t0, t1] as bars, one row per worker. */
-    private static void drawRows(java.awt.Graphics2D g, List<dev.penumbra.engine.Monitor.Span> spans, boolean phases,
-                                 java.util.Map<String, java.awt.Color> colors, long t0, long t1, int left, int right,
+    private static void drawRows(Graphics2D g, List<Monitor.Span> spans, boolean phases,
+                                 Map<String, Color> colors, long t0, long t1, int left, int right,
                                  int top, int rowH) {
-        for (dev.penumbra.engine.Monitor.Span s : spans) {
+        for (Monitor.Span s : spans) {
             boolean whole = s.what().startsWith("chunk ") || s.what().startsWith("tile ");
             if (phases && whole || s.endNanos() < t0 || s.startNanos() > t1) {
                 continue; // a chunk's phases are drawn instead of the chunk
             }
             String key = phases ? s.what() : s.what().startsWith("tile ") ? "tiles (a colour each)"
                     : "chunks (a colour each)";
-            java.awt.Color col = colors.computeIfAbsent(key, k -> PALETTE[colors.size() % PALETTE.length]);
+            Color col = colors.computeIfAbsent(key, k -> PALETTE[colors.size() % PALETTE.length]);
             if (!phases) {
                 col = PALETTE[(int) (Math.abs((long) s.what().hashCode()) % PALETTE.length)];
             }
@@ -212,13 +229,13 @@ final class Charts {
         }
     }
 
-    private static void drawAxis(java.awt.Graphics2D g, int left, int right, int y, double fromMs, double toMs) {
-        g.setColor(java.awt.Color.BLACK);
+    private static void drawAxis(Graphics2D g, int left, int right, int y, double fromMs, double toMs) {
+        g.setColor(Color.BLACK);
         g.drawLine(left, y, right, y);
         for (int k = 0; k <= 4; k++) {
             int x = left + (right - left) * k / 4;
             g.drawLine(x, y, x, y + 5);
-            String label = String.format(java.util.Locale.ROOT, "%.1f ms", fromMs + (toMs - fromMs) * k / 4);
+            String label = String.format(Locale.ROOT, "%.1f ms", fromMs + (toMs - fromMs) * k / 4);
             int wdt = g.getFontMetrics().stringWidth(label);
             g.drawString(label, k == 4 ? x - wdt : k == 0 ? x : x - wdt / 2, y + 20);
         }
@@ -230,18 +247,18 @@ final class Charts {
 
     /** Speed-up against threads per series, with the ideal line and each series' memory ceiling. */
     static void scalingChart(List<Scaling> points, String title, Path file) {
-        org.knowm.xchart.XYChart c = new org.knowm.xchart.XYChartBuilder().width(1000).height(560).title(title)
+        XYChart c = new XYChartBuilder().width(1000).height(560).title(title)
                 .xAxisTitle("threads").yAxisTitle("speed-up over 1 thread (median of rounds)").build();
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         c.getStyler().setYAxisLogarithmic(true); // the memory ceiling sits far above the measured lines
         int maxT = points.stream().mapToInt(Scaling::threads).max().orElse(1);
-        double[] tx = java.util.stream.IntStream.rangeClosed(1, maxT).asDoubleStream().toArray();
-        c.addSeries("ideal", tx, tx).setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        double[] tx = IntStream.rangeClosed(1, maxT).asDoubleStream().toArray();
+        c.addSeries("ideal", tx, tx).setMarker(SeriesMarkers.NONE);
         Set<String> series = new LinkedHashSet<>();
         points.forEach(p -> series.add(p.series()));
         for (String name : series) {
             List<Scaling> ps = points.stream().filter(p -> p.series().equals(name))
-                    .sorted(java.util.Comparator.comparingInt(Scaling::threads)).toList();
+                    .sorted(Comparator.comparingInt(Scaling::threads)).toList();
             c.addSeries(name, ps.stream().mapToDouble(Scaling::threads).toArray(),
                     ps.stream().mapToDouble(Scaling::speedup).toArray());
         }
@@ -249,13 +266,13 @@ final class Charts {
         // its 1-thread time over a copy of the same bytes with t threads
         long largest = points.stream().mapToLong(Scaling::bytes).max().orElse(0);
         String fastest = points.stream().filter(p -> p.bytes() == largest)
-                .min(java.util.Comparator.comparingDouble(Scaling::memoryCeiling)).map(Scaling::series).orElse("");
+                .min(Comparator.comparingDouble(Scaling::memoryCeiling)).map(Scaling::series).orElse("");
         List<Scaling> ceiling = points.stream().filter(p -> p.series().equals(fastest))
-                .sorted(java.util.Comparator.comparingInt(Scaling::threads)).toList();
-        c.addSeries(String.format(java.util.Locale.ROOT, "memory ceiling (%s): %.0fx at %d", fastest,
+                .sorted(Comparator.comparingInt(Scaling::threads)).toList();
+        c.addSeries(String.format(Locale.ROOT, "memory ceiling (%s): %.0fx at %d", fastest,
                         ceiling.isEmpty() ? 0 : ceiling.get(ceiling.size() - 1).memoryCeiling(), maxT), ceiling.stream().mapToDouble(Scaling::threads).toArray(),
                 ceiling.stream().mapToDouble(Scaling::memoryCeiling).toArray())
-                .setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+                .setMarker(SeriesMarkers.NONE);
         System.setProperty("java.awt.headless", "true");
         Images.writePng(BitmapEncoder.getBufferedImage(c), file);
     }

@@ -1,8 +1,8 @@
 package dev.penumbra.cli;
 
 import dev.penumbra.BadParameterException;
-import dev.penumbra.chunk.MapOverlap;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.chunk.MapOverlap;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -14,6 +14,7 @@ import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -25,9 +26,9 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The seed notebook end to end: map the volume, Gaussian sigma=3 on the whole of it and in the
@@ -165,7 +166,7 @@ final class DemoCommand implements Callable<Integer> {
     private static void writeSynthetic(Path file) throws IOException {
         long bytes = Shapes.elementCount(SeedWorkload.SHAPE, "shape") * 4;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+             Arena arena = Arena.ofShared()) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
             Volume v = Volume.wrap(seg, DType.F32, ByteOrder.LITTLE_ENDIAN, SeedWorkload.SHAPE,
                     Shapes.cStrides(SeedWorkload.SHAPE), 0);

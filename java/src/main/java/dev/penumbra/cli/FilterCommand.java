@@ -3,23 +3,24 @@ package dev.penumbra.cli;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.Filters;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.engine.Monitor;
+import dev.penumbra.engine.Run;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Op;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Shapes;
-import dev.penumbra.volume.VolumeFiles;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** One filter op: {@code penumbra OP [options] INPUT OUTPUT}. */
 abstract class FilterCommand implements Callable<Integer> {
@@ -64,23 +65,24 @@ abstract class FilterCommand implements Callable<Integer> {
         // a signal (Ctrl-C, SIGTERM) interrupts the run, which stops within a batch and removes its
         // temporary output before the JVM exits; SIGKILL leaves a temporary file that says what it is
         Thread runner = Thread.currentThread();
-        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
         Thread onSignal = new Thread(() -> {
             runner.interrupt();
             try {
-                finished.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                finished.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "penumbra-cancel");
         Runtime.getRuntime().addShutdownHook(onSignal);
         String sparkStats = null;
+        Run ran = null;
         try (Progress progress = new Progress(spec.commandLine().getErr(), op().cliName() + " " + input)) {
             if (run.master != null) {
                 sparkStats = Spark.apply(fs, input, layout, output, outType, schedule, run.master);
             } else {
-                Filters.applyToFile(fs, input, layout, output, outType,
-                        quiet ? schedule : schedule.withMonitor(new dev.penumbra.engine.Monitor(progress)));
+                ran = Filters.applyToFile(fs, input, layout, output, outType,
+                        quiet ? schedule : schedule.withMonitor(new Monitor(progress)));
             }
         } finally {
             finished.countDown();
@@ -97,8 +99,8 @@ abstract class FilterCommand implements Callable<Integer> {
             if (sparkStats != null) {
                 spec.commandLine().getErr().println("penumbra: " + sparkStats);
             }
-            spec.commandLine().getErr().printf(Locale.ROOT, "penumbra: %s: %s -> %s in %.3f s (%s)%n", fs, input, output,
-                    (System.nanoTime() - t0) / 1e9, schedule);
+            spec.commandLine().getErr().printf(Locale.ROOT, "penumbra: %s: %s -> %s in %.3f s (%s%s)%n", fs, input, output,
+                    (System.nanoTime() - t0) / 1e9, schedule, ran == null ? "" : "; ran " + ran.summary());
         }
         return 0;
     }

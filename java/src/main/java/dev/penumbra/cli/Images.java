@@ -1,6 +1,7 @@
 package dev.penumbra.cli;
 
 import dev.penumbra.OutputException;
+import dev.penumbra.volume.OutputFile;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
@@ -11,7 +12,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import javax.imageio.ImageIO;
 
 /** Greyscale renderings of slices and atomic PNG writes. */
 final class Images {
@@ -42,7 +45,7 @@ final class Images {
                 if (Float.isNaN(v)) {
                     rgb = 0xFF0000;
                 } else {
-                    int g = (int) Math.max(0, Math.min(255, Math.round((v - lo) * scale)));
+                    int g = Math.max(0, Math.min(255, Math.round((v - lo) * scale)));
                     rgb = g << 16 | g << 8 | g;
                 }
                 img.setRGB(x, y, rgb);
@@ -78,11 +81,11 @@ final class Images {
         Path tmp = null;
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            javax.imageio.ImageIO.write(img, "png", bytes);
+            ImageIO.write(img, "png", bytes);
             // a plain new file (the umask's mode, unlike createTempFile's 0600), renamed into place
-            tmp = abs.resolveSibling(dev.penumbra.volume.OutputFile.tempName(abs.getFileName().toString()));
-            Files.write(tmp, bytes.toByteArray(), java.nio.file.StandardOpenOption.CREATE_NEW,
-                    java.nio.file.StandardOpenOption.WRITE);
+            tmp = abs.resolveSibling(OutputFile.tempName(abs.getFileName().toString()));
+            Files.write(tmp, bytes.toByteArray(), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException e) {
             if (tmp != null) {

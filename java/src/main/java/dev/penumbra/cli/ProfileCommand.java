@@ -1,16 +1,19 @@
 package dev.penumbra.cli;
 
-import dev.penumbra.Profiler;
+import dev.penumbra.BadParameterException;
+import dev.penumbra.diagnostics.Profiler;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Op;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code penumbra profile OP [options] INPUT}: where the time goes, against the machine's floors. */
 @Command(name = "profile", description = "Run a filter file to file and report time per phase, threads, bytes,"
@@ -56,7 +59,7 @@ final class ProfileCommand implements Callable<Integer> {
         if (run.master != null) {
             // on Spark: the job's task statistics and where the wall time went
             if (png != null) {
-                throw new dev.penumbra.BadParameterException("png: not available with --master (the task"
+                throw new BadParameterException("png: not available with --master (the task"
                         + " statistics are printed)");
             }
             Path out = input.toAbsolutePath().normalize().resolveSibling(".penumbra-profile-"
@@ -66,8 +69,8 @@ final class ProfileCommand implements Callable<Integer> {
                         run.master));
             } finally {
                 try {
-                    java.nio.file.Files.deleteIfExists(out);
-                } catch (java.io.IOException e) {
+                    Files.deleteIfExists(out);
+                } catch (IOException e) {
                     // named for what it is
                 }
             }

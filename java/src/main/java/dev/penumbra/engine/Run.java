@@ -1,5 +1,7 @@
 package dev.penumbra.engine;
 
+import java.util.Locale;
+
 /**
  * What one {@link Engine#run} did: the strategy that ran (never {@link Strategy#AUTO}), the
  * arithmetic it finished in, and the shape of the work.
@@ -16,6 +18,17 @@ package dev.penumbra.engine;
  */
 public record Run(Strategy strategy, boolean floatPath, boolean redone, int streamAxis, long zChunk, int threads,
                   int chunks) {
+    /** In a few words, e.g. "team of 2, float32 path" or "tiles, double path (float32 redone)". */
+    public String summary() {
+        String how = switch (strategy) {
+            case TEAM -> "team of " + threads;
+            case STREAM -> "stream on " + threads + (threads == 1 ? " thread" : " threads");
+            default -> strategy.name().toLowerCase(Locale.ROOT) + " on " + threads
+                    + (threads == 1 ? " thread" : " threads");
+        };
+        return how + ", " + (floatPath ? "float32" : "double") + " path" + (redone ? " (float32 redone)" : "");
+    }
+
     /** The same run, marked as redone in double after a float32 attempt. */
     Run redoneInDouble() {
         return new Run(strategy, floatPath, true, streamAxis, zChunk, threads, chunks);

@@ -215,12 +215,12 @@ final class SlabStream implements ChunkWorker {
 
     @Override
     public void run(Chunk chunk) {
-        int c0 = (int) chunk.lo()[s];
-        int c1 = (int) chunk.hi()[s];
+        int c0 = (int) chunk.lo(s);
+        int c1 = (int) chunk.hi(s);
         int n = (int) in.shape(s);
         if (lay.cutZ) {
-            z0 = (int) chunk.lo()[0];
-            zCore = (int) (chunk.hi()[0] - chunk.lo()[0]);
+            z0 = (int) chunk.lo(0);
+            zCore = (int) (chunk.hi(0) - chunk.lo(0));
         } else {
             z0 = 0;
             zCore = lay.shape[0];

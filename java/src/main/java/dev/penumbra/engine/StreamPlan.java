@@ -3,6 +3,7 @@ package dev.penumbra.engine;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
+import java.util.Locale;
 
 /**
  * A streamed run, planned once before any worker is built ({@link SlabStream}): the axis streamed
@@ -66,7 +67,7 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
 
     private static StreamPlan refuse(boolean forced, Strategy strategy, String why) {
         if (forced) {
-            throw new BadParameterException("strategy", strategy.name().toLowerCase(java.util.Locale.ROOT)
+            throw new BadParameterException("strategy", strategy.name().toLowerCase(Locale.ROOT)
                     + " cannot run here: " + why);
         }
         return null;

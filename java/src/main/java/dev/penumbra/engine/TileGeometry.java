@@ -58,12 +58,12 @@ final class TileGeometry {
         long t = 1;
         long cc = 1;
         for (int a = 0; a < rank; a++) {
-            core[a] = (int) (chunk.hi()[a] - chunk.lo()[a]);
-            spans[a] = outOrigin[a] + chunk.lo()[a] == 0 && outOrigin[a] + chunk.hi()[a] == in.shape(a);
+            core[a] = (int) (chunk.hi(a) - chunk.lo(a));
+            spans[a] = outOrigin[a] + chunk.lo(a) == 0 && outOrigin[a] + chunk.hi(a) == in.shape(a);
             hl[a] = spans[a] ? 0 : (int) haloLeft[a];
             int hr = spans[a] ? 0 : (int) haloRight[a];
             ext[a] = Math.toIntExact(core[a] + hl[a] + (long) hr);
-            tileOrigin[a] = outOrigin[a] + chunk.lo()[a] - hl[a];
+            tileOrigin[a] = outOrigin[a] + chunk.lo(a) - hl[a];
             cc *= core[a];
             t *= ext[a];
         }

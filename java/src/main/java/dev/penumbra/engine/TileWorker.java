@@ -9,6 +9,7 @@ import dev.penumbra.filter.Term;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
+import java.util.Arrays;
 
 /**
  * The reference worker: computes one chunk at a time in double scratch it keeps between chunks.
@@ -63,7 +64,7 @@ final class TileWorker implements ChunkWorker {
             g.initRegion(term, vlo, vhi);
             g.gather(term, vlo, vhi, plan.cval(), new TileGeometry.GatherSink() {
                 public void fill(int base, int len, double value) {
-                    java.util.Arrays.fill(work, base, base + len, value);
+                    Arrays.fill(work, base, base + len, value);
                 }
 
                 public void readRun(long[] at, int count, int base) {

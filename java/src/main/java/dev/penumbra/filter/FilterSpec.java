@@ -1,6 +1,7 @@
 package dev.penumbra.filter;
 
 import dev.penumbra.BadParameterException;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.Objects;
  * }</pre>
  */
 public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, int[] size, int[] origin, int axis,
-                         double[] weights, BoundaryMode[] mode, double cval) implements java.io.Serializable {
+                         double[] weights, BoundaryMode[] mode, double cval) implements Serializable {
     /** Axes with sigma at or below this are skipped, as in scipy. */
     public static final double SIGMA_SKIP = 1e-15;
 

@@ -29,7 +29,7 @@ public final class Kernel1D {
      */
     public static Kernel1D uniform(int size, int origin) {
         double[] w = new double[size];
-        java.util.Arrays.fill(w, 1.0 / size);
+        Arrays.fill(w, 1.0 / size);
         Kernel1D k = new Kernel1D(w, origin);
         k.runningMean = true;
         return k;

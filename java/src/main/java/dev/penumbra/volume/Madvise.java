@@ -1,10 +1,13 @@
 package dev.penumbra.volume;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
 import java.util.logging.Logger;
 
 /**
@@ -13,6 +16,7 @@ import java.util.logging.Logger;
  * read, dont-need once it is done. Advice is best effort: where libc or the call is missing it is
  * skipped (one log line), never an error.
  */
+@SuppressWarnings("restricted") // calling C through FFM is this class's purpose (--enable-native-access)
 public final class Madvise {
     /** The advice values of Linux's madvise. */
     public enum Advice {
@@ -68,8 +72,8 @@ public final class Madvise {
     }
 
     private static long readPhysicalMemory() {
-        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-                instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean()
+                instanceof OperatingSystemMXBean os) {
             return os.getTotalMemorySize();
         }
         return 64L << 30;
@@ -88,7 +92,7 @@ public final class Madvise {
         long pages = (end - start) / PAGE;
         long resident = 0;
         long step = 1L << 20; // pages a call, so the vector stays small
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment vec = arena.allocate(Math.min(pages, step));
             for (long p0 = 0; p0 < pages; p0 += step) {
                 long n = Math.min(step, pages - p0);

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The numpy {@code .npy} format, versions 1.0, 2.0 and 3.0: a magic string, a version, a header
@@ -25,6 +27,33 @@ public final class Npy {
     /** What a {@code .npy} header says about the data that follows it. */
     public record Header(DType dtype, ByteOrder order, boolean fortranOrder, long[] shape, long dataOffset,
                          int major, int minor) {
+        public Header {
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Header h && dtype == h.dtype && order.equals(h.order) && fortranOrder == h.fortranOrder
+                    && Arrays.equals(shape, h.shape) && dataOffset == h.dataOffset && major == h.major
+                    && minor == h.minor;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(dtype, order, fortranOrder, Arrays.hashCode(shape), dataOffset, major, minor);
+        }
+
+        @Override
+        public String toString() {
+            return "Npy.Header[" + dtype.numpyName() + " " + order + (fortranOrder ? " fortran " : " C ")
+                    + Arrays.toString(shape) + " data at " + dataOffset + ", version " + major + "." + minor + "]";
+        }
+
         public long dataBytes() {
             return Shapes.elementCount(shape, "shape") * dtype.size();
         }
@@ -78,13 +107,13 @@ public final class Npy {
             long need = h.dataBytes();
             if (size - h.dataOffset() < need) {
                 throw new BadVolumeException(file + ": data is shorter than the header says (shape "
-                        + java.util.Arrays.toString(h.shape()) + " of " + h.dtype().numpyName() + " needs " + need
+                        + Arrays.toString(h.shape()) + " of " + h.dtype().numpyName() + " needs " + need
                         + " bytes, the file has " + (size - h.dataOffset()) + ")");
             }
             if (size - h.dataOffset() > need) {
                 // numpy would ignore them; here they mean a damaged file or a header that lies
                 throw new BadVolumeException(file + ": " + (size - h.dataOffset() - need) + " bytes follow the data"
-                        + " the header describes (shape " + java.util.Arrays.toString(h.shape()) + " of "
+                        + " the header describes (shape " + Arrays.toString(h.shape()) + " of "
                         + h.dtype().numpyName() + " needs " + need + " bytes): a damaged file or a wrong header");
             }
             return h;
@@ -162,7 +191,7 @@ public final class Npy {
         try {
             Math.multiplyExact(Shapes.elementCount(shape, "shape"), (long) dtype.size());
         } catch (ArithmeticException e) {
-            throw new BadVolumeException(file + ": shape " + java.util.Arrays.toString(shape)
+            throw new BadVolumeException(file + ": shape " + Arrays.toString(shape)
                     + " needs more bytes than fit in a 64-bit size");
         }
         return new Header(dtype, order, fortran, shape, dataOffset, major, minor);

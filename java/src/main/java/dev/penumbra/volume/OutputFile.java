@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -123,7 +124,7 @@ public final class OutputFile implements AutoCloseable {
                 try {
                     long pid = Long.parseLong(parts[parts.length - 2]);
                     if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()
-                            && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                            && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                         Files.deleteIfExists(f);
                         removed++;
                     }

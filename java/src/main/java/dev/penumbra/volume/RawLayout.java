@@ -1,6 +1,8 @@
 package dev.penumbra.volume;
 
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * How to read a headerless file: element type, byte order, C-order shape, and the number of bytes
@@ -9,6 +11,27 @@ import java.nio.ByteOrder;
 public record RawLayout(DType dtype, ByteOrder order, long[] shape, long offset) {
     public RawLayout {
         shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RawLayout r && dtype == r.dtype && order.equals(r.order) && Arrays.equals(shape, r.shape)
+                && offset == r.offset;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(dtype, order, Arrays.hashCode(shape), offset);
+    }
+
+    @Override
+    public String toString() {
+        return "RawLayout[" + dtype.numpyName() + " " + order + " " + Arrays.toString(shape) + " offset " + offset + "]";
     }
 
     public long dataBytes() {

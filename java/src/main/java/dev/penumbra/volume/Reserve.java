@@ -3,7 +3,6 @@ package dev.penumbra.volume;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.nio.file.Path;
  * as a fault (SIGBUS) on the first write into a sparse mapping. Where libc lacks the call the file
  * keeps its sparse length (and the write-time check remains).
  */
+@SuppressWarnings("restricted") // calling C through FFM is this class's purpose (--enable-native-access)
 public final class Reserve {
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;

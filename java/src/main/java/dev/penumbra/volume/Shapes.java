@@ -1,6 +1,7 @@
 package dev.penumbra.volume;
 
 import dev.penumbra.BadParameterException;
+import java.util.Arrays;
 
 /** Shape arithmetic shared by volumes, files and chunk grids. */
 public final class Shapes {
@@ -17,7 +18,7 @@ public final class Shapes {
             try {
                 n = Math.multiplyExact(n, s);
             } catch (ArithmeticException e) {
-                throw new BadParameterException(what + ": " + java.util.Arrays.toString(shape)
+                throw new BadParameterException(what + ": " + Arrays.toString(shape)
                         + " has more elements than fit in a 64-bit count");
             }
         }

@@ -5,13 +5,15 @@ import dev.penumbra.BadVolumeException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Locale;
 
 /** Maps {@code .npy} and raw files read-only into volumes that own their mapping. */
 public final class VolumeFiles {
@@ -20,7 +22,7 @@ public final class VolumeFiles {
 
     /** True when the file name ends in {@code .npy} (case-insensitive). */
     public static boolean isNpy(Path file) {
-        return file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".npy");
+        return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     }
 
     /** Maps a {@code .npy} file read-only. Close the volume to unmap it. */
@@ -94,7 +96,7 @@ public final class VolumeFiles {
             }
             MemorySegment seg = bytes == 0 ? arena.allocate(1)
                     : ch.map(FileChannel.MapMode.READ_WRITE, dataOffset, bytes, arena);
-            return Volume.owned(seg, dtype, java.nio.ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
+            return Volume.owned(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new BadVolumeException(file + ": no such file (is the output on a filesystem every worker sees?)", e);
@@ -107,7 +109,7 @@ public final class VolumeFiles {
         }
     }
 
-    private static Volume map(Path file, DType dtype, java.nio.ByteOrder order, long[] shape, long[] strides,
+    private static Volume map(Path file, DType dtype, ByteOrder order, long[] shape, long[] strides,
                               long dataOffset, long bytes) {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

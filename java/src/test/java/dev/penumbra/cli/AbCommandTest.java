@@ -10,6 +10,8 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,7 @@ class AbCommandTest {
                 "--runs", "1", "--json", "--png", png.toString());
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
-        List<String> expected = new java.util.ArrayList<>(List.of("scalar", "simd"));
+        List<String> expected = new ArrayList<>(List.of("scalar", "simd"));
         if (Backends.nativeAvailable()) {
             expected.add("native");
         }
@@ -44,7 +46,7 @@ class AbCommandTest {
         assertTrue(lines.get(0).contains("\"max_abs_diff\":0,") && lines.get(0).contains("\"speedup_vs_scalar\":1.000"),
                 lines.get(0));
         byte[] head = Files.readAllBytes(png);
-        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, java.util.Arrays.copyOf(head, 4));
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, Arrays.copyOf(head, 4));
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(png), s.toList(), "no temporary files left");
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.penumbra.TestNpy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +26,7 @@ class CancelTest {
     void aSignalMidRunLeavesNoOutputAndNoTemporaryFile() throws Exception {
         Path in = dir.resolve("in.npy");
         long[] shape = {40, 600, 800};
-        dev.penumbra.TestNpy.writeF32(in, shape, i -> i % (600 * 800) % 977);
+        TestNpy.writeF32(in, shape, i -> i % (600 * 800) % 977);
         Path out = dir.resolve("out.npy");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.penumbra.Goldens;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Npy;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.PrintWriter;
@@ -14,8 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -82,7 +86,7 @@ class CliTest {
                 .orElseThrow();
         Path raw = dir.resolve("in.vol");
         byte[] npy = Files.readAllBytes(c.inputPath());
-        long off = dev.penumbra.volume.Npy.readHeader(c.inputPath()).dataOffset();
+        long off = Npy.readHeader(c.inputPath()).dataOffset();
         byte[] data = new byte[16 + npy.length - (int) off];
         System.arraycopy(npy, (int) off, data, 16, npy.length - (int) off);
         Files.write(raw, data);
@@ -92,7 +96,7 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(5 * 6 * 7 * 4, Files.size(out));
         Path back = dir.resolve("back.npy");
-        Files.write(back, concat(dev.penumbra.volume.Npy.header(dev.penumbra.volume.DType.F32, new long[] {5, 6, 7}),
+        Files.write(back, concat(Npy.header(DType.F32, new long[] {5, 6, 7}),
                 Files.readAllBytes(out)));
         try (Volume v = VolumeFiles.mapNpy(back)) {
             Goldens.assertMatches(c, v, "raw");
@@ -119,6 +123,25 @@ class CliTest {
     }
 
     @Test
+    void aForcedStrategyRunsAndSaysSoOrSaysWhyItCannot() throws Exception {
+        String in = golden("f4_6x7x8").toString();
+        Path out = dir.resolve("team.npy");
+        Result r = run("gaussian", "--sigma", "1", "--threads", "2", "--strategy", "team", "--backend", "simd", in,
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains(", team]; ran team of 2, float32 path"), r.err());
+        Path tiles = dir.resolve("tiles.npy");
+        assertEquals(0, run("gaussian", "--sigma", "1", "--strategy", "tiles", "--backend", "simd", in,
+                tiles.toString()).code());
+        assertTrue(Arrays.equals(Files.readAllBytes(out), Files.readAllBytes(tiles)), "team and tiles give the same bytes");
+        String out2 = dir.resolve("x.npy").toString();
+        refused("strategy: 'fast' (expected auto, tiles, stream, team or unfused)", "gaussian", "--sigma", "1",
+                "--strategy", "fast", in, out2);
+        refused("strategy: team cannot run here: a team of 4 needs at least 8 rows on axis 0, the volume has 6",
+                "gaussian", "--sigma", "1", "--threads", "4", "--strategy", "team", in, out2);
+    }
+
+    @Test
     void badInputGivesExitTwoOneLineAndNoOutput() throws Exception {
         String in = golden("f4_6x7x8").toString();
         String out = dir.resolve("out.npy").toString();
@@ -128,7 +151,7 @@ class CliTest {
         Files.write(shortRaw, new byte[100]);
         Path truncated = dir.resolve("trunc.npy");
         byte[] full = Files.readAllBytes(golden("f4_6x7x8"));
-        Files.write(truncated, java.util.Arrays.copyOf(full, full.length - 4));
+        Files.write(truncated, Arrays.copyOf(full, full.length - 4));
 
         refused("no such file", "gaussian", "--sigma", "1", dir.resolve("missing.npy").toString(), out);
         refused("bad magic", "gaussian", "--sigma", "1", junk.toString(), out);
@@ -171,7 +194,7 @@ class CliTest {
         byte[] before = Files.readAllBytes(copy);
         refused("output is the input file", "gaussian", "--sigma", "1", copy.toString(), link.toString());
         refused("output is the input file", "gaussian", "--sigma", "1", copy.toString(), hard.toString());
-        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(copy)));
+        assertTrue(Arrays.equals(before, Files.readAllBytes(copy)));
     }
 
     @Test
@@ -201,7 +224,7 @@ class CliTest {
         Path ro = Files.createDirectory(dir.resolve("romount"));
         int mounted = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro.toString())
                 .redirectErrorStream(true).start().waitFor();
-        org.junit.jupiter.api.Assumptions.assumeTrue(mounted == 0, "cannot mount a read-only tmpfs here (needs root)");
+        Assumptions.assumeTrue(mounted == 0, "cannot mount a read-only tmpfs here (needs root)");
         try {
             refused("is not writable", "gaussian", "--sigma", "1", golden("f4_6x7x8").toString(),
                     ro.resolve("out.npy").toString());

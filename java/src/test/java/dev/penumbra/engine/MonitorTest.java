@@ -13,8 +13,11 @@ import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Npy;
 import dev.penumbra.volume.Volume;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -75,7 +78,7 @@ class MonitorTest {
         Path output = dir.resolve("out.npy");
         try (Volume v = ScheduleIdentityTest.random(DType.F32, 24, 300, 200)) {
             Files.write(input, Npy.header(DType.F32, v.shape()));
-            try (var ch = java.nio.channels.FileChannel.open(input, java.nio.file.StandardOpenOption.APPEND)) {
+            try (var ch = FileChannel.open(input, StandardOpenOption.APPEND)) {
                 ch.write(v.segment().asByteBuffer());
             }
         }
@@ -96,7 +99,7 @@ class MonitorTest {
         assertTrue(m.done() < m.total(), m.done() + " of " + m.total());
         assertFalse(Files.exists(output));
         try (Stream<Path> s = Files.list(dir)) {
-            assertEquals(java.util.List.of(input), s.toList(), "no temporary output left");
+            assertEquals(List.of(input), s.toList(), "no temporary output left");
         }
         // the input and the output's temporary file are unmapped
         String maps = Files.readString(Path.of("/proc/self/maps"));

@@ -4,15 +4,21 @@ import static dev.penumbra.engine.Schedule.Arithmetic.FLOAT32;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.penumbra.BadParameterException;
+import dev.penumbra.TestBackends;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.filter.GoldenParityTest;
 import dev.penumbra.filter.Op;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,9 +28,9 @@ import org.junit.jupiter.api.Test;
  * the double path for most plans (see FloatPathChoiceTest), so the float path is pinned.
  */
 class ScheduleIdentityTest {
-    @org.junit.jupiter.api.BeforeEach
+    @BeforeEach
     void backendsRun() {
-        dev.penumbra.TestBackends.assumeRunnable();
+        TestBackends.assumeRunnable();
     }
 
     static Volume random(DType t, long... shape) {
@@ -58,12 +64,12 @@ class ScheduleIdentityTest {
                  Volume unfused = Volume.allocate(DType.F32, shape)) {
                 for (FilterSpec fs : specs) {
                     Plan plan = fs.plan(3);
-                    for (Backends.Kind kind : dev.penumbra.filter.GoldenParityTest.BACKENDS) {
+                    for (Backends.Kind kind : GoldenParityTest.BACKENDS) {
                         Schedule s = Schedule.defaults().withBackend(kind).withThreads(2).withArithmetic(FLOAT32);
                         Engine.run(plan, in, auto, s);
                         Engine.run(plan, in, tiled, s.withChunks(7, 20, 13));
                         Engine.run(plan, in, unfused, s.withFused(false));
-                        String what = kind + " " + type + " " + java.util.Arrays.toString(shape) + " " + fs;
+                        String what = kind + " " + type + " " + Arrays.toString(shape) + " " + fs;
                         assertEquals(-1, mismatch(auto, tiled), "tiled != auto: " + what);
                         assertEquals(-1, mismatch(auto, unfused), "unfused != auto: " + what);
                     }
@@ -131,12 +137,12 @@ class ScheduleIdentityTest {
     void inPlaceFilteringIsRefusedNotSilentlyWrong() {
         try (Volume v = random(DType.F32, 10, 20, 30)) {
             Plan plan = FilterSpec.gaussian(2.0).plan(3);
-            dev.penumbra.BadParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    dev.penumbra.BadParameterException.class, () -> Engine.run(plan, v, v, Schedule.defaults()));
+            BadParameterException e = Assertions.assertThrows(
+                    BadParameterException.class, () -> Engine.run(plan, v, v, Schedule.defaults()));
             assertEquals("output: shares memory with the input; in-place filtering is not supported, give a"
                     + " separate output volume", e.getMessage());
             Volume half = v.slice(new long[] {0, 0, 0}, new long[] {10, 20, 30});
-            org.junit.jupiter.api.Assertions.assertThrows(dev.penumbra.BadParameterException.class,
+            Assertions.assertThrows(BadParameterException.class,
                     () -> Engine.run(plan, v, half, Schedule.defaults()));
         }
     }
@@ -147,6 +153,6 @@ class ScheduleIdentityTest {
         long[] c = s.chunksFor(new long[] {50, 1104, 1104}, new long[] {12, 12, 12}, new long[] {12, 12, 12});
         assertEquals(50, c[0]);
         assertEquals(1104, c[2]);
-        assertTrue(50L * (c[1] + 24) * 1104 <= Schedule.TILE_BUDGET, java.util.Arrays.toString(c));
+        assertTrue(50L * (c[1] + 24) * 1104 <= Schedule.TILE_BUDGET, Arrays.toString(c));
     }
 }

@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.penumbra.PenumbraException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 class SpinBarrierTest {
@@ -30,7 +35,7 @@ class SpinBarrierTest {
                     }
                     barrier.await();
                 }
-            }, java.util.concurrent.Executors.newSingleThreadExecutor());
+            }, Executors.newSingleThreadExecutor());
         }
         CompletableFuture.allOf(fs).get(60, TimeUnit.SECONDS);
         for (AtomicInteger c : counts) {
@@ -44,7 +49,7 @@ class SpinBarrierTest {
         CompletableFuture<Void> waiter = CompletableFuture.runAsync(barrier::await);
         Thread.sleep(50);
         barrier.breakAll();
-        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+        ExecutionException e = assertThrows(ExecutionException.class,
                 () -> waiter.get(10, TimeUnit.SECONDS));
         assertEquals(PenumbraException.class, e.getCause().getClass());
         assertEquals("stopped: another thread of the run failed", e.getCause().getMessage());
@@ -64,7 +69,7 @@ class SpinBarrierTest {
                         throw new AssertionError("left meeting " + r + " before its trip action ran");
                     }
                 }
-            }, java.util.concurrent.Executors.newSingleThreadExecutor());
+            }, Executors.newSingleThreadExecutor());
         }
         CompletableFuture.allOf(fs).get(60, TimeUnit.SECONDS);
         assertEquals(rounds, trips.get());
@@ -74,18 +79,18 @@ class SpinBarrierTest {
     void aTeamSharesRowsByEachMembersMeasuredSpeed() {
         Team team = new Team(2);
         team.rows(50);
-        assertEquals(java.util.List.of(0, 25, 50), bounds(team, 2));
+        assertEquals(List.of(0, 25, 50), bounds(team, 2));
         team.rebalance(); // nothing timed yet: equal shares stay
-        assertEquals(java.util.List.of(0, 25, 50), bounds(team, 2));
+        assertEquals(List.of(0, 25, 50), bounds(team, 2));
         team.worked(0, 25, 100_000);
         team.worked(1, 25, 200_000); // member 1 took twice as long for the same rows
         team.rebalance();
-        assertEquals(java.util.List.of(0, 33, 50), bounds(team, 2));
+        assertEquals(List.of(0, 33, 50), bounds(team, 2));
         team.worked(0, 33, 100_000);
         team.worked(1, 17, 51_515); // now equally fast per row: shares drift back (speeds are smoothed)
         team.rebalance();
         int mid = team.bound(1);
-        org.junit.jupiter.api.Assertions.assertTrue(mid > 25 && mid < 33, "bound " + mid);
+        Assertions.assertTrue(mid > 25 && mid < 33, "bound " + mid);
         // however lopsided, every member keeps at least one row
         Team three = new Team(3);
         three.rows(6);
@@ -93,11 +98,11 @@ class SpinBarrierTest {
         three.worked(1, 2, 1_000_000_000L);
         three.worked(2, 2, 1_000_000_000L);
         three.rebalance();
-        assertEquals(java.util.List.of(0, 4, 5, 6), bounds(three, 3));
+        assertEquals(List.of(0, 4, 5, 6), bounds(three, 3));
     }
 
-    private static java.util.List<Integer> bounds(Team t, int size) {
-        java.util.List<Integer> b = new java.util.ArrayList<>();
+    private static List<Integer> bounds(Team t, int size) {
+        List<Integer> b = new ArrayList<>();
         for (int j = 0; j <= size; j++) {
             b.add(t.bound(j));
         }

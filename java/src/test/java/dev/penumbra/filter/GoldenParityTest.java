@@ -5,14 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.Filters;
 import dev.penumbra.Goldens;
+import dev.penumbra.TestBackends;
 import dev.penumbra.backend.Backends;
+import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
@@ -25,11 +33,11 @@ import org.junit.jupiter.api.TestFactory;
  */
 public class GoldenParityTest {
     /** The backends this build has (native when libpenumbra loaded, blas when OpenBLAS did), or those asked for. */
-    public static final List<Backends.Kind> BACKENDS = dev.penumbra.TestBackends.list();
+    public static final List<Backends.Kind> BACKENDS = TestBackends.list();
 
     @BeforeEach
     void backendsRun() {
-        dev.penumbra.TestBackends.assumeRunnable();
+        TestBackends.assumeRunnable();
     }
 
     @Test
@@ -79,14 +87,14 @@ public class GoldenParityTest {
                 }
             }
             // native does the simd backend's operations in the same order: the same bytes, not just close
-            java.util.Map<String, byte[]> simdBytes = new java.util.HashMap<>();
+            Map<String, byte[]> simdBytes = new HashMap<>();
             for (Schedule base : schedules) {
                 String kind = base.backend() + (base.arithmetic() == Schedule.Arithmetic.AUTO ? "" : " float32");
                 try (Volume whole = Volume.allocate(c.outDType(), in.shape());
                      Volume chunked = Volume.allocate(c.outDType(), in.shape())) {
                     Filters.apply(c.spec(), in, whole, base.withThreads(1));
                     Goldens.assertMatches(c, whole, kind + " whole");
-                    byte[] bytes = whole.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    byte[] bytes = whole.segment().toArray(ValueLayout.JAVA_BYTE);
                     if (base.backend() == Backends.Kind.SIMD) {
                         simdBytes.put(base.arithmetic().name(), bytes);
                     } else if (base.backend() == Backends.Kind.NATIVE) {
@@ -95,7 +103,7 @@ public class GoldenParityTest {
                     }
                     Filters.apply(c.spec(), in, chunked, base.withThreads(3).withChunks(small));
                     assertEquals(-1, mismatchNanAware(whole, chunked), kind + " chunked "
-                            + java.util.Arrays.toString(small) + " differs from whole for " + c);
+                            + Arrays.toString(small) + " differs from whole for " + c);
                 }
             }
         }
@@ -126,7 +134,7 @@ public class GoldenParityTest {
     private static boolean allFinite(Volume v) {
         Volume c = Volume.allocate(DType.F64, v.shape());
         try (c) {
-            dev.penumbra.engine.Engine.run(FilterSpec.of(Op.CORRELATE1D).withWeights(1.0).plan(v.rank()), v, c,
+            Engine.run(FilterSpec.of(Op.CORRELATE1D).withWeights(1.0).plan(v.rank()), v, c,
                     Schedule.defaults().withBackend(Backends.Kind.SCALAR));
             for (long i = 0; i < c.elementCount(); i++) {
                 if (!Double.isFinite(c.readDouble(i * 8))) {
@@ -142,11 +150,11 @@ public class GoldenParityTest {
         if (a == null || b == null || a.length != b.length) {
             return false;
         }
-        if (java.util.Arrays.equals(a, b)) {
+        if (Arrays.equals(a, b)) {
             return true;
         }
-        java.nio.ByteBuffer x = java.nio.ByteBuffer.wrap(a).order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer y = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.nativeOrder());
+        ByteBuffer x = ByteBuffer.wrap(a).order(ByteOrder.nativeOrder());
+        ByteBuffer y = ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
         int size = t.size();
         for (int i = 0; i < a.length; i += size) {
             double u = size == 8 ? x.getDouble(i) : x.getFloat(i);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.penumbra.BadVolumeException;
 import dev.penumbra.Filters;
+import dev.penumbra.TestNpy;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Monitor;
@@ -36,7 +38,7 @@ class ConcurrencyTest {
 
     private Path input() throws Exception {
         Random r = new Random(9);
-        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {20, 150, 170}, i -> r.nextGaussian());
+        return TestNpy.writeF32(dir.resolve("in.npy"), new long[] {20, 150, 170}, i -> r.nextGaussian());
     }
 
     @Test
@@ -104,7 +106,7 @@ class ConcurrencyTest {
                         vol.close();
                     }
                 });
-                dev.penumbra.BadVolumeException e = assertThrows(dev.penumbra.BadVolumeException.class,
+                BadVolumeException e = assertThrows(BadVolumeException.class,
                         () -> Engine.run(FilterSpec.gaussian(2.0).plan(3), view, out, s.withMonitor(m)));
                 assertTrue(e.getMessage().endsWith("was closed while the run read it"), e.getMessage());
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.penumbra.cli.Main;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +40,7 @@ class HostileInputTest {
     private final List<String> accepted = new ArrayList<>();
 
     /** The mutations numpy itself reads as valid files (or parameters scipy accepts): run, not refused. */
-    private static final java.util.Set<String> VALID = java.util.Set.of(
+    private static final Set<String> VALID = Set.of(
             "dictionary / {\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (3, 4, 5)}",
             "dtype / f4", "shape / (60,)", "shape / (3, 4, 5, 1)", "fortran_order / True ",
             "parameters / gaussian --sigma 1e-400", "parameters / gaussian --sigma 1 --order 5",
@@ -280,7 +282,7 @@ class HostileInputTest {
             if (s.anyMatch(p -> p.getFileName().toString().startsWith("hs_err"))) {
                 fail("a JVM crash log (hs_err) appeared");
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             fail(e);
         }
     }

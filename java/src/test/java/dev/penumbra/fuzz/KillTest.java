@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.Filters;
+import dev.penumbra.TestNpy;
 import dev.penumbra.cli.Main;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
@@ -35,7 +36,7 @@ class KillTest {
         Path in = dir.resolve("in.npy");
         long[] shape = {50, 600, 600};
         Random r = new Random(1);
-        dev.penumbra.TestNpy.writeF32(in, shape, i -> r.nextFloat());
+        TestNpy.writeF32(in, shape, i -> r.nextFloat());
         Path refDir = Files.createDirectory(dir.resolve("ref"));
         Filters.applyToFile(FilterSpec.gaussian(2.0), in, null, refDir.resolve("new.npy"), null, Schedule.defaults());
         Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, refDir.resolve("old.npy"), null, Schedule.defaults());

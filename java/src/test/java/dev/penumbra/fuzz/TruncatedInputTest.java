@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.BadVolumeException;
 import dev.penumbra.Filters;
+import dev.penumbra.TestNpy;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +36,7 @@ class TruncatedInputTest {
 
     private Path input(long z, long y, long x) throws Exception {
         // every z-slab the same: (i % 1013) / 1013 along its y * x elements
-        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {z, y, x},
+        return TestNpy.writeF32(dir.resolve("in.npy"), new long[] {z, y, x},
                 i -> (i % (y * x) % 1013) / 1013f);
     }
 
@@ -57,8 +60,8 @@ class TruncatedInputTest {
                             if (ch.size() > cut) {
                                 ch.truncate(cut);
                             }
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
                         }
                     }
                 });

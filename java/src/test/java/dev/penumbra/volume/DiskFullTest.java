@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.penumbra.OutputException;
+import dev.penumbra.TestNpy;
 import dev.penumbra.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +36,7 @@ class DiskFullTest {
     }
 
     private Path input() throws Exception {
-        return dev.penumbra.TestNpy.writeF32(dir.resolve("in.npy"), new long[] {10, 100, 100}, i -> 0);
+        return TestNpy.writeF32(dir.resolve("in.npy"), new long[] {10, 100, 100}, i -> 0);
     }
 
     private static void assertRefusedAndUntouched(String[] r, Path outDir, byte[] before) throws Exception {
@@ -52,8 +55,8 @@ class DiskFullTest {
         byte[] before = "an older result".getBytes();
         Files.write(outDir.resolve("out.npy"), before);
         for (int err : new int[] {Reserve.ENOSPC, Reserve.EDQUOT}) {
-            dev.penumbra.OutputException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    dev.penumbra.OutputException.class, () -> OutputFile.create(outDir.resolve("out.npy"), DType.F32,
+            OutputException e = Assertions.assertThrows(
+                    OutputException.class, () -> OutputFile.create(outDir.resolve("out.npy"), DType.F32,
                             new long[] {10, 100, 100}, (file, length) -> err));
             String[] r = {"2", "penumbra: " + e.getMessage()};
             assertRefusedAndUntouched(r, outDir, before);

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.BadParameterException;
+import dev.penumbra.BadVolumeException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -72,13 +74,13 @@ class VolumeTest {
         b[8] = 1;      // big-endian int16 256 at [0,0]
         b[9 + 2] = 5;  // big-endian int16 5 at [0,1]
         Files.write(f, b);
-        try (Volume v = VolumeFiles.mapRaw(f, new RawLayout(DType.I16, java.nio.ByteOrder.BIG_ENDIAN,
+        try (Volume v = VolumeFiles.mapRaw(f, new RawLayout(DType.I16, ByteOrder.BIG_ENDIAN,
                 new long[] {2, 3}, 8))) {
             assertEquals(256, v.getDouble(0, 0));
             assertEquals(5, v.getDouble(0, 1));
         }
-        Exception e = assertThrows(dev.penumbra.BadVolumeException.class, () -> VolumeFiles.mapRaw(f,
-                new RawLayout(DType.F32, java.nio.ByteOrder.LITTLE_ENDIAN, new long[] {2, 3}, 0)));
+        Exception e = assertThrows(BadVolumeException.class, () -> VolumeFiles.mapRaw(f,
+                new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, new long[] {2, 3}, 0)));
         assertTrue(e.getMessage().contains("raw size 20 bytes does not match shape [2, 3] × float32 (24 bytes)"),
                 e.getMessage());
     }

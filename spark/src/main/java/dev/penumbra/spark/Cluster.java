@@ -1,6 +1,9 @@
 package dev.penumbra.spark;
 
+import com.google.gson.JsonElement;
 import dev.penumbra.PenumbraException;
+import dev.penumbra.diagnostics.Json;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -8,13 +11,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A Spark standalone cluster on 127.0.0.1 for trying Penumbra's Spark engine on one machine: a
@@ -92,12 +97,12 @@ public final class Cluster {
             }
             for (ProcessHandle h : handles) {
                 try {
-                    h.onExit().get(20, java.util.concurrent.TimeUnit.SECONDS);
+                    h.onExit().get(20, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     h.destroyForcibly();
                 }
             }
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return 0;
         } catch (IOException | NumberFormatException e) {
             throw new PenumbraException("cluster: cannot stop (" + e.getMessage() + ")", e);
@@ -111,8 +116,13 @@ public final class Cluster {
         if (j.isEmpty()) {
             return -1;
         }
-        Matcher m = Pattern.compile("\"aliveworkers\"\\s*:\\s*(\\d+)").matcher(j.get());
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        try {
+            JsonElement e = Json.parse(j.get());
+            return e.isJsonObject() && e.getAsJsonObject().has("aliveworkers")
+                    ? e.getAsJsonObject().get("aliveworkers").getAsInt() : -1;
+        } catch (RuntimeException notJson) {
+            return -1;
+        }
     }
 
     private static Optional<String> json() {
@@ -135,11 +145,11 @@ public final class Cluster {
         Path jars = home.resolve("jars");
         Files.createDirectories(jars);
         Files.writeString(home.resolve("RELEASE"), "Spark 4.2.0 (jars linked by penumbra cluster start)\n");
-        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path p = Path.of(e);
             if (e.endsWith(".jar") && Files.isRegularFile(p)) {
                 Path link = jars.resolve(p.getFileName());
-                if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
                     Files.createSymbolicLink(link, p.toAbsolutePath());
                 }
             }
@@ -167,7 +177,7 @@ public final class Cluster {
         }
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier ready, int seconds, String failure) {
+    private static void waitFor(BooleanSupplier ready, int seconds, String failure) {
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < end) {
             if (ready.getAsBoolean()) {

@@ -1,6 +1,7 @@
 package dev.penumbra.spark;
 
 import dev.penumbra.Filters;
+import dev.penumbra.PenumbraException;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.chunk.Chunk;
 import dev.penumbra.chunk.ChunkGrid;
@@ -13,11 +14,16 @@ import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -52,7 +58,7 @@ public final class SparkFilters {
         }
 
         public String text() {
-            return String.format(java.util.Locale.ROOT, "spark %s: %d tasks, %d tiles (%.1f a task) on %d executor"
+            return String.format(Locale.ROOT, "spark %s: %d tasks, %d tiles (%.1f a task) on %d executor"
                     + " process(es); wall %.0f ms of which Spark start-up %.0f ms; executors busy %.0f ms in all,"
                     + " %.1f MB a task", master, tasks, tiles, (double) tiles / Math.max(1, tasks), executors(),
                     driverNanos / 1e6, sparkStartNanos / 1e6, executorNanos() / 1e6,
@@ -73,7 +79,7 @@ public final class SparkFilters {
     public static Stats applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                     Schedule schedule, String master) {
         long t0 = System.nanoTime();
-        dev.penumbra.volume.OutputFile.checkNotSameFile(input, output);
+        OutputFile.checkNotSameFile(input, output);
         Plan plan;
         long[] shape;
         DType dt;
@@ -122,8 +128,8 @@ public final class SparkFilters {
                 try {
                     stats = sc.parallelize(specs, tasks).map(SparkFilters::runTask).collect();
                 } catch (Exception e) { // Spark's SparkException is checked but thrown unchecked from Scala
-                    throw new dev.penumbra.PenumbraException("spark: the job failed on the executors: "
-                            + dev.penumbra.PenumbraException.rootMessage(e), e);
+                    throw new PenumbraException("spark: the job failed on the executors: "
+                            + PenumbraException.rootMessage(e), e);
                 }
                 out.commit();
                 return new Stats(master, tasks, grid.size(), System.nanoTime() - t0, sparkStart, stats);
@@ -141,14 +147,23 @@ public final class SparkFilters {
         return o;
     }
 
-    /** Spark's own module options on JDK 17+ (org.apache.spark.launcher.JavaModuleOptions) and the engine's. */
+    /**
+     * Spark's own module options on JDK 17+ (org.apache.spark.launcher.JavaModuleOptions), from
+     * module-options.txt beside this class (the launcher reads the same file), and the engine's.
+     */
     static List<String> moduleOptions() {
-        List<String> o = new ArrayList<>(List.of("-XX:+IgnoreUnrecognizedVMOptions",
-                "-Dio.netty.tryReflectionSetAccessible=true"));
-        for (String p : new String[] {"java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net",
-                                      "java.nio", "java.util", "java.util.concurrent", "java.util.concurrent.atomic",
-                                      "jdk.internal.ref", "sun.nio.ch", "sun.nio.cs", "sun.util.calendar"}) {
-            o.add("--add-opens=java.base/" + p + "=ALL-UNNAMED");
+        List<String> o = new ArrayList<>();
+        try (InputStream in = SparkFilters.class.getResourceAsStream("module-options.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("module-options.txt is missing from the spark module's jar");
+            }
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) {
+                    o.add(line.strip());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         o.addAll(engineOptions());
         return o;
@@ -173,7 +188,7 @@ public final class SparkFilters {
                         Thread.sleep(delay);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        throw new dev.penumbra.PenumbraException("interrupted");
+                        throw new PenumbraException("interrupted");
                     }
                 }
                 Volume region = out.slice(t.lo()[i], t.hi()[i]);

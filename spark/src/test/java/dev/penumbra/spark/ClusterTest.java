@@ -12,13 +12,18 @@ import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Npy;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,11 +60,11 @@ class ClusterTest {
                         try {
                             String text = Files.readString(p);
                             System.out.println("==== " + p + "\n" + text.substring(Math.max(0, text.length() - 3000)));
-                        } catch (java.io.IOException e) {
+                        } catch (IOException e) {
                             System.out.println("==== " + p + ": " + e);
                         }
                     });
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             System.out.println("no logs: " + e);
         }
     }
@@ -73,7 +78,7 @@ class ClusterTest {
             b.putFloat(r.nextFloat());
         }
         Files.write(in, Npy.header(DType.F32, shape));
-        Files.write(in, b.array(), java.nio.file.StandardOpenOption.APPEND);
+        Files.write(in, b.array(), StandardOpenOption.APPEND);
         return in;
     }
 
@@ -106,7 +111,7 @@ class ClusterTest {
     @Test
     void anInputTheExecutorsCannotSeeIsAClearErrorOnTheDriverAndNoOutput() throws Exception {
         Path in = dir.resolve("gone.npy");
-        Files.copy(input(20, 100, 100), in, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(input(20, 100, 100), in, StandardCopyOption.REPLACE_EXISTING);
         Path out = dir.resolve("gone-out.npy");
         // the driver has read the header; the input vanishes before the executors open it
         Thread remover = new Thread(() -> {
@@ -139,11 +144,11 @@ class ClusterTest {
     @Test
     void anExecutorKilledMidJobIsReplacedAndTheOutputIsStillExact() throws Exception {
         Path in = dir.resolve("big.npy");
-        Files.copy(input(50, 276, 276), in, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(input(50, 276, 276), in, StandardCopyOption.REPLACE_EXISTING);
         Path local = dir.resolve("big-local.npy");
         Path spark = dir.resolve("big-spark.npy");
         Filters.applyToFile(FilterSpec.gaussian(3.0), in, null, local, null, Schedule.defaults());
-        java.util.concurrent.atomic.AtomicLong killed = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong killed = new AtomicLong();
         Thread killer = new Thread(() -> {
             try {
                 long end = System.nanoTime() + 60_000_000_000L;
@@ -187,20 +192,20 @@ class ClusterTest {
     /** The executor JVMs the Workers of this test's cluster started (from /proc: the command lines are long). */
     private static Stream<ProcessHandle> executors() {
         try (var pids = Files.newDirectoryStream(runDir, "worker-*.pid")) {
-            List<ProcessHandle> all = new java.util.ArrayList<>();
+            List<ProcessHandle> all = new ArrayList<>();
             for (Path p : pids) {
                 ProcessHandle.of(Long.parseLong(Files.readString(p).trim())).ifPresent(w -> w.descendants()
                         .filter(d -> {
                             try {
                                 return new String(Files.readAllBytes(Path.of("/proc/" + d.pid() + "/cmdline")))
                                         .contains("CoarseGrainedExecutorBackend");
-                            } catch (java.io.IOException e) {
+                            } catch (IOException e) {
                                 return false;
                             }
                         }).forEach(all::add));
             }
             return all.stream();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return Stream.empty();
         }
     }

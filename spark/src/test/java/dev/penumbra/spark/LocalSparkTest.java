@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -35,7 +36,7 @@ class LocalSparkTest {
             b.putFloat((float) r.nextGaussian());
         }
         Files.write(in, Npy.header(DType.F32, shape));
-        Files.write(in, b.array(), java.nio.file.StandardOpenOption.APPEND);
+        Files.write(in, b.array(), StandardOpenOption.APPEND);
         List<FilterSpec> specs = List.of(FilterSpec.gaussian(2.0), FilterSpec.gaussian(1.0).withOrder(0, 1, 2)
                         .withMode("wrap"), FilterSpec.of(Op.UNIFORM).withSize(4).withMode("constant").withCval(0.5),
                 FilterSpec.of(Op.SOBEL).withAxis(0), FilterSpec.of(Op.PREWITT).withAxis(1).withMode("nearest"),

@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import org.bytedeco.openblas.global.openblas;
@@ -107,7 +108,7 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
 
         /** T for a kernel: key > 0 strided blocks of {@code key} rows, key < 0 line segments of -key. */
         Object matrix(Kernel1D k, int key, boolean dbl) {
-            return toeplitz.computeIfAbsent(k, x -> new java.util.HashMap<>())
+            return toeplitz.computeIfAbsent(k, x -> new HashMap<>())
                     .computeIfAbsent(new Shape(key, dbl), x -> build(k, key, dbl));
         }
 

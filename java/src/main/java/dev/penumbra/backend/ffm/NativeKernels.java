@@ -115,13 +115,14 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
             throw new IllegalArgumentException("kernel: centre " + c + " outside its " + size + " weights");
         }
         return switch (kernel.symmetry()) {
-            case NONE -> 0;
+            case NONE -> NativeAbi.SYM_NONE;
             case SYMMETRIC, ANTISYMMETRIC -> {
                 if (size != 2 * c + 1) {
                     throw new IllegalArgumentException("kernel: a folded kernel of " + size + " weights needs centre "
                             + (size - 1) / 2 + ", not " + c);
                 }
-                yield kernel.symmetry() == Kernel1D.Symmetry.SYMMETRIC ? 1 : 2;
+                yield kernel.symmetry() == Kernel1D.Symmetry.SYMMETRIC ? NativeAbi.SYM_SYMMETRIC
+                        : NativeAbi.SYM_ANTISYMMETRIC;
             }
         };
     }

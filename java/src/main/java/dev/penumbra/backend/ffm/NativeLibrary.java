@@ -11,14 +11,22 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Finds, loads and binds {@code libpenumbra.so} (native/, built by CMake from the Maven build).
@@ -33,9 +41,10 @@ import java.util.Optional;
  * the library and {@code penumbra_caps()} offer is bound, unless the system property
  * {@code penumbra.native.isa} names one. All of them compute the same bits.
  */
+@SuppressWarnings("restricted") // calling C through FFM is this class's purpose (--enable-native-access)
 public final class NativeLibrary {
     /** ABI version this code binds to ({@code penumbra_version()}). */
-    static final int ABI = 1;
+    static final int ABI = NativeAbi.VERSION;
 
     private static final Holder HOLDER = load();
 
@@ -104,8 +113,8 @@ public final class NativeLibrary {
     }
 
     /** The variants compiled into the library that this CPU runs. */
-    public java.util.List<String> variants() {
-        return java.util.Arrays.stream(variants.split(" ")).filter(v -> runs(v, caps)).toList();
+    public List<String> variants() {
+        return Arrays.stream(variants.split(" ")).filter(v -> runs(v, caps)).toList();
     }
 
     /** The instruction set whose kernels are bound. */
@@ -115,13 +124,13 @@ public final class NativeLibrary {
 
     static String capsText(int caps) {
         StringBuilder b = new StringBuilder();
-        if ((caps & 1) != 0) {
+        if ((caps & NativeAbi.CAP_AVX2) != 0) {
             b.append("avx2 ");
         }
-        if ((caps & 2) != 0) {
+        if ((caps & NativeAbi.CAP_FMA) != 0) {
             b.append("fma ");
         }
-        if ((caps & 4) != 0) {
+        if ((caps & NativeAbi.CAP_AVX512F) != 0) {
             b.append("avx512f ");
         }
         return b.isEmpty() ? "no avx2/fma" : b.toString().trim();
@@ -203,23 +212,23 @@ public final class NativeLibrary {
         String hash = sha256(bytes);
         String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9_.-]", "_");
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "penumbra-native-" + user + "-" + hash.substring(0, 16));
-        var owner = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        var owner = PosixFilePermissions.fromString("rwx------");
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             try {
-                Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(owner));
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(owner));
+            } catch (FileAlreadyExistsException raced) {
                 // checked below like any existing folder
             }
         }
         if (!isPrivate(dir, owner)) {
             dir = Files.createTempDirectory("penumbra-native-",
-                    java.nio.file.attribute.PosixFilePermissions.asFileAttribute(owner));
+                    PosixFilePermissions.asFileAttribute(owner));
             // a one-off folder: gone with the JVM (deleted in reverse order: the library, then the folder)
             dir.toFile().deleteOnExit();
             dir.resolve("libpenumbra.so").toFile().deleteOnExit();
         }
         Path lib = dir.resolve("libpenumbra.so");
-        if (Files.isRegularFile(lib, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        if (Files.isRegularFile(lib, LinkOption.NOFOLLOW_LINKS)
                 && sha256(Files.readAllBytes(lib)).equals(hash)) {
             return lib;
         }
@@ -230,10 +239,10 @@ public final class NativeLibrary {
     }
 
     /** A real folder (not a link) of this user that nobody else may write or enter. */
-    private static boolean isPrivate(Path dir, java.util.Set<java.nio.file.attribute.PosixFilePermission> owner) {
+    private static boolean isPrivate(Path dir, Set<PosixFilePermission> owner) {
         try {
-            var attrs = Files.readAttributes(dir, java.nio.file.attribute.PosixFileAttributes.class,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            var attrs = Files.readAttributes(dir, PosixFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
             return attrs.isDirectory() && attrs.permissions().equals(owner)
                     && attrs.owner().getName().equals(System.getProperty("user.name"));
         } catch (IOException | UnsupportedOperationException e) {
@@ -274,7 +283,7 @@ public final class NativeLibrary {
 
     /** The best variant the library has and the CPU runs, or the one -Dpenumbra.native.isa names. */
     static String chooseIsa(int caps, String variants) {
-        java.util.List<String> have = java.util.Arrays.asList(variants.split(" "));
+        List<String> have = Arrays.asList(variants.split(" "));
         String want = System.getProperty("penumbra.native.isa");
         if (want != null && !want.isBlank()) {
             if (!have.contains(want) || !runs(want, caps)) {
@@ -291,11 +300,14 @@ public final class NativeLibrary {
         return "generic";
     }
 
+    private static final int AVX2 = NativeAbi.CAP_AVX2 | NativeAbi.CAP_FMA;
+    private static final int AVX512 = AVX2 | NativeAbi.CAP_AVX512F;
+
     /** True when the CPU runs variant {@code isa}. */
     public static boolean runs(String isa, int caps) {
         return switch (isa) {
-            case "avx512" -> (caps & 7) == 7;
-            case "avx2" -> (caps & 3) == 3;
+            case "avx512" -> (caps & AVX512) == AVX512;
+            case "avx2" -> (caps & AVX2) == AVX2;
             default -> true;
         };
     }

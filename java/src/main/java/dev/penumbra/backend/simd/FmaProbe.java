@@ -1,6 +1,7 @@
 package dev.penumbra.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,7 +33,7 @@ public final class FmaProbe {
         }
         long ns = Math.max(1, System.nanoTime() - t);
         float sink = x0.add(x1).add(x2).add(x3).add(x4).add(x5).add(x6).add(x7).reduceLanes(
-                jdk.incubator.vector.VectorOperators.ADD);
+                VectorOperators.ADD);
         if (sink == 42.4242f) {
             System.out.print("");
         }

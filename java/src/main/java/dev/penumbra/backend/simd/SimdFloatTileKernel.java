@@ -3,6 +3,8 @@ package dev.penumbra.backend.simd;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.Kernel1D;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,7 +23,7 @@ public final class SimdFloatTileKernel implements FloatTileKernel {
     private static VectorSpecies<Float> species() {
         String bits = System.getProperty("penumbra.simd.bits");
         if (bits != null) {
-            VectorSpecies<Float> s = VectorSpecies.of(float.class, jdk.incubator.vector.VectorShape.forBitSize(
+            VectorSpecies<Float> s = VectorSpecies.of(float.class, VectorShape.forBitSize(
                     Integer.parseInt(bits.trim())));
             if (s.vectorBitSize() <= FloatVector.SPECIES_PREFERRED.vectorBitSize()) {
                 return s;
@@ -46,8 +48,8 @@ public final class SimdFloatTileKernel implements FloatTileKernel {
             lo = lo.min(x);
             hi = hi.max(x);
         }
-        float l = lo.reduceLanes(jdk.incubator.vector.VectorOperators.MIN);
-        float h = hi.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        float l = lo.reduceLanes(VectorOperators.MIN);
+        float h = hi.reduceLanes(VectorOperators.MAX);
         for (; i < end; i++) {
             l = Math.min(l, a[i]);
             h = Math.max(h, a[i]);

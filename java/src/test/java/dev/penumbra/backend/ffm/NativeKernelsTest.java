@@ -11,6 +11,7 @@ import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.filter.Kernel1D;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
@@ -43,8 +44,8 @@ class NativeKernelsTest {
         }
         ks.add(new Kernel1D(g, 0));                                            // the seed's 25 taps
         ks.add(new Kernel1D(new double[] {0.3, -0.1, 0.7, 0.2, 0.05}, 1));     // general, off centre
-        assertEquals(java.util.EnumSet.allOf(Kernel1D.Symmetry.class),
-                java.util.EnumSet.copyOf(ks.stream().map(Kernel1D::symmetry).toList()));
+        assertEquals(EnumSet.allOf(Kernel1D.Symmetry.class),
+                EnumSet.copyOf(ks.stream().map(Kernel1D::symmetry).toList()));
         return ks;
     }
 

@@ -1,10 +1,10 @@
-package dev.penumbra;
+package dev.penumbra.diagnostics;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.penumbra.backend.KernelScaling;
+import dev.penumbra.TestNpy;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;

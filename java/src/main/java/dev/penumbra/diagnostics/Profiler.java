@@ -1,8 +1,7 @@
-package dev.penumbra;
+package dev.penumbra.diagnostics;
 
 import dev.penumbra.backend.Backends;
 import dev.penumbra.backend.FloatTileKernel;
-import dev.penumbra.backend.KernelScaling;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
@@ -20,6 +19,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -45,6 +46,46 @@ public final class Profiler {
                          int chunks, int tasks, boolean team, long bytesRead, long bytesWritten, double memFloorMs,
                          double fmaFloorMs, double fmasPerVoxel, double fmaRatePerThread,
                          KernelScaling.Result kernelScaling, List<Monitor.Span> spans, String verdict) {
+        public Report {
+            shape = shape.clone();
+            busy = busy.clone();
+            phaseMs = Collections.unmodifiableMap(new EnumMap<>(phaseMs));
+            spans = List.copyOf(spans);
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        @Override
+        public double[] busy() {
+            return busy.clone();
+        }
+
+        /** Every component, arrays as lists: what equality and hashing compare. */
+        private List<Object> content() {
+            return Arrays.asList(spec, input, Arrays.stream(shape).boxed().toList(), dtype, backend, threads, floatPath,
+                    redone, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phaseMs,
+                    Arrays.stream(busy).boxed().toList(), chunks, tasks, team, bytesRead, bytesWritten, memFloorMs,
+                    fmaFloorMs, fmasPerVoxel, fmaRatePerThread, kernelScaling, spans, verdict);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Report r && content().equals(r.content());
+        }
+
+        @Override
+        public int hashCode() {
+            return content().hashCode();
+        }
+
+        @Override
+        public String toString() {
+            return "Profiler.Report" + content();
+        }
+
         public double gbPerS() {
             return (bytesRead + bytesWritten) / (filterMs / 1e3) / 1e9;
         }
@@ -95,28 +136,24 @@ public final class Profiler {
         }
 
         public String json() {
-            StringBuilder phases = new StringBuilder();
+            Json.Obj phases = Json.object();
             for (Map.Entry<Monitor.Phase, Double> e : phaseMs.entrySet()) {
-                phases.append(phases.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "\"%s\":%.2f",
-                        e.getKey().name().toLowerCase(Locale.ROOT), e.getValue()));
+                phases.put(e.getKey().name().toLowerCase(Locale.ROOT), e.getValue(), 2);
             }
-            StringBuilder busyJson = new StringBuilder();
-            for (double x : busy) {
-                busyJson.append(busyJson.isEmpty() ? "" : ",").append(String.format(Locale.ROOT, "%.3f", x));
+            Json.Obj o = Json.object().put("spec", spec).put("input", input.toString()).put("shape", shape)
+                    .put("dtype", dtype.numpyName()).put("backend", backend).put("threads", threads)
+                    .put("float_path", floatPath).put("redone_in_double", redone)
+                    .put("resident_before", residentBefore, 3).put("map_ms", mapMs, 2).put("first_run_ms", firstRunMs, 2)
+                    .put("warmup_runs", warmups).put("filter_ms", filterMs, 2).put("force_ms", forceMs, 2)
+                    .put("phase_ms", phases).put("busy", busy, 3).put("chunks", chunks).put("tasks", tasks)
+                    .put("team", team).put("bytes_read", bytesRead).put("bytes_written", bytesWritten)
+                    .put("gb_per_s", gbPerS(), 3).put("memory_floor_ms", memFloorMs, 2)
+                    .put("memory_floor_share", memShare(), 3).put("fma_floor_ms", fmaFloorMs, 2)
+                    .put("fma_floor_share", fmaShare(), 3);
+            if (kernelScaling != null) {
+                o.put("kernel_scaling", kernelScaling.scaling(), 3);
             }
-            return String.format(Locale.ROOT, "{\"spec\":\"%s\",\"input\":\"%s\",\"shape\":%s,\"dtype\":\"%s\","
-                            + "\"backend\":\"%s\",\"threads\":%d,\"float_path\":%s,\"redone_in_double\":%s,"
-                            + "\"resident_before\":%.3f,\"map_ms\":%.2f,\"first_run_ms\":%.2f,\"warmup_runs\":%d,\"filter_ms\":%.2f,"
-                            + "\"force_ms\":%.2f,\"phase_ms\":{%s},\"busy\":[%s],\"chunks\":%d,\"tasks\":%d,\"team\":%s,"
-                            + "\"bytes_read\":%d,\"bytes_written\":%d,\"gb_per_s\":%.3f,\"memory_floor_ms\":%.2f,"
-                            + "\"memory_floor_share\":%.3f,\"fma_floor_ms\":%.2f,\"fma_floor_share\":%.3f,"
-                            + "%s\"verdict\":\"%s\"}",
-                    spec.replace("\"", "'"), input.toString().replace("\\", "\\\\").replace("\"", "\\\""),
-                    java.util.Arrays.toString(shape).replace(" ", ""), dtype.numpyName(), backend, threads, floatPath,
-                    redone, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phases, busyJson, chunks, tasks, team,
-                    bytesRead, bytesWritten, gbPerS(), memFloorMs, memShare(), fmaFloorMs, fmaShare(),
-                    kernelScaling == null ? "" : String.format(Locale.ROOT, "\"kernel_scaling\":%.3f,",
-                            kernelScaling.scaling()), verdict.replace("\"", "'"));
+            return o.put("verdict", verdict).toString();
         }
     }
 
@@ -303,6 +340,6 @@ public final class Profiler {
     }
 
     static String shapeText(long[] s) {
-        return java.util.Arrays.toString(s).replace("[", "(").replace("]", ")").replace(" ", "");
+        return Arrays.toString(s).replace("[", "(").replace("]", ")").replace(" ", "");
     }
 }

@@ -1,8 +1,16 @@
-package dev.penumbra.backend;
+package dev.penumbra.diagnostics;
 
+import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.GaussianKernel;
 import dev.penumbra.filter.Kernel1D;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.DoubleAdder;
 
 /**
  * How much a backend's own kernel speeds up from more threads when memory plays no part: the
@@ -41,7 +49,7 @@ public final class KernelScaling {
 
         /** One line for reports. */
         public String text(String backend) {
-            return String.format(java.util.Locale.ROOT, "the %s kernel alone (in-cache data, no memory traffic) runs"
+            return String.format(Locale.ROOT, "the %s kernel alone (in-cache data, no memory traffic) runs"
                     + " %.2fx faster on %d threads than on 1%s", backend, scaling(), threads, sharesACore()
                     ? ": while measured, the threads shared one core's load ports (SMT siblings, or a host that"
                     + " placed both vCPUs on one core), which caps a run's speed-up from threads" : "");
@@ -66,8 +74,8 @@ public final class KernelScaling {
             one[r] = rate(kernel, 1, millis);
             ratio[r] = rate(kernel, threads, millis) / one[r];
         }
-        java.util.Arrays.sort(one);
-        java.util.Arrays.sort(ratio);
+        Arrays.sort(one);
+        Arrays.sort(ratio);
         double medianOne = one[rounds / 2];
         return new Result(threads, medianOne, medianOne * ratio[rounds / 2]);
     }
@@ -79,7 +87,7 @@ public final class KernelScaling {
      */
     private static void warmUp(FloatTileKernel kernel) {
         Work w = new Work();
-        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
         long t0 = System.nanoTime();
         long window = t0;
@@ -104,8 +112,8 @@ public final class KernelScaling {
      */
     private static double rate(FloatTileKernel kernel, int threads, long millis) {
         CyclicBarrier start = new CyclicBarrier(threads + 1);
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.DoubleAdder total = new java.util.concurrent.atomic.DoubleAdder();
+        AtomicBoolean stop = new AtomicBoolean();
+        DoubleAdder total = new DoubleAdder();
         Thread[] ts = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             ts[i] = Thread.ofPlatform().daemon().start(() -> {
@@ -147,7 +155,7 @@ public final class KernelScaling {
         final int[] offsets = new int[ROWS_OUT + KERNEL.size() - 1];
 
         Work() {
-            java.util.Random r = new java.util.Random(1);
+            Random r = new Random(1);
             for (int i = 0; i < src.length; i++) {
                 src[i] = r.nextFloat();
             }
