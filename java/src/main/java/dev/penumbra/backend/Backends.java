@@ -19,6 +19,8 @@ public final class Backends {
     /** Backends named by the CLI contract. */
     public enum Kind { SCALAR, SIMD, NATIVE, BLAS }
 
+    // process-wide: one kernel object per backend, chosen once (as Lucene's VectorizationProvider); each
+    // keeps only per-thread scratch
     private static final LineKernel SCALAR = new ScalarLineKernel();
     private static final LineKernel SIMD;
     private static final FloatTileKernel SIMD_FLOAT;
@@ -131,6 +133,7 @@ public final class Backends {
 
     /** The native kernels, bound on first use. */
     private static final class Native {
+        // process-wide: the native library is bound once per JVM
         private static final NativeKernels KERNELS;
 
         static {

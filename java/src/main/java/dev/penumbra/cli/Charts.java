@@ -140,9 +140,9 @@ final class Charts {
         return c;
     }
 
-    private static final Color[] PALETTE = {new Color(0x4C72B0), new Color(0xDD8452),
+    private static final List<Color> PALETTE = List.of(new Color(0x4C72B0), new Color(0xDD8452),
         new Color(0x55A868), new Color(0xC44E52), new Color(0x8172B3),
-        new Color(0x937860), new Color(0xDA8BC3)};
+        new Color(0x937860), new Color(0xDA8BC3));
 
     private static BufferedImage timeline(Profiler.Report r, int w, int h) {
         BufferedImage img = new BufferedImage(w, h,
@@ -218,9 +218,9 @@ final class Charts {
             }
             String key = phases ? s.what() : s.what().startsWith("tile ") ? "tiles (a colour each)"
                     : "chunks (a colour each)";
-            Color col = colors.computeIfAbsent(key, k -> PALETTE[colors.size() % PALETTE.length]);
+            Color col = colors.computeIfAbsent(key, k -> PALETTE.get(colors.size() % PALETTE.size()));
             if (!phases) {
-                col = PALETTE[(int) (Math.abs((long) s.what().hashCode()) % PALETTE.length)];
+                col = PALETTE.get((int) (Math.abs((long) s.what().hashCode()) % PALETTE.size()));
             }
             int x0 = left + (int) ((double) (Math.max(t0, s.startNanos()) - t0) / (t1 - t0) * (right - left));
             int x1 = left + (int) Math.ceil((double) (Math.min(t1, s.endNanos()) - t0) / (t1 - t0) * (right - left));

@@ -27,6 +27,7 @@ public final class KernelScaling {
     private static final int WIDTH = 1024;
     /** Floats from row to row: an odd number of cache lines, as the stream pads them (no L1 set aliasing). */
     private static final int PITCH = WIDTH + 16;
+    // immutable: the seed workload's kernel
     private static final Kernel1D KERNEL = new Kernel1D(GaussianKernel.weights(3.0, 0, 4.0), 0);
 
     /**

@@ -20,6 +20,7 @@ final class ScratchArena {
     static final int GATHER_2 = 5;
     private static final int SLOTS = 6;
 
+    // process-wide: each thread's scratch outlives a run, so the next run finds it allocated and faulted in
     @SuppressWarnings("unchecked")
     private static final ThreadLocal<SoftReference<float[]>[]> LOCAL =
             ThreadLocal.withInitial(() -> (SoftReference<float[]>[]) new SoftReference<?>[SLOTS]);

@@ -14,6 +14,7 @@ import org.bytedeco.openblas.global.openblas_full;
  * at all and the backend says why ({@link CoreTypes}).
  */
 public final class Blas {
+    // process-wide: OpenBLAS is loaded once per JVM (it reads OPENBLAS_CORETYPE at load)
     private static final BlasKernels KERNELS;
     private static final String STATUS;
     private static final String UNSUPPORTED_CORE;

@@ -46,6 +46,7 @@ public final class NativeLibrary {
     /** ABI version this code binds to ({@code penumbra_version()}). */
     static final int ABI = NativeAbi.VERSION;
 
+    // process-wide: the library is extracted, checked and bound once per JVM
     private static final Holder HOLDER = load();
 
     final String isa;
