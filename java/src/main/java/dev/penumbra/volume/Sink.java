@@ -5,20 +5,7 @@ package dev.penumbra.volume;
  * last axis at a time and addressed by coordinates. Writes come from several threads at once, each
  * to runs of its own. {@link Volume} (mapped files and off-heap memory) is the first implementation.
  */
-public interface Sink {
-    DType dtype();
-
-    /** The extents, axis 0 first (a copy). */
-    long[] shape();
-
-    default long shape(int axis) {
-        return shape()[axis];
-    }
-
-    default int rank() {
-        return shape().length;
-    }
-
+public interface Sink extends Shaped {
     /**
      * Writes {@code count} values along the last axis, starting at the element whose coordinates are
      * {@code at}, from {@code src[srcPos..]}, rounded to the sink's element type.

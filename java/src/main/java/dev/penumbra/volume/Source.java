@@ -7,20 +7,7 @@ package dev.penumbra.volume;
  * into one first. Reads may come from several threads at once. {@link Volume} (mapped files and
  * off-heap memory) is the first implementation.
  */
-public interface Source {
-    DType dtype();
-
-    /** The extents, axis 0 first (a copy). */
-    long[] shape();
-
-    default long shape(int axis) {
-        return shape()[axis];
-    }
-
-    default int rank() {
-        return shape().length;
-    }
-
+public interface Source extends Shaped {
     /** Bytes the data takes in its element type. */
     default long byteSize() {
         long n = dtype().size();
