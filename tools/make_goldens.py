@@ -217,7 +217,7 @@ def main():
                 case('correlate1d', f3, weights=w, origin=o, axis=axis, mode='reflect')
     case('correlate1d', f3, weights=[1.0, 2.0, 3.0, 4.0], axis=-1, origin=-2, mode='wrap')
 
-    # the DESIGN.md golden: gaussian_filter1d([1,2,3,4,5], 1)
+    # the golden of the design notes: gaussian_filter1d([1,2,3,4,5], 1)
     d = add_input('f8_design', np.array([1, 2, 3, 4, 5], dtype=np.float64))
     case('gaussian', d, sigma=1.0, out='float64')
 

@@ -9,7 +9,7 @@
  * fused multiply-adds in a fixed order), so they give the same bits as each other and as the Java
  * simd backend.
  *
- * Arguments are checked by the Java caller (DESIGN.md: bad arguments never reach C).
+ * Arguments are checked by the Java caller (NativeKernels: bad arguments never reach C).
  */
 #ifndef PENUMBRA_H
 #define PENUMBRA_H

@@ -13,78 +13,145 @@ import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
- * scipy.ndimage's separable filters, with scipy's names and semantics, on {@link Volume}s and
- * files. Results match scipy within 1e-5·max(1,|ref|) for float32 output and 1e-10 for float64.
+ * scipy.ndimage's separable filters, with scipy's names, defaults and semantics, on {@link Volume}s
+ * and files. Results match scipy within 1e-5·max(1,|ref|) for float32 output and 1e-10 for float64.
+ * Each filter comes as a ladder of overloads, as ImgLib2's {@code Gauss3}: the common call with
+ * scipy's defaults, then every parameter.
  *
  * <pre>{@code
- * // scipy: out = ndimage.gaussian_filter(vol, sigma=3, output=np.float32)
+ * // scipy: out = ndimage.gaussian_filter(vol, 3, output=np.float32)
  * try (Volume vol = VolumeFiles.mapNpy(Path.of("vol.npy"));
- *      Volume out = Volume.allocate(DType.F32, vol.shape())) {
- *     Filters.gaussian(vol, out, new double[] {3}, new int[] {0}, BoundaryMode.REFLECT, 0.0, 4.0);
+ *      Volume out = Filters.newOutput(vol)) {
+ *     Filters.gaussian(vol, out, 3.0);
  * }
  * }</pre>
- * Every method runs with {@link Schedule#defaults()} (all cores, best backend); use
- * {@link #apply(FilterSpec, Volume, Volume, Schedule)} to choose.
+ * The output must have the input's shape (scipy's {@code output=} array); float32, or float64 (for
+ * float64 input scipy's default). Every method runs with {@link Schedule#defaults()} (all cores,
+ * the fastest backend); {@link #apply(FilterSpec, Volume, Volume, Schedule)} takes a schedule.
+ * Errors: {@link BadParameterException} for a parameter scipy would refuse or an output of another
+ * shape or dtype, with a one-line message naming it.
  */
 public final class Filters {
     private Filters() {
     }
 
+    /**
+     * A zero-filled off-heap volume for the output of filtering {@code in}: its shape, and float64 for
+     * float64 input, else float32 (scipy's defaults). Close it when done.
+     */
+    public static Volume newOutput(Volume in) {
+        return Volume.allocate(DType.filterOutput(in.dtype(), null), in.shape());
+    }
+
+    /** {@code gaussian_filter(in, sigma, output=out)}: every axis, reflect mode, truncate 4. */
+    public static Run gaussian(Volume in, Volume out, double sigma) {
+        return apply(FilterSpec.gaussian(sigma), in, out);
+    }
+
+    /** {@code gaussian_filter(in, sigma=(s0, s1, ..), output=out)}: one sigma per axis. */
+    public static Run gaussian(Volume in, Volume out, double[] sigma) {
+        return apply(FilterSpec.gaussian(sigma), in, out);
+    }
+
     /** {@code gaussian_filter(in, sigma, order, output=out, mode, cval, truncate)}. */
-    public static void gaussian(Volume in, Volume out, double[] sigma, int[] order, BoundaryMode mode, double cval,
-                                double truncate) {
-        apply(FilterSpec.gaussian(sigma).withOrder(order).withMode(mode).withCval(cval).withTruncate(truncate), in, out);
+    public static Run gaussian(Volume in, Volume out, double[] sigma, int[] order, BoundaryMode mode, double cval,
+                               double truncate) {
+        return apply(FilterSpec.gaussian(sigma).withOrder(order).withMode(mode).withCval(cval).withTruncate(truncate),
+                in, out);
+    }
+
+    /** {@code uniform_filter(in, size, output=out)}: reflect mode. */
+    public static Run uniform(Volume in, Volume out, int size) {
+        return apply(FilterSpec.of(Op.UNIFORM).withSize(size), in, out);
     }
 
     /** {@code uniform_filter(in, size, output=out, mode, cval)}. */
-    public static void uniform(Volume in, Volume out, int[] size, BoundaryMode mode, double cval) {
-        apply(FilterSpec.of(Op.UNIFORM).withSize(size).withMode(mode).withCval(cval), in, out);
+    public static Run uniform(Volume in, Volume out, int[] size, BoundaryMode mode, double cval) {
+        return apply(FilterSpec.of(Op.UNIFORM).withSize(size).withMode(mode).withCval(cval), in, out);
+    }
+
+    /** {@code sobel(in, axis, output=out)}: reflect mode. */
+    public static Run sobel(Volume in, Volume out, int axis) {
+        return apply(FilterSpec.of(Op.SOBEL).withAxis(axis), in, out);
     }
 
     /** {@code sobel(in, axis, output=out, mode, cval)}. */
-    public static void sobel(Volume in, Volume out, int axis, BoundaryMode mode, double cval) {
-        apply(FilterSpec.of(Op.SOBEL).withAxis(axis).withMode(mode).withCval(cval), in, out);
+    public static Run sobel(Volume in, Volume out, int axis, BoundaryMode mode, double cval) {
+        return apply(FilterSpec.of(Op.SOBEL).withAxis(axis).withMode(mode).withCval(cval), in, out);
+    }
+
+    /** {@code prewitt(in, axis, output=out)}: reflect mode. */
+    public static Run prewitt(Volume in, Volume out, int axis) {
+        return apply(FilterSpec.of(Op.PREWITT).withAxis(axis), in, out);
     }
 
     /** {@code prewitt(in, axis, output=out, mode, cval)}. */
-    public static void prewitt(Volume in, Volume out, int axis, BoundaryMode mode, double cval) {
-        apply(FilterSpec.of(Op.PREWITT).withAxis(axis).withMode(mode).withCval(cval), in, out);
+    public static Run prewitt(Volume in, Volume out, int axis, BoundaryMode mode, double cval) {
+        return apply(FilterSpec.of(Op.PREWITT).withAxis(axis).withMode(mode).withCval(cval), in, out);
+    }
+
+    /** {@code laplace(in, output=out)}: reflect mode. */
+    public static Run laplace(Volume in, Volume out) {
+        return apply(FilterSpec.of(Op.LAPLACE), in, out);
     }
 
     /** {@code laplace(in, output=out, mode, cval)}. */
-    public static void laplace(Volume in, Volume out, BoundaryMode mode, double cval) {
-        apply(FilterSpec.of(Op.LAPLACE).withMode(mode).withCval(cval), in, out);
+    public static Run laplace(Volume in, Volume out, BoundaryMode mode, double cval) {
+        return apply(FilterSpec.of(Op.LAPLACE).withMode(mode).withCval(cval), in, out);
+    }
+
+    /** {@code gaussian_laplace(in, sigma, output=out)}: reflect mode, truncate 4. */
+    public static Run gaussianLaplace(Volume in, Volume out, double sigma) {
+        return apply(FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(sigma), in, out);
     }
 
     /** {@code gaussian_laplace(in, sigma, output=out, mode, cval, truncate)}. */
-    public static void gaussianLaplace(Volume in, Volume out, double[] sigma, BoundaryMode mode, double cval,
-                                       double truncate) {
-        apply(FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(sigma).withMode(mode).withCval(cval)
+    public static Run gaussianLaplace(Volume in, Volume out, double[] sigma, BoundaryMode mode, double cval,
+                                      double truncate) {
+        return apply(FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(sigma).withMode(mode).withCval(cval)
                 .withTruncate(truncate), in, out);
+    }
+
+    /** {@code gaussian_gradient_magnitude(in, sigma, output=out)}: reflect mode, truncate 4. */
+    public static Run gaussianGradientMagnitude(Volume in, Volume out, double sigma) {
+        return apply(FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(sigma), in, out);
     }
 
     /** {@code gaussian_gradient_magnitude(in, sigma, output=out, mode, cval, truncate)}. */
-    public static void gaussianGradientMagnitude(Volume in, Volume out, double[] sigma, BoundaryMode mode, double cval,
-                                                 double truncate) {
-        apply(FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(sigma).withMode(mode).withCval(cval)
+    public static Run gaussianGradientMagnitude(Volume in, Volume out, double[] sigma, BoundaryMode mode,
+                                                double cval, double truncate) {
+        return apply(FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(sigma).withMode(mode).withCval(cval)
                 .withTruncate(truncate), in, out);
     }
 
+    /** {@code correlate1d(in, weights, axis, output=out)}: reflect mode, origin 0. */
+    public static Run correlate1d(Volume in, Volume out, double[] weights, int axis) {
+        return apply(FilterSpec.of(Op.CORRELATE1D).withWeights(weights).withAxis(axis), in, out);
+    }
+
     /** {@code correlate1d(in, weights, axis, output=out, mode, cval, origin)}. */
-    public static void correlate1d(Volume in, Volume out, double[] weights, int axis, BoundaryMode mode, double cval,
-                                   int origin) {
-        apply(FilterSpec.of(Op.CORRELATE1D).withWeights(weights).withAxis(axis).withMode(mode).withCval(cval)
+    public static Run correlate1d(Volume in, Volume out, double[] weights, int axis, BoundaryMode mode, double cval,
+                                  int origin) {
+        return apply(FilterSpec.of(Op.CORRELATE1D).withWeights(weights).withAxis(axis).withMode(mode).withCval(cval)
                 .withOrigin(origin), in, out);
     }
 
+    /** Filters {@code in} into {@code out} as {@code spec} says, with {@link Schedule#defaults()}. */
     public static Run apply(FilterSpec spec, Volume in, Volume out) {
         return apply(spec, in, out, Schedule.defaults());
     }
 
     /** Filters {@code in} into {@code out} as {@code schedule} says, and returns what ran. */
     public static Run apply(FilterSpec spec, Volume in, Volume out, Schedule schedule) {
+        if (!Arrays.equals(in.shape(), out.shape())) {
+            // Engine.run takes a smaller output as a box of the input; scipy's output= must match
+            throw new BadParameterException("output", "shape " + Arrays.toString(out.shape())
+                    + " differs from the input's " + Arrays.toString(in.shape()) + " (scipy's output must have the"
+                    + " input's shape)");
+        }
         Plan plan = spec.plan(in.rank());
         return Engine.run(plan, in, out, schedule);
     }

@@ -39,6 +39,7 @@ public record Chunk(int index, long[] lo, long[] hi) {
         return 31 * (31 * index + Arrays.hashCode(lo)) + Arrays.hashCode(hi);
     }
 
+    /** The extent of the box on each axis. */
     public long[] shape() {
         long[] s = new long[lo.length];
         for (int a = 0; a < s.length; a++) {

@@ -36,14 +36,17 @@ public final class ChunkGrid {
         this.size = (int) n;
     }
 
+    /** How many chunks the grid has. */
     public int size() {
         return size;
     }
 
+    /** The shape of a full chunk (those at the far edges may be smaller); a copy. */
     public long[] chunkShape() {
         return chunk.clone();
     }
 
+    /** Chunks along each axis; a copy. */
     public long[] counts() {
         return counts.clone();
     }

@@ -51,16 +51,19 @@ public final class Json {
     public static final class Obj {
         private final JsonObject o = new JsonObject();
 
+        /** A string (null for JSON null). */
         public Obj put(String key, String value) {
             o.add(key, value == null ? JsonNull.INSTANCE : new JsonPrimitive(value));
             return this;
         }
 
+        /** A whole number. */
         public Obj put(String key, long value) {
             o.addProperty(key, value);
             return this;
         }
 
+        /** A boolean. */
         public Obj put(String key, boolean value) {
             o.addProperty(key, value);
             return this;
@@ -95,6 +98,7 @@ public final class Json {
             return this;
         }
 
+        /** An array of whole numbers. */
         public Obj put(String key, long[] values) {
             JsonArray a = new JsonArray();
             for (long v : values) {
@@ -114,6 +118,7 @@ public final class Json {
             return this;
         }
 
+        /** A nested object. */
         public Obj put(String key, Obj value) {
             o.add(key, value.o);
             return this;

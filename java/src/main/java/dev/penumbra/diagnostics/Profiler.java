@@ -86,18 +86,22 @@ public final class Profiler {
             return "Profiler.Report" + content();
         }
 
+        /** Input plus output bytes per second of the filter, in GB/s. */
         public double gbPerS() {
             return (bytesRead + bytesWritten) / (filterMs / 1e3) / 1e9;
         }
 
+        /** The memory floor as a share of the filter time. */
         public double memShare() {
             return memFloorMs / filterMs;
         }
 
+        /** The FMA floor as a share of the filter time. */
         public double fmaShare() {
             return fmaFloorMs / filterMs;
         }
 
+        /** The report as the profile command prints it. */
         public String text() {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "profile: %s on %s %s %s, %.0f MB; %s, %d threads, %s path%s%n", spec,
@@ -135,6 +139,7 @@ public final class Profiler {
             return b.toString();
         }
 
+        /** The report as one JSON object ({@code profile --json}). */
         public String json() {
             Json.Obj phases = Json.object();
             for (Map.Entry<Monitor.Phase, Double> e : phaseMs.entrySet()) {

@@ -7,7 +7,7 @@ import dev.penumbra.volume.Source;
 
 /**
  * When float32 arithmetic may stand in for scipy's double: the float32 path runs only where a
- * rigorous bound on its error meets DESIGN.md's tolerance of {@code 1e-5 * max(1, |scipy's result|)}
+ * rigorous bound on its error meets the project's parity tolerance, {@code 1e-5 * max(1, |scipy's result|)}
  * for the data at hand. The bound is {@code roundings * 2^-24 * gain * max|x|} in general
  * ({@link Plan#float32Roundings()}, {@link Plan#gain()}), or {@code roundings * 2^-24 * |result|}
  * when the weights and the data are all non-negative (no cancellation: the error is relative).
@@ -16,7 +16,7 @@ import dev.penumbra.volume.Source;
  * scipy near the zeros of derivative filters.
  */
 final class ArithmeticPolicy {
-    /** The parity tolerance DESIGN.md sets for the float32 path: 1e-5 * max(1, |scipy's result|). */
+    /** The parity tolerance of the float32 path: 1e-5 * max(1, |scipy's result|). */
     static final double TOLERANCE = 1e-5;
 
     /** Input magnitudes beyond which float32 sums (and hypot's squares) could overflow. */

@@ -34,7 +34,7 @@ import java.util.function.BooleanSupplier;
  * }</pre>
  */
 public final class Engine {
-    /** The parity tolerance DESIGN.md sets for the float32 path: 1e-5 * max(1, |scipy's result|). */
+    /** The parity tolerance of the float32 path: 1e-5 * max(1, |scipy's result|). */
     public static final double FLOAT_PATH_TOLERANCE = ArithmeticPolicy.TOLERANCE;
 
     /** How to give the JVM more heap, as the library says it; the CLI names its environment variable. */

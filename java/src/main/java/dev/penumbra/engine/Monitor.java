@@ -116,10 +116,12 @@ public final class Monitor {
         return new ArrayList<>(spans);
     }
 
+    /** Elements whose output is done so far. */
     public long done() {
         return done.get();
     }
 
+    /** Elements the run writes in all (times the passes for an unfused run). */
     public long total() {
         return total;
     }

@@ -86,18 +86,22 @@ public record Schedule(long[] chunkShape, int threads, Backends.Kind backend, Ex
         return new Schedule(chunkShape, threads, backend, executor, s, arithmetic, scratchBytes, monitor);
     }
 
+    /** Worker threads, 1 to {@link #MAX_THREADS}. */
     public Schedule withThreads(int t) {
         return new Schedule(chunkShape, t, backend, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
+    /** The kernels that run (see {@link Backends}). */
     public Schedule withBackend(Backends.Kind b) {
         return new Schedule(chunkShape, threads, b, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
+    /** A chunk shape of the caller's (tiles only); null: chosen from the tile budget. */
     public Schedule withChunks(long... shape) {
         return new Schedule(shape, threads, backend, executor, strategy, arithmetic, scratchBytes, monitor);
     }
 
+    /** Runs the chunks on {@code e} instead of the engine's own threads (null: the engine's). */
     public Schedule withExecutor(Executor e) {
         return new Schedule(chunkShape, threads, backend, e, strategy, arithmetic, scratchBytes, monitor);
     }

@@ -87,38 +87,47 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         return new FilterSpec(op, new double[] {1}, null, 4.0, null, null, -1, null, null, 0.0);
     }
 
+    /** {@code gaussian_filter} with sigma for every axis (one value) or per axis. */
     public static FilterSpec gaussian(double... sigma) {
         return of(Op.GAUSSIAN).withSigma(sigma);
     }
 
+    /** Gaussian standard deviation, one or per axis (scipy: {@code sigma}). */
     public FilterSpec withSigma(double... s) {
         return new FilterSpec(op, s, order, truncate, size, origin, axis, weights, mode, cval);
     }
 
+    /** Derivative order, one or per axis (scipy: {@code order}; default 0). */
     public FilterSpec withOrder(int... o) {
         return new FilterSpec(op, sigma, o, truncate, size, origin, axis, weights, mode, cval);
     }
 
+    /** Kernel radius in standard deviations (scipy: {@code truncate}; default 4). */
     public FilterSpec withTruncate(double t) {
         return new FilterSpec(op, sigma, order, t, size, origin, axis, weights, mode, cval);
     }
 
+    /** Uniform filter size, one or per axis (scipy: {@code size}; default 3). */
     public FilterSpec withSize(int... s) {
         return new FilterSpec(op, sigma, order, truncate, s, origin, axis, weights, mode, cval);
     }
 
+    /** Kernel origin, one or per axis (scipy: {@code origin}; default 0). */
     public FilterSpec withOrigin(int... o) {
         return new FilterSpec(op, sigma, order, truncate, size, o, axis, weights, mode, cval);
     }
 
+    /** The axis of sobel, prewitt and correlate1d (scipy: {@code axis}; default -1, the last). */
     public FilterSpec withAxis(int a) {
         return new FilterSpec(op, sigma, order, truncate, size, origin, a, weights, mode, cval);
     }
 
+    /** The weights of correlate1d (scipy: {@code weights}). */
     public FilterSpec withWeights(double... w) {
         return new FilterSpec(op, sigma, order, truncate, size, origin, axis, w, mode, cval);
     }
 
+    /** Boundary mode, one or per axis (scipy: {@code mode}; default reflect). */
     public FilterSpec withMode(BoundaryMode... m) {
         return new FilterSpec(op, sigma, order, truncate, size, origin, axis, weights, m, cval);
     }
@@ -132,6 +141,7 @@ public record FilterSpec(Op op, double[] sigma, int[] order, double truncate, in
         return withMode(m);
     }
 
+    /** The value outside the volume for constant mode (scipy: {@code cval}; default 0). */
     public FilterSpec withCval(double c) {
         return new FilterSpec(op, sigma, order, truncate, size, origin, axis, weights, mode, c);
     }

@@ -80,6 +80,7 @@ public final class Kernel1D {
         return sym ? Symmetry.SYMMETRIC : anti ? Symmetry.ANTISYMMETRIC : Symmetry.NONE;
     }
 
+    /** The weights, in correlation order; a copy. */
     public double[] weights() {
         return weights.clone();
     }
@@ -101,10 +102,12 @@ public final class Kernel1D {
         return weights[k];
     }
 
+    /** How many weights. */
     public int size() {
         return weights.length;
     }
 
+    /** scipy's origin: the shift of the kernel's centre. */
     public int origin() {
         return origin;
     }
@@ -124,6 +127,7 @@ public final class Kernel1D {
         return weights.length / 2;
     }
 
+    /** Whether the weights are symmetric or antisymmetric about the centre (folded kernels halve the multiplies). */
     public Symmetry symmetry() {
         return symmetry;
     }

@@ -22,14 +22,17 @@ public enum Op {
         this.scipyName = scipyName;
     }
 
+    /** The command-line name, e.g. {@code gaussian-laplace}. */
     public String cliName() {
         return cliName;
     }
 
+    /** scipy.ndimage's name, e.g. {@code gaussian_laplace}. */
     public String scipyName() {
         return scipyName;
     }
 
+    /** An op by its command-line or scipy name. */
     public static Op parse(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
         for (Op op : values()) {

@@ -39,10 +39,12 @@ public enum DType {
         return numpyName;
     }
 
+    /** Bytes an element takes. */
     public int size() {
         return size;
     }
 
+    /** True for float32 and float64. */
     public boolean isFloating() {
         return floating;
     }
@@ -66,7 +68,7 @@ public enum DType {
      */
     public static DType parse(String name, String parameter) {
         String n = name.trim().toLowerCase(Locale.ROOT);
-        // bit-size forms first: "i8" is int8 here, as in DESIGN.md, not numpy's code for int64
+        // bit-size forms first: "i8" is int8 here, as the CLI contract has it, not numpy's code for int64
         for (DType t : values()) {
             if (n.equals(t.numpyName) || n.equals(t.name().toLowerCase(Locale.ROOT))) {
                 return t;

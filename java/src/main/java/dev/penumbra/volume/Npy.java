@@ -54,10 +54,12 @@ public final class Npy {
                     + Arrays.toString(shape) + " data at " + dataOffset + ", version " + major + "." + minor + "]";
         }
 
+        /** Bytes of data the header announces. */
         public long dataBytes() {
             return Shapes.elementCount(shape, "shape") * dtype.size();
         }
 
+        /** Element strides of the data: C or Fortran order as the header says. */
         public long[] strides() {
             return fortranOrder ? Shapes.fStrides(shape) : Shapes.cStrides(shape);
         }

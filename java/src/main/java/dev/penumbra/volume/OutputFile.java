@@ -161,6 +161,7 @@ public final class OutputFile implements AutoCloseable {
         return volume;
     }
 
+    /** Where the output appears on {@link #commit()}. */
     public Path target() {
         return target;
     }

@@ -34,6 +34,7 @@ public record RawLayout(DType dtype, ByteOrder order, long[] shape, long offset)
         return "RawLayout[" + dtype.numpyName() + " " + order + " " + Arrays.toString(shape) + " offset " + offset + "]";
     }
 
+    /** Bytes of data the layout describes (shape times element size). */
     public long dataBytes() {
         return Math.multiplyExact(Shapes.elementCount(shape, "raw shape"), (long) dtype.size());
     }

@@ -95,34 +95,42 @@ public final class Volume implements Source, Sink, AutoCloseable {
         }
     }
 
+    /** The memory the volume (and every view of it) addresses. */
     public MemorySegment segment() {
         return segment;
     }
 
+    /** The element type. */
     public DType dtype() {
         return dtype;
     }
 
+    /** The byte order of the elements. */
     public ByteOrder order() {
         return order;
     }
 
+    /** How many axes (1 to {@value #MAX_RANK}). */
     public int rank() {
         return shape.length;
     }
 
+    /** The extent of each axis, axis 0 first; a copy. */
     public long[] shape() {
         return shape.clone();
     }
 
+    /** The extent of one axis. */
     public long shape(int axis) {
         return shape[axis];
     }
 
+    /** Element strides of each axis; a copy. */
     public long[] strides() {
         return strides.clone();
     }
 
+    /** The element stride of one axis. */
     public long stride(int axis) {
         return strides[axis];
     }
@@ -132,10 +140,12 @@ public final class Volume implements Source, Sink, AutoCloseable {
         return offset;
     }
 
+    /** The FFM layout of one element, with the byte order. */
     public ValueLayout layout() {
         return layout;
     }
 
+    /** How many elements (the product of the shape). */
     public long elementCount() {
         long n = 1;
         for (long s : shape) {
@@ -144,6 +154,7 @@ public final class Volume implements Source, Sink, AutoCloseable {
         return n;
     }
 
+    /** Bytes the elements take (element count times element size). */
     public long byteSize() {
         return elementCount() * dtype.size();
     }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * AUTO takes the float32 path only when float accumulation's error bound for the data at hand meets
- * DESIGN.md's 1e-5 * max(1, |ref|): tools/check_cli_vs_scipy.py found a gain-34 derivative plan
+ * the parity tolerance 1e-5 * max(1, |ref|): tools/check_cli_vs_scipy.py found a gain-34 derivative plan
  * on float32 data missing scipy by 1.6e-5 under the old gain-only rule.
  */
 class FloatPathChoiceTest {

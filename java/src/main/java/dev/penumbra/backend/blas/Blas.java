@@ -48,10 +48,12 @@ public final class Blas {
     private Blas() {
     }
 
+    /** The OpenBLAS kernels, or empty when OpenBLAS did not load (see {@link #status()}). */
     public static Optional<BlasKernels> kernels() {
         return Optional.ofNullable(KERNELS);
     }
 
+    /** One line: which OpenBLAS runs with which core type's kernels, or why it is unavailable. */
     public static String status() {
         return STATUS;
     }

@@ -89,6 +89,19 @@ public final class NativeLibrary {
         return lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError("libpenumbra has no symbol " + name));
     }
 
+    /**
+     * True when this build carries the native library for this platform, beside the classes or in
+     * the jar (without loading it: loading needs native access).
+     */
+    public static boolean built() {
+        String plat = platform();
+        if (NativeLibrary.class.getResource("/native/" + plat + "/libpenumbra.so") != null) {
+            return true;
+        }
+        Path beside = besideClasses(plat);
+        return beside != null && Files.isRegularFile(beside);
+    }
+
     /** The loaded library, or empty (see {@link #status()}). */
     public static Optional<NativeLibrary> get() {
         return Optional.ofNullable(HOLDER.lib);

@@ -5,6 +5,7 @@ import dev.penumbra.PenumbraException;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,7 +15,12 @@ import picocli.CommandLine.Command;
  * success; 2 with one line naming the problem on bad input (and no output file).
  */
 @Command(name = "penumbra", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        customSynopsis = {"penumbra OP [options] INPUT OUTPUT", "   or: penumbra COMMAND [options]"},
         description = "Exact scipy.ndimage separable filters on memory-mapped volumes larger than the heap.",
+        footer = {"", "Examples:",
+            "  penumbra gaussian --sigma 3 volume.npy smooth.npy",
+            "  penumbra sobel --axis 0 --shape 50,1104,1104 --dtype float32 tomo.vol edges.npy",
+            "", "Each OP's --help lists its own options and the scipy call it stands for."},
         subcommands = {
             FilterCommand.Gaussian.class, FilterCommand.Uniform.class, FilterCommand.Sobel.class,
             FilterCommand.Prewitt.class, FilterCommand.Laplace.class, FilterCommand.GaussianLaplace.class,
@@ -36,7 +42,19 @@ public final class Main implements Runnable {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"penumbra " + (v == null ? "dev" : v) + " on Java " + Runtime.version()};
+            if (v == null) {
+                // run from the build tree rather than the jar: the version Maven filtered in
+                try (var in = Main.class.getResourceAsStream("version.properties")) {
+                    var p = new java.util.Properties();
+                    if (in != null) {
+                        p.load(in);
+                    }
+                    v = p.getProperty("version");
+                } catch (java.io.IOException e) {
+                    v = null;
+                }
+            }
+            return new String[] {"penumbra " + (v == null ? "(version unknown)" : v) + " on Java " + Runtime.version()};
         }
     }
 
@@ -47,6 +65,7 @@ public final class Main implements Runnable {
     /** Runs the CLI with the given streams and returns the exit code (for tests and embedding). */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        OpOptions.tailorHelp(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -57,7 +76,17 @@ public final class Main implements Runnable {
                         + String.join(", ", cl.getSubcommands().keySet()) + "; see: penumbra --help)");
                 return EXIT_BAD_INPUT;
             }
-            err.println("penumbra: " + oneLine(ex.getMessage()) + " (see: penumbra "
+            String message = ex.getMessage();
+            if (ex instanceof CommandLine.UnmatchedArgumentException u) {
+                // the first unknown option, and the nearest known one; not the arguments after it
+                String first = u.getUnmatched().stream().filter(x -> x.startsWith("-")).findFirst().orElse(null);
+                if (first != null) {
+                    List<String> near = u.getSuggestions();
+                    message = "unknown option '" + first + "'" + (near.isEmpty() ? ""
+                            : " (did you mean " + near.get(0) + "?)");
+                }
+            }
+            err.println("penumbra: " + oneLine(message) + " (see: penumbra "
                     + ("penumbra".equals(sub) ? "" : sub + " ") + "--help)");
             return EXIT_BAD_INPUT;
         });

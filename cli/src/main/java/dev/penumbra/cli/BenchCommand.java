@@ -95,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
     Path png;
 
     @Option(names = "--scipy", description = "also time scipy.ndimage.gaussian_filter on the seed workload with"
-            + " ../shared/tools/peers.py (python3 with numpy and scipy) and print the ratios")
+            + " tools/scipy_seed.py (python3 with numpy and scipy) and print the ratios")
     boolean scipy;
 
     @Override
@@ -264,15 +264,15 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** min and median ms of scipy on the seed workload, from peers.py. */
+    /** min and median ms of scipy on the seed workload, from the project's tools/scipy_seed.py. */
     private static double[] runScipy() throws Exception {
         String root = System.getenv().getOrDefault("PENUMBRA_ROOT", ".");
-        Path peers = Path.of(root).resolve("../shared/tools/peers.py").normalize();
-        if (!Files.exists(peers)) {
-            throw new BadParameterException("scipy: " + peers + " not found (it ships beside the repository in shared/tools)");
+        Path script = Path.of(root).resolve("tools/scipy_seed.py").normalize();
+        if (!Files.exists(script)) {
+            throw new BadParameterException("scipy: " + script + " not found (run from the repository, or set"
+                    + " PENUMBRA_ROOT)");
         }
-        Process p = new ProcessBuilder("python3", peers.toString(), "--only", "scipy", "--json")
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("python3", script.toString()).redirectErrorStream(true).start();
         String text;
         try (BufferedReader br = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             text = String.join("\n", br.lines().toList());
@@ -292,6 +292,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        throw new BadParameterException("scipy: peers.py failed: " + Main.oneLine(text));
+        throw new BadParameterException("scipy: tools/scipy_seed.py failed (python3 with numpy and scipy is needed): "
+                + Main.oneLine(text));
     }
 }

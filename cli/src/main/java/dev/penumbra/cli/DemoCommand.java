@@ -147,8 +147,8 @@ final class DemoCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "native == simd: identical bytes; native is %.2fx simd on %d threads (%s)%n",
                         par[0] / nat[0], all.threads(), Backends.nativeStatus());
             }
-            out.printf(Locale.ROOT, "scipy on this machine: python3 ../shared/tools/peers.py --only scipy (run it in"
-                    + " the same session; absolute times drift)%n");
+            out.printf(Locale.ROOT, "scipy on this machine: ./penumbra bench --scipy --seed-only (times both in one"
+                    + " run; absolute times drift)%n");
             return 0;
         } finally {
             pool.shutdownNow();

@@ -11,7 +11,7 @@ final class RunOptions {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd (default when available), native, blas")
+    @Option(names = "--backend", paramLabel = "NAME", description = "scalar, simd, native (the default when built), blas")
     String backend;
 
     @Option(names = "--chunks", paramLabel = "C0,C1,..", description = "chunk shape (default: chosen from the cache budget)")

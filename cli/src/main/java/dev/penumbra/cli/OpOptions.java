@@ -39,7 +39,7 @@ final class OpOptions {
     @Option(names = "--cval", paramLabel = "V", description = "value outside the volume for mode constant (default 0)")
     Double cval;
 
-    private static final List<String> OP_OPTIONS =
+    static final List<String> OP_OPTIONS =
             List.of("--sigma", "--order", "--truncate", "--size", "--axis", "--weights", "--origin");
 
     /** The op options each op takes. */
@@ -59,6 +59,62 @@ final class OpOptions {
             Op.GAUSSIAN_LAPLACE, Set.of("--sigma"),
             Op.GAUSSIAN_GRADIENT_MAGNITUDE, Set.of("--sigma"),
             Op.CORRELATE1D, Set.of("--weights"));
+
+    /** scipy's call each op stands for, for its help. */
+    private static final Map<Op, String> SCIPY = Map.of(
+            Op.GAUSSIAN, "gaussian_filter(input, sigma, order=0, mode='reflect', cval=0.0, truncate=4.0)",
+            Op.UNIFORM, "uniform_filter(input, size=3, mode='reflect', cval=0.0, origin=0)",
+            Op.SOBEL, "sobel(input, axis=-1, mode='reflect', cval=0.0)",
+            Op.PREWITT, "prewitt(input, axis=-1, mode='reflect', cval=0.0)",
+            Op.LAPLACE, "laplace(input, mode='reflect', cval=0.0)",
+            Op.GAUSSIAN_LAPLACE, "gaussian_laplace(input, sigma, mode='reflect', cval=0.0, truncate=4.0)",
+            Op.GAUSSIAN_GRADIENT_MAGNITUDE,
+            "gaussian_gradient_magnitude(input, sigma, mode='reflect', cval=0.0, truncate=4.0)",
+            Op.CORRELATE1D, "correlate1d(input, weights, axis=-1, mode='reflect', cval=0.0, origin=0)");
+
+    /** An example command line for each op, for its help. */
+    private static final Map<Op, String> EXAMPLE = Map.of(
+            Op.GAUSSIAN, "gaussian --sigma 3 volume.npy smooth.npy",
+            Op.UNIFORM, "uniform --size 5 volume.npy mean.npy",
+            Op.SOBEL, "sobel --axis 0 --mode nearest volume.npy edges.npy",
+            Op.PREWITT, "prewitt --axis 2 volume.npy edges.npy",
+            Op.LAPLACE, "laplace volume.npy lap.npy",
+            Op.GAUSSIAN_LAPLACE, "gaussian-laplace --sigma 2 volume.npy log.npy",
+            Op.GAUSSIAN_GRADIENT_MAGNITUDE, "gaussian-gradient-magnitude --sigma 2 volume.npy ggm.npy",
+            Op.CORRELATE1D, "correlate1d --weights 1,2,1 --axis 1 volume.npy out.npy");
+
+    /**
+     * Each op's help shows only its own options, marks the required ones and ends with scipy's call
+     * and an example. The other ops' options stay parseable (hidden), so that giving one is refused
+     * with a message naming what the op takes instead of a bare "unknown option".
+     */
+    static void tailorHelp(CommandLine cl) {
+        for (Op op : Op.values()) {
+            CommandLine sub = cl.getSubcommands().get(op.cliName());
+            if (sub == null) {
+                continue;
+            }
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            for (CommandLine.Model.OptionSpec o : List.copyOf(spec.options())) {
+                String name = o.longestName();
+                if (!OP_OPTIONS.contains(name)) {
+                    continue;
+                }
+                boolean own = OWN.get(op).contains(name);
+                boolean required = REQUIRED.getOrDefault(op, Set.of()).contains(name);
+                if (!own || required) {
+                    String[] d = o.description().clone();
+                    if (required && d.length > 0) {
+                        d[0] = "(required) " + d[0];
+                    }
+                    spec.remove(o);
+                    spec.addOption(o.toBuilder().hidden(!own).description(d).build());
+                }
+            }
+            spec.usageMessage().footer("", "scipy: scipy.ndimage." + SCIPY.get(op),
+                    "example: penumbra " + EXAMPLE.get(op));
+        }
+    }
 
     /** The spec these options give {@code op}; options the op does not take are refused by name. */
     FilterSpec spec(Op op, CommandLine.ParseResult pr) {

@@ -93,7 +93,7 @@ abstract class FilterCommand implements Callable<Integer> {
             }
         }
         if (!quiet) {
-            if (schedule.backend() == Backends.Kind.NATIVE) {
+            if (run.backend != null && schedule.backend() == Backends.Kind.NATIVE) {
                 spec.commandLine().getErr().println("penumbra: native backend: " + Backends.nativeStatus());
             }
             if (sparkStats != null) {
