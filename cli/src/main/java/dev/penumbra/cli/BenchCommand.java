@@ -8,13 +8,16 @@ import dev.penumbra.diagnostics.Json;
 import dev.penumbra.diagnostics.KernelScaling;
 import dev.penumbra.diagnostics.Profiler;
 import dev.penumbra.engine.Engine;
+import dev.penumbra.engine.Run;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.engine.Strategy;
 import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.filter.Op;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Shapes;
 import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.VolumeFiles;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -62,8 +65,20 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed-only", description = "only the seed's shape")
     boolean seedOnly;
 
-    @Option(names = "--sigma", paramLabel = "S|S0,S1,..", description = "Gaussian sigma, one or per axis (default 3)")
-    String sigmaText = "3.0";
+    @CommandLine.Mixin
+    OpOptions ops;
+
+    @Option(names = "--op", paramLabel = "OP", description = "the filter to time, as the filter commands name it"
+            + " (default gaussian; sigma 3 for the Gaussian ops unless --sigma)")
+    String opName = "gaussian";
+
+    @Option(names = "--input", paramLabel = "FILE.npy", description = "time on this file's mapped volume instead"
+            + " of generated float32 data")
+    Path input;
+
+    @Option(names = "--matrix", description = "seven ops in five dtypes on the seed's shape (or --shape), each"
+            + " beside scipy.ndimage in the same run (tools/scipy_matrix.py)")
+    boolean matrix;
 
     @Option(names = "--backend", paramLabel = "B,..", description = "backends to time (default: scalar,simd and native when built)")
     String backends;
@@ -143,10 +158,32 @@ final class BenchCommand implements Callable<Integer> {
         int cores = Runtime.getRuntime().availableProcessors();
         int[] ts = threads == null ? (cores > 1 ? new int[] {1, cores} : new int[] {1})
                 : FilterCommand.ints(threads, "threads");
-        double[] sigmas = FilterCommand.doubles(sigmaText, "sigma");
+        if (matrix) {
+            long[] grid = shape != null ? Shapes.parse(shape, "shape") : SeedWorkload.SHAPE;
+            Schedule sc = FilterCommand.schedule(threads == null ? null : ts[ts.length - 1],
+                    backends == null ? null : kinds.get(0).name(), chunks);
+            MatrixBench.run(out, json, grid, sc, Math.max(runs, 1), true);
+            return 0;
+        }
+        Op op = Op.parse(opName);
+        FilterSpec fs = ops.spec(op, spec.commandLine().getParseResult(), false);
+        if (ops.sigma == null && OpOptions.OWN.get(op).contains("--sigma")) {
+            fs = fs.withSigma(3.0);
+        }
+        if (op == Op.CORRELATE1D && ops.weights == null) {
+            throw new BadParameterException("weights", "required for correlate1d");
+        }
+        double[] sigmas = fs.sigma();
         String sigma = sigmas.length == 1 ? String.valueOf(sigmas[0])
                 : Arrays.toString(sigmas).replace(" ", "");
-        FilterSpec fs = FilterSpec.gaussian(sigmas);
+        String what = OpOptions.OWN.get(op).contains("--sigma") ? op.cliName() + " sigma=" + sigma : fs.toString();
+        Volume mapped = input == null ? null : VolumeFiles.open(input, null);
+        if (mapped != null) {
+            shapes.clear();
+            names.clear();
+            shapes.add(mapped.shape());
+            names.add("input");
+        }
         if (png != null) {
             if (ts.length < 2 || Arrays.stream(ts).noneMatch(x -> x == 1)) {
                 throw new BadParameterException("png: a scaling chart needs thread counts that include 1 and another"
@@ -169,8 +206,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         double[] scipyMs = scipy ? runScipy() : null;
         if (!json) {
-            out.printf(Locale.ROOT, "gaussian sigma=%s on float32 volumes; simd: %s; FMA peak %.1f G/s a thread%n",
-                    sigma, Backends.simdStatus(), fmaRate / 1e9);
+            out.printf(Locale.ROOT, "%s on %s volumes; simd: %s; FMA peak %.1f G/s a thread%n", what,
+                    mapped != null ? mapped.dtype().numpyName() : "float32", Backends.simdStatus(), fmaRate / 1e9);
             for (Map.Entry<Backends.Kind, KernelScaling.Result> e : kernelScaling.entrySet()) {
                 out.println("scaling: " + e.getValue().text(e.getKey().name().toLowerCase(Locale.ROOT)));
             }
@@ -178,24 +215,29 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "scipy.ndimage.gaussian_filter on the seed workload, same run: min %.1f ms,"
                         + " median %.1f ms%n", scipyMs[0], scipyMs[1]);
             }
-            out.printf(Locale.ROOT, "%-8s %-16s %-7s %7s %-8s %10s %10s %7s %7s %6s%s%n", "size", "shape", "backend",
-                    "threads", "schedule", "median ms", "min ms", "GB/s", "FMA %", "x 1t",
+            out.printf(Locale.ROOT, "%-8s %-16s %-7s %7s %-8s %-7s %10s %10s %7s %7s %6s%s%n", "size", "shape", "backend",
+                    "threads", "schedule", "path", "median ms", "min ms", "GB/s", "FMA %", "x 1t",
                     scipyMs != null ? "  x scipy" : "");
         }
         for (int si = 0; si < shapes.size(); si++) {
             long[] s = shapes.get(si);
-            try (Volume in = Volume.allocate(DType.F32, s); Volume o = Volume.allocate(DType.F32, s)) {
-                SeedWorkload.fill(in, 0);
+            try (Volume in = mapped != null ? mapped : Volume.allocate(DType.F32, s);
+                 Volume o = Volume.allocate(DType.filterOutput(in.dtype(), null), s)) {
+                if (mapped == null) {
+                    SeedWorkload.fill(in, 0);
+                }
                 Plan plan = fs.plan(in.rank());
                 double bytes = in.byteSize() + o.byteSize();
                 double fmas = (double) plan.foldedFmasPerElement() * in.elementCount();
                 for (Backends.Kind k : kinds) {
                     for (boolean fused : fusedList) {
                         Runnable[] jobs = new Runnable[ts.length];
+                        Run[] ran = new Run[ts.length];
                         for (int j = 0; j < ts.length; j++) {
                             Schedule sc = FilterCommand.schedule(ts[j], k.name(), chunks)
                                     .withStrategy(fused ? forced : Strategy.UNFUSED).withArithmetic(arith);
-                            jobs[j] = () -> Engine.run(plan, in, o, sc);
+                            int jj = j;
+                            jobs[j] = () -> ran[jj] = Engine.run(plan, in, o, sc);
                         }
                         // thread counts alternate run by run, so their ratio is measured under the same drift
                         double[][] rounds = SeedWorkload.timeRounds(runs, jobs);
@@ -222,12 +264,16 @@ final class BenchCommand implements Callable<Integer> {
                             String name = k.name().toLowerCase(Locale.ROOT);
                             boolean isSeed = Arrays.equals(s, SeedWorkload.SHAPE);
                             if (json) {
-                                Json.Obj row = Json.object().put("op", "gaussian").put("shape", s).put("dtype", "float32");
-                                if (sigmas.length == 1) {
-                                    row.put("sigma", sigmas[0]);
-                                } else {
-                                    row.put("sigma", sigmas);
+                                Json.Obj row = Json.object().put("op", op.cliName()).put("shape", s)
+                                        .put("dtype", in.dtype().numpyName());
+                                if (OpOptions.OWN.get(op).contains("--sigma")) {
+                                    if (sigmas.length == 1) {
+                                        row.put("sigma", sigmas[0]);
+                                    } else {
+                                        row.put("sigma", sigmas);
+                                    }
                                 }
+                                row.put("path", ran[j].floatPath() ? "float32" : "float64");
                                 row.put("backend", name).put("threads", t).put("fused", fused).put("median_ms", med, 2)
                                         .put("min_ms", ms[0], 2).put("runs", ms.length).put("gb_per_s", gbs, 3)
                                         .put("fma_floor_pct", floorPct, 1);
@@ -242,9 +288,10 @@ final class BenchCommand implements Callable<Integer> {
                                 }
                                 out.println(row);
                             } else {
-                                out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %10.1f %10.1f %7.2f %7.1f %6s%s%n",
+                                out.printf(Locale.ROOT, "%-8s %-16s %-7s %7d %-8s %-7s %10.1f %10.1f %7.2f %7.1f %6s%s%n",
                                         names.get(si), FilterCommand.shapeText(s).replace(" ", ""), name, t,
-                                        fused ? "fused" : "unfused", med, ms[0], gbs, floorPct,
+                                        fused ? "fused" : "unfused", ran[j].floatPath() ? "float32" : "float64",
+                                        med, ms[0], gbs, floorPct,
                                         one >= 0 ? String.format(Locale.ROOT, "%.2f", scaling) : "-",
                                         scipyMs != null && isSeed ? String.format(Locale.ROOT, "  %7.1fx",
                                                 scipyMs[0] / ms[0]) : "");
@@ -256,7 +303,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (png != null) {
-            Charts.scalingChart(chartPoints, "gaussian sigma=" + sigma + ": speed-up over 1 thread", png);
+            Charts.scalingChart(chartPoints, what + ": speed-up over 1 thread", png);
             if (!json) {
                 out.println("chart: " + png);
             }
