@@ -24,11 +24,14 @@ public final class Backends {
     private static final LineKernel SCALAR = new ScalarLineKernel();
     private static final LineKernel SIMD;
     private static final FloatTileKernel SIMD_FLOAT;
+    private static final FloatTileKernel SIMD_EXACT;
+    private static final FloatTileKernel SCALAR_EXACT = new ScalarExactKernel();
     private static final String SIMD_REASON;
 
     static {
         LineKernel simd = null;
         FloatTileKernel simdFloat = null;
+        FloatTileKernel simdExact = null;
         String reason;
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
             reason = "the jdk.incubator.vector module is not present (run with --add-modules jdk.incubator.vector)";
@@ -38,15 +41,19 @@ public final class Backends {
                         .getDeclaredConstructor().newInstance();
                 Class<?> f = Class.forName("dev.penumbra.backend.simd.SimdFloatTileKernel");
                 simdFloat = (FloatTileKernel) f.getDeclaredConstructor().newInstance();
+                simdExact = (FloatTileKernel) Class.forName("dev.penumbra.backend.simd.SimdExactKernel")
+                        .getDeclaredConstructor().newInstance();
                 reason = "Vector API, " + f.getMethod("lanes").invoke(null) + " float lanes";
             } catch (ReflectiveOperationException | LinkageError e) {
                 reason = "the Vector API kernel failed to load (" + e + ")";
                 simd = null;
                 simdFloat = null;
+                simdExact = null;
             }
         }
         SIMD = simd;
         SIMD_FLOAT = simdFloat;
+        SIMD_EXACT = simdExact;
         SIMD_REASON = reason;
     }
 
@@ -92,6 +99,21 @@ public final class Backends {
             case NATIVE -> Native.kernels();
             case BLAS -> blas();
             default -> null;
+        };
+    }
+
+    /**
+     * The double path's kernels on float storage, for float32 outputs, or null when the backend has
+     * none (blas): each output summed in double exactly as {@link #kernel} sums it, from float
+     * values, and rounded to float once — scipy rounds every pass to the output dtype, so these give
+     * the double path's bits with float scratch, and let it stream as the float path does.
+     */
+    public static FloatTileKernel exactKernel(Kind kind) {
+        return switch (kind) {
+            case SCALAR -> SCALAR_EXACT;
+            case SIMD -> SIMD_EXACT != null ? SIMD_EXACT : SCALAR_EXACT;
+            case NATIVE -> Native.kernels().exact();
+            case BLAS -> null;
         };
     }
 

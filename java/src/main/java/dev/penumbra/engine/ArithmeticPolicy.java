@@ -11,9 +11,11 @@ import dev.penumbra.volume.Source;
  * for the data at hand. The bound is {@code roundings * 2^-24 * gain * max|x|} in general
  * ({@link Plan#float32Roundings()}, {@link Plan#gain()}), or {@code roundings * 2^-24 * |result|}
  * when the weights and the data are all non-negative (no cancellation: the error is relative).
- * NaN or infinity in the data, magnitudes that could overflow, and integer inputs take the double
- * path: typical integer magnitudes (u16 detectors reach 65535) would make float accumulation miss
- * scipy near the zeros of derivative filters.
+ * NaN or infinity in the data and magnitudes that could overflow take the double path. Integer
+ * inputs that float holds exactly (8- and 16-bit) take the float path under the same bound: their
+ * magnitudes (a u16 detector reaches 65535) fail it for derivatives, where float accumulation
+ * would miss scipy near the zeros, and meet it for smoothing non-negative counts. Wider integers and
+ * float64 take the double path.
  */
 final class ArithmeticPolicy {
     /** The parity tolerance of the float32 path: 1e-5 * max(1, |scipy's result|). */
@@ -25,9 +27,26 @@ final class ArithmeticPolicy {
     private ArithmeticPolicy() {
     }
 
-    /** True when the backend has float kernels and the data is float32 in and out. */
+    /** True when the backend has float kernels, the output is float32 and float holds the input exactly. */
     static boolean floatCapable(DType in, DType out, Schedule schedule) {
-        return Backends.floatKernel(schedule.backend()) != null && out == DType.F32 && in == DType.F32;
+        return Backends.floatKernel(schedule.backend()) != null && out == DType.F32 && exactInFloat(in);
+    }
+
+    /** float32, and the integers float holds exactly (8 and 16 bits). */
+    static boolean exactInFloat(DType in) {
+        return switch (in) {
+            case F32, U8, I8, U16, I16 -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * True when the double path may run on float storage ({@link Backends#exactKernel}): a float32
+     * output (scipy rounds every pass to it), an input that float holds exactly, and a backend with
+     * such kernels.
+     */
+    static boolean exactCapable(DType in, DType out, Schedule schedule) {
+        return out == DType.F32 && exactInFloat(in) && Backends.exactKernel(schedule.backend()) != null;
     }
 
     /** True when the plan's own rounding count allows the float path for some data. */

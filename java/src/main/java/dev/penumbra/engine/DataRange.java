@@ -1,6 +1,7 @@
 package dev.penumbra.engine;
 
 import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +28,8 @@ final class DataRange {
         if (empty(lo, hi)) {
             return range;
         }
-        if (src instanceof Volume v && isWhole(v, lo, hi) && v.offset() == 0 && v.byteSize() == v.segment().byteSize()) {
+        if (src instanceof Volume v && v.dtype() == DType.F32 && isWhole(v, lo, hi) && v.offset() == 0
+                && v.byteSize() == v.segment().byteSize()) {
             flat(v, threads, kernel, range);
         } else {
             float[] buf = new float[(int) (hi[hi.length - 1] - lo[lo.length - 1])];

@@ -81,7 +81,7 @@ public final class Engine {
                 // optimistic: the float run folds the range of every value it reads into `seen`
                 // (in cache, as it gathers) and the double path redoes the output if the bound fails
                 float[] seen = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-                Run first = fused(plan, in, outOrigin, out, schedule, true, seen);
+                Run first = fused(plan, in, outOrigin, out, schedule, Path.FLOAT, seen);
                 if (ArithmeticPolicy.boundHolds(plan, seen)) {
                     return first;
                 }
@@ -99,11 +99,12 @@ public final class Engine {
                 : allFinite(plan, in, outOrigin, shape)))) {
             // uniform_filter1d's running sum spreads NaN and inf along whole lines: one pass at a
             // time, each over chunks that hold whole lines of its axis, reproduces that exactly
-            run = unfused(plan, in, outOrigin, out, schedule, false, true);
-        } else if (unfused) {
-            run = unfused(plan, in, outOrigin, out, schedule, useFloat, false);
+            run = unfused(plan, in, outOrigin, out, schedule, Path.DOUBLE, true);
         } else {
-            run = fused(plan, in, outOrigin, out, schedule, useFloat, null);
+            Path path = useFloat ? Path.FLOAT : ArithmeticPolicy.exactCapable(in.dtype(), out.dtype(), schedule)
+                    ? Path.EXACT : Path.DOUBLE;
+            run = unfused ? unfused(plan, in, outOrigin, out, schedule, path, false)
+                    : fused(plan, in, outOrigin, out, schedule, path, null);
         }
         return redone ? run.redoneInDouble() : run;
     }
@@ -143,15 +144,26 @@ public final class Engine {
         return plan.terms().stream().flatMap(t -> t.passes().stream()).anyMatch(p -> p.kernel().runningMean());
     }
 
+    /**
+     * The arithmetic a run computes in, chosen once for the whole plan: the float32 fast path; the
+     * double path on float storage (scipy's sums in double, float32 outputs: every pass is rounded to
+     * float32 anyway), which streams as the float path does; or the double path on double storage
+     * (float64 outputs, inputs that float does not hold exactly, backends without such kernels).
+     */
+    private enum Path { FLOAT, EXACT, DOUBLE }
+
     /** Streams or tiles, all passes per chunk, with the arithmetic already chosen for the whole plan. */
-    private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, boolean useFloat,
+    private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
                              float[] seen) {
         LineKernel kernel = Backends.kernel(schedule.backend());
-        FloatTileKernel floatKernel = Backends.floatKernel(schedule.backend());
+        FloatTileKernel floatKernel = path == Path.EXACT ? Backends.exactKernel(schedule.backend())
+                : Backends.floatKernel(schedule.backend());
+        boolean useFloat = path == Path.FLOAT;
+        boolean floatStorage = path != Path.DOUBLE;
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         long[] shape = out.shape();
-        StreamPlan sp = StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), useFloat);
+        StreamPlan sp = StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), floatStorage);
         Team team = sp != null && sp.teamSize() > 0 ? new Team(sp.teamSize()) : null;
         ChunkGrid grid;
         if (sp != null) {
@@ -208,7 +220,7 @@ public final class Engine {
         } : () -> {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             ChunkWorker worker = sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk())
-                    : useFloat ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
+                    : floatStorage ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             track(worker, floatKernel, seen, mine);
             int id = ids.getAndIncrement();
@@ -278,7 +290,7 @@ public final class Engine {
      * NaN (with {@code wholeLines}: each pass's chunks hold whole lines of its axis).
      */
     private static Run unfused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule,
-                               boolean useFloat, boolean wholeLines) {
+                               Path path, boolean wholeLines) {
         Schedule each = schedule.withStrategy(Strategy.AUTO);
         List<Pass> passes = plan.terms().get(0).passes();
         Run last = null;
@@ -302,12 +314,12 @@ public final class Engine {
                     c[axis] = dst.shape(axis);
                     sc = each.withChunks(c).withStrategy(Strategy.TILES);
                 }
-                last = fused(one, src, origin, dst, sc, useFloat, null);
+                last = fused(one, src, origin, dst, sc, path, null);
                 src = i == n - 1 ? null : (Source) dst;
                 origin = new long[plan.rank()];
             }
         }
-        return new Run(Strategy.UNFUSED, useFloat, false, -1, -1, last.threads(), last.chunks());
+        return new Run(Strategy.UNFUSED, path == Path.FLOAT, false, -1, -1, last.threads(), last.chunks());
     }
 
     private static boolean isWhole(Source in, long[] outOrigin, long[] shape) {

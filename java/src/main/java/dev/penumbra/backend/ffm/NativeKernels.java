@@ -49,26 +49,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
                      Kernel1D kernel) {
         float[] w = kernel.weightArrayF();
         int sym = checkKernel(kernel, w.length);
-        if (nOut < 0 || width < 0) {
-            throw new IllegalArgumentException("rows: nOut " + nOut + " and width " + width + " must be >= 0");
-        }
-        if (nOut == 0 || width == 0) {
+        if (!checkRows(src.length, rowOffset, nOut, width, dst.length, dstPos, dstStride, w.length)) {
             return;
-        }
-        int rows = nOut + w.length - 1;
-        if (rowOffset.length < rows) {
-            throw new IllegalArgumentException("rows: " + rows + " row offsets needed, " + rowOffset.length + " given");
-        }
-        for (int j = 0; j < rows; j++) {
-            if (rowOffset[j] < 0 || (long) rowOffset[j] + width > src.length) {
-                throw new IllegalArgumentException("rows: row " + j + " at " + rowOffset[j] + " with width " + width
-                        + " is outside the source of " + src.length);
-            }
-        }
-        long lastEnd = dstPos + (long) (nOut - 1) * dstStride + width;
-        if (dstPos < 0 || dstStride < width || lastEnd > dst.length) {
-            throw new IllegalArgumentException("rows: " + nOut + " outputs of " + width + " at " + dstPos + " stride "
-                    + dstStride + " do not fit the destination of " + dst.length);
         }
         try {
             lib.rowsF32.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
@@ -78,6 +60,87 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
             throw rethrow(t);
         }
     }
+
+    /** Checks a rows call's arguments (an exception for any the C code would overrun); false: nothing to do. */
+    static boolean checkRows(int srcLen, int[] rowOffset, int nOut, int width, int dstLen, int dstPos, int dstStride,
+                             int size) {
+        if (nOut < 0 || width < 0) {
+            throw new IllegalArgumentException("rows: nOut " + nOut + " and width " + width + " must be >= 0");
+        }
+        if (nOut == 0 || width == 0) {
+            return false;
+        }
+        int rows = nOut + size - 1;
+        if (rowOffset.length < rows) {
+            throw new IllegalArgumentException("rows: " + rows + " row offsets needed, " + rowOffset.length + " given");
+        }
+        for (int j = 0; j < rows; j++) {
+            if (rowOffset[j] < 0 || (long) rowOffset[j] + width > srcLen) {
+                throw new IllegalArgumentException("rows: row " + j + " at " + rowOffset[j] + " with width " + width
+                        + " is outside the source of " + srcLen);
+            }
+        }
+        long lastEnd = dstPos + (long) (nOut - 1) * dstStride + width;
+        if (dstPos < 0 || dstStride < width || lastEnd > dstLen) {
+            throw new IllegalArgumentException("rows: " + nOut + " outputs of " + width + " at " + dstPos + " stride "
+                    + dstStride + " do not fit the destination of " + dstLen);
+        }
+        return true;
+    }
+
+    /**
+     * The double path's kernels for float32 outputs: float storage, the sums of
+     * {@link #correlate} in double, each output rounded to float once (scipy rounds every pass to
+     * the output dtype, so the bits are those of correlate and a cast).
+     */
+    public FloatTileKernel exact() {
+        return exact;
+    }
+
+    private final FloatTileKernel exact = new FloatTileKernel() {
+        @Override
+        public String name() {
+            return "native";
+        }
+
+        @Override
+        public void line(float[] src, int srcPos, float[] dst, int dstPos, int n, Kernel1D kernel) {
+            double[] w = kernel.weightArray();
+            int sym = checkKernel(kernel, w.length);
+            checkLine(src.length, srcPos, dst.length, dstPos, n, w.length);
+            if (n == 0) {
+                return;
+            }
+            try {
+                lib.lineF32d.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+                        MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
+        @Override
+        public void rows(float[] src, int[] rowOffset, int nOut, int width, float[] dst, int dstPos, int dstStride,
+                         Kernel1D kernel) {
+            double[] w = kernel.weightArray();
+            int sym = checkKernel(kernel, w.length);
+            if (!checkRows(src.length, rowOffset, nOut, width, dst.length, dstPos, dstStride, w.length)) {
+                return;
+            }
+            try {
+                lib.rowsF32d.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+                        MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+                        kernel.center(), sym);
+            } catch (Throwable t) {
+                throw rethrow(t);
+            }
+        }
+
+        @Override
+        public void range(float[] a, int from, int n, float[] acc) {
+            NativeKernels.this.range(a, from, n, acc);
+        }
+    };
 
     @Override
     public void range(float[] a, int from, int n, float[] acc) {

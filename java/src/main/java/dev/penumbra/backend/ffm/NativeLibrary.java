@@ -59,6 +59,8 @@ public final class NativeLibrary {
     final MethodHandle rowsF32;
     final MethodHandle rangeF32;
     final MethodHandle lineF64;
+    final MethodHandle lineF32d;
+    final MethodHandle rowsF32d;
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -83,6 +85,10 @@ public final class NativeLibrary {
                 FunctionDescriptor.ofVoid(a, i, i, a), critical);
         lineF64 = linker.downcallHandle(find(lookup, "penumbra_line_f64_" + isa),
                 FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
+        lineF32d = linker.downcallHandle(find(lookup, "penumbra_line_f32d_" + isa),
+                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
+        rowsF32d = linker.downcallHandle(find(lookup, "penumbra_rows_f32d_" + isa),
+                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {
