@@ -4,7 +4,7 @@
 Writes small .npy inputs and expected outputs under java/src/test/resources/goldens/ and a
 manifest, cases.tsv, one case a line:  id  op  input  expected  params
 params are key=value pairs separated by ';' (sigma, order, truncate, size, origin, axis, weights,
-mode, cval, out); lists are comma-separated. Run from the repository root:
+mode, cval, out: a numpy dtype name or 'same'); lists are comma-separated. Run from the repository root:
 
     python3 tools/make_goldens.py
 
@@ -49,8 +49,14 @@ def lst(v):
     return num(v)
 
 
+def out_dtype(a, p):
+    """float32 unless asked; 'same' is the input's dtype (native byte order), else any numpy dtype."""
+    o = p.get('out', 'float32')
+    return a.dtype.newbyteorder('=') if o == 'same' else np.dtype(o)
+
+
 def run(op, a, p):
-    out = np.float64 if p.get('out') == 'float64' else np.float32
+    out = out_dtype(a, p)
     mode = p.get('mode', 'reflect')
     if isinstance(mode, str) and ',' in mode:
         mode = mode.split(',')
@@ -246,6 +252,31 @@ def main():
     case('gaussian-gradient-magnitude', f3, sigma=1.0, mode='constant', cval=float('-inf'))
     case('uniform', f3, size=3, mode='constant', cval=float('inf'))
     case('uniform', special8, size=[3, 4, 2], origin=[0, 1, -1], mode='mirror', out='float64')
+
+    # integer outputs, as scipy makes them: every pass cast to the output dtype like C (truncation
+    # toward zero, modular wrap-around), products and sums of the compound filters in that dtype
+    spike = add_input('u1_spike', np.array([0, 0, 10, 0, 0], dtype=np.uint8))
+    case('sobel', spike, axis=0, out='same')
+    ints = {code: ('le%s_C_5x6x7' % code) if code != 'u1' else 'nau1_C_5x6x7' for code in ['u1', 'i2', 'u2', 'i4']}
+    for code, name in ints.items():
+        case('gaussian', name, sigma=1.3, out='same')
+        case('sobel', name, axis=0, out='same')
+        case('laplace', name, out='same')
+        case('uniform', name, size=3, out='same')
+        case('gaussian-laplace', name, sigma=1.0, out='same')
+        case('gaussian-gradient-magnitude', name, sigma=1.0, out='same')
+    case('gaussian', ints['i2'], sigma=1.3, out='int32')
+    case('sobel', ints['u1'], axis=1, mode='constant', cval=7.0, out='same')
+    case('prewitt', ints['u2'], axis=2, mode='wrap', out='same')
+    case('correlate1d', ints['i2'], weights=[1.0, -2.0, 0.5, 3.0], axis=1, out='same')
+    case('gaussian', f3, sigma=1.0, out='int16')
+    case('sobel', f3, axis=0, out='uint8')
+    case('gaussian-gradient-magnitude', 'lef8_C_5x6x7', sigma=1.0, out='int32')
+    case('uniform', 'lei8_C_5x6x7', size=3, out='same')
+    case('laplace', ints['i2'], out='int8')
+    case('sobel', ints['i2'], axis=2, out='uint32')
+    case('gaussian-gradient-magnitude', ints['u2'], sigma=1.5, out='uint32')
+    case('laplace', 'lef8_C_5x6x7', out='int64')
 
     # gaussian kernels as scipy builds them (weights already reversed as gaussian_filter1d uses them)
     with open(os.path.join(OUT, 'kernels.tsv'), 'w') as f:

@@ -1,11 +1,13 @@
 package dev.penumbra;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Op;
 import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Npy;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.IOException;
@@ -32,7 +34,11 @@ public final class Goldens {
         }
 
         public DType outDType() {
-            return "float64".equals(params.get("out")) ? DType.F64 : DType.F32;
+            String out = params.get("out");
+            if ("same".equals(out)) {
+                return Npy.readHeader(inputPath()).dtype();
+            }
+            return out == null ? DType.F32 : DType.parse(out, "out");
         }
 
         /** The FilterSpec these parameters mean, built as a library user would. */
@@ -132,11 +138,17 @@ public final class Goldens {
         return out;
     }
 
-    /** Asserts scipy parity: 1e-5·max(1,|ref|) for float32 output, 1e-10·max(1,|ref|) for float64. */
+    /**
+     * Asserts scipy parity: 1e-5·max(1,|ref|) for float32 output, 1e-10·max(1,|ref|) for float64,
+     * exact equality for integer outputs (and the same dtype as scipy's).
+     */
     public static void assertMatches(Case c, Volume actual, String what) {
         try (Volume ref = VolumeFiles.mapNpy(c.expectedPath())) {
             assertArrayEquals(ref.shape(), actual.shape(), what + ": shape");
-            double tol = actual.dtype() == DType.F64 ? 1e-10 : 1e-5;
+            if (!ref.dtype().isFloating() || !actual.dtype().isFloating()) {
+                assertEquals(ref.dtype(), actual.dtype(), what + ": dtype");
+            }
+            double tol = actual.dtype() == DType.F64 ? 1e-10 : actual.dtype() == DType.F32 ? 1e-5 : 0;
             double[] r = values(ref);
             double[] a = values(actual);
             for (int i = 0; i < r.length; i++) {

@@ -9,6 +9,7 @@ import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Op;
 import dev.penumbra.volume.DType;
+import dev.penumbra.volume.VolumeFiles;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Shapes;
 import java.nio.file.Path;
@@ -43,8 +44,9 @@ abstract class FilterCommand implements Callable<Integer> {
     @CommandLine.Mixin
     RunOptions run;
 
-    @Option(names = "--output-dtype", paramLabel = "DTYPE", description = "float32 or float64 (default: float64 for"
-            + " float64 input, else float32)")
+    @Option(names = "--output-dtype", paramLabel = "DTYPE", description = "float32, float64, any integer dtype"
+            + " (cast as scipy casts: truncation, wrap-around) or same (the input's, scipy's default); default:"
+            + " float64 for float64 input, else float32")
     String outputDtype;
 
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
@@ -60,7 +62,8 @@ abstract class FilterCommand implements Callable<Integer> {
         FilterSpec fs = ops.spec(op(), spec.commandLine().getParseResult());
         Schedule schedule = run.schedule();
         RawLayout layout = raw.layout(input, spec.commandLine().getParseResult());
-        DType outType = outputDtype == null ? null : DType.parse(outputDtype, "output-dtype");
+        DType outType = outputDtype == null ? null : outputDtype.trim().equalsIgnoreCase("same")
+                ? VolumeFiles.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
         long t0 = System.nanoTime();
         // a signal (Ctrl-C, SIGTERM) interrupts the run, which stops within a batch and removes its
         // temporary output before the JVM exits; SIGKILL leaves a temporary file that says what it is

@@ -43,7 +43,10 @@ public final class Engine {
     private Engine() {
     }
 
-    /** Filters all of {@code in} into {@code out} (same shape; out float32 or float64). */
+    /**
+     * Filters all of {@code in} into {@code out} (same shape; any dtype: integer outputs are cast as
+     * scipy casts, {@link DType#castLikeC}).
+     */
     public static Run run(Plan plan, Source in, Sink out, Schedule schedule) {
         return run(plan, in, new long[in.rank()], out, schedule);
     }
@@ -94,11 +97,13 @@ public final class Engine {
             }
         }
         Run run;
-        if (!useFloat && runsMeans(plan) && (plan.readsCval() && !Double.isFinite(plan.cval())
+        if (!useFloat && runsMeans(plan) && (!out.dtype().isFloating()
+                || plan.readsCval() && !Double.isFinite(plan.cval())
                 || (in.dtype() == DType.F32 || in.dtype() == DType.F64) && !(finiteInput != null ? finiteInput
                 : allFinite(plan, in, outOrigin, shape)))) {
-            // uniform_filter1d's running sum spreads NaN and inf along whole lines: one pass at a
-            // time, each over chunks that hold whole lines of its axis, reproduces that exactly
+            // uniform_filter1d's running sum spreads NaN and inf along whole lines, and its last bits,
+            // which an integer output's truncation shows, depend on where the sum started: one pass
+            // at a time, each over chunks that hold whole lines of its axis, reproduces that exactly
             run = unfused(plan, in, outOrigin, out, schedule, Path.DOUBLE, true);
         } else {
             Path path = useFloat ? Path.FLOAT : ArithmeticPolicy.exactCapable(in.dtype(), out.dtype(), schedule)
@@ -370,14 +375,25 @@ public final class Engine {
             throw new BadParameterException("output", "shares memory with the input; in-place filtering is not"
                     + " supported, give a separate output volume");
         }
-        if (out.dtype() != DType.F32 && out.dtype() != DType.F64) {
-            throw new BadParameterException("output", "dtype " + out.dtype().numpyName()
-                    + " is not supported (expected float32 or float64)");
-        }
         for (int a = 0; a < in.rank(); a++) {
             if (outOrigin[a] < 0 || outOrigin[a] + out.shape(a) > in.shape(a)) {
                 throw new BadParameterException("output", "shape " + Arrays.toString(out.shape()) + " at "
                         + Arrays.toString(outOrigin) + " does not fit in the input's " + Arrays.toString(in.shape()));
+            }
+        }
+        if (!out.dtype().isFloating()) {
+            for (Term t : plan.terms()) {
+                for (Pass p : t.passes()) {
+                    int a = p.axis();
+                    if (p.kernel().runningMean() && (outOrigin[a] != 0 || out.shape(a) != in.shape(a))) {
+                        // the last bits of scipy's running sums depend on where a line starts, and an
+                        // integer output's truncation shows them: a box would miss scipy in places
+                        throw new BadParameterException("output", "an integer output (" + out.dtype().numpyName()
+                                + ") of a uniform pass on axis " + a + " needs whole lines of that axis"
+                                + " (scipy's running sums), the box covers " + out.shape(a) + " of "
+                                + in.shape(a) + "; filter whole lines or choose a float output");
+                    }
+                }
             }
         }
     }

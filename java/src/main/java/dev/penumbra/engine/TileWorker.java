@@ -26,7 +26,8 @@ final class TileWorker implements ChunkWorker {
     private final Source in;
     private final Sink out;
     private final LineKernel kernel;
-    private final boolean roundToFloat;
+    private final DType outType;
+    private final boolean integerOut;
     private final TileGeometry g;
     private final RowIO io = new RowIO();
 
@@ -40,12 +41,14 @@ final class TileWorker implements ChunkWorker {
         this.in = in;
         this.out = out;
         this.kernel = kernel;
-        this.roundToFloat = out.dtype() == DType.F32;
+        this.outType = out.dtype();
+        this.integerOut = !outType.isFloating();
         this.g = new TileGeometry(plan, in, outOrigin, Double.BYTES);
     }
 
+    /** {@code v} as scipy stores it in the output (intermediates live in the output too). */
     private double round(double v) {
-        return roundToFloat ? (float) v : v;
+        return outType.castLikeC(v);
     }
 
     @Override
@@ -82,7 +85,7 @@ final class TileWorker implements ChunkWorker {
         }
         if (plan.combine() == Plan.Combine.HYPOT) {
             for (int i = 0; i < g.coreCount; i++) {
-                acc[i] = round(Math.sqrt(acc[i]));
+                acc[i] = outType.sqrtLikeNumpy(acc[i]);
             }
         }
         int rowLen = g.core[g.rank - 1];
@@ -117,15 +120,24 @@ final class TileWorker implements ChunkWorker {
         g.forEachRow(lo, hi, (rowBase, rowLen) -> {
             for (int r = 0; r < rowLen; r++) {
                 int line0 = rowBase + r - vlo[axis] * step;
-                if (direct) {
-                    kernel.correlate(work, line0 + src[0], lineOut, 0, nOut, k);
-                } else {
+                if (!direct) {
                     for (int i = 0; i < src.length; i++) {
                         int m = src[i];
                         lineIn[i] = m < 0 ? cval : work[line0 + m * step];
                     }
-                    kernel.correlate(lineIn, 0, lineOut, 0, nOut, k);
                 }
+                double[] line = direct ? work : lineIn;
+                int from = direct ? line0 + src[0] : 0;
+                if (k.runningMean() && spanning && integerOut) {
+                    // truncation to an integer shows the last bit of each mean: scipy's own running
+                    // sum, over whole lines (the engine gives integer outputs chunks that hold them)
+                    runningMean(line, from, lineOut, nOut, k.size());
+                    for (int i = 0, q = line0 + outStart * step; i < nOut; i++, q += step) {
+                        work[q] = round(lineOut[i]);
+                    }
+                    continue;
+                }
+                kernel.correlate(line, from, lineOut, 0, nOut, k);
                 if (k.runningMean() && spanning) {
                     // scipy's running sum: from the first non-finite value of the extended line on,
                     // every output whose window has moved past it is NaN (inf - inf, NaN + x)
@@ -144,6 +156,23 @@ final class TileWorker implements ChunkWorker {
                 }
             }
         });
+    }
+
+    /**
+     * scipy's uniform_filter1d on one extended line: the first window summed in order, then the
+     * sum moved along (adding the element that enters, less the one that leaves), each output the
+     * sum divided by the size.
+     */
+    static void runningMean(double[] in, int from, double[] out, int n, int size) {
+        double sum = 0;
+        for (int i = 0; i < size; i++) {
+            sum += in[from + i];
+        }
+        out[0] = sum / size;
+        for (int l = 1; l < n; l++) {
+            sum += in[from + l + size - 1] - in[from + l - 1];
+            out[l] = sum / size;
+        }
     }
 
     /** True when the sources are consecutive tile positions (no extension, no cval: -1 never starts a run). */
@@ -170,6 +199,19 @@ final class TileWorker implements ChunkWorker {
             int p = pos[0];
             for (int i = 0; i < len; i++) {
                 double v = work[base + i];
+                if (integerOut) {
+                    // numpy's integer arithmetic (output += tmp, tmp *= tmp) wraps around
+                    long w = (long) v;
+                    switch (how) {
+                        case SINGLE -> acc[p + i] = v;
+                        case SUM -> acc[p + i] = termIndex == 0 ? v : outType.wrap((long) acc[p + i] + w);
+                        case HYPOT -> {
+                            double sq = outType.wrap(w * w);
+                            acc[p + i] = termIndex == 0 ? sq : outType.wrap((long) acc[p + i] + (long) sq);
+                        }
+                    }
+                    continue;
+                }
                 switch (how) {
                     case SINGLE -> acc[p + i] = v;
                     case SUM -> acc[p + i] = termIndex == 0 ? v : round(acc[p + i] + v);

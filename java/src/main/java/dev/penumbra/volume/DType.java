@@ -94,17 +94,74 @@ public enum DType {
     }
 
     /**
-     * The dtype of a filter's output, as scipy's: float64 for float64 input (or when asked for),
-     * else float32; only float32 and float64 may be asked for.
+     * The dtype of a filter's output: the one asked for (any type: integer outputs follow scipy's
+     * casts, {@link #castLikeC}), else float64 for float64 input and float32 for the rest — Penumbra's
+     * default (scipy's own default is the input's dtype: ask for it).
      */
     public static DType filterOutput(DType input, DType requested) {
         if (requested != null) {
-            if (requested != F32 && requested != F64) {
-                throw new BadParameterException("output dtype", requested.numpyName()
-                        + " is not supported (expected float32 or float64)");
-            }
             return requested;
         }
         return input == F64 ? F64 : F32;
+    }
+
+    /**
+     * The value an element of this type holds after scipy stores {@code v} in it: floats round to
+     * nearest; integers as C's cast does on x86-64 (what scipy's C code gives): truncation toward
+     * zero, then the low bits (modular wrap-around) — through a 32-bit conversion for 8-, 16- and
+     * 32-bit signed types, a 64-bit one for uint32 and int64, where a value out of that range or NaN
+     * gives the conversion's "indefinite" value (the minimum). As a double (exact but for int64
+     * beyond 2^53).
+     */
+    public double castLikeC(double v) {
+        return switch (this) {
+            case F32 -> (float) v;
+            case F64 -> v;
+            case U8 -> cvt32(v) & 0xff;
+            case I8 -> (byte) cvt32(v);
+            case U16 -> cvt32(v) & 0xffff;
+            case I16 -> (short) cvt32(v);
+            case I32 -> (int) cvt32(v);
+            case U32 -> cvt64(v) & 0xffffffffL;
+            case I64 -> cvt64(v);
+        };
+    }
+
+    /** {@code v} wrapped into this integer type (numpy's integer arithmetic), as a double. */
+    public double wrap(long v) {
+        return switch (this) {
+            case U8 -> v & 0xff;
+            case I8 -> (byte) v;
+            case U16 -> v & 0xffff;
+            case I16 -> (short) v;
+            case I32 -> (int) v;
+            case U32 -> v & 0xffffffffL;
+            case I64, F32, F64 -> v;
+        };
+    }
+
+    /**
+     * numpy's {@code sqrt(x, out=x, casting='unsafe')} on an array of this type: computed in float16
+     * for 8-bit integers, float32 for 16-bit ones and float32 data, float64 otherwise, then stored
+     * in this type ({@link #castLikeC}).
+     */
+    public double sqrtLikeNumpy(double v) {
+        double r = switch (this) {
+            case U8, I8 -> Float.float16ToFloat(Float.floatToFloat16(
+                    (float) Math.sqrt(Float.float16ToFloat(Float.floatToFloat16((float) v)))));
+            case U16, I16, F32 -> (float) Math.sqrt((float) v);
+            default -> Math.sqrt(v);
+        };
+        return castLikeC(r);
+    }
+
+    /** x86's cvttsd2si to 32 bits: the truncation when it fits, else the indefinite value. */
+    private static long cvt32(double v) {
+        return v < 0x1p31 && v > -0x1p31 - 1 ? (long) v : Integer.MIN_VALUE;
+    }
+
+    /** x86's cvttsd2si to 64 bits. */
+    private static long cvt64(double v) {
+        return v < 0x1p63 && v >= -0x1p63 ? (long) v : Long.MIN_VALUE;
     }
 }

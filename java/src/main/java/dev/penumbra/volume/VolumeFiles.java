@@ -68,6 +68,13 @@ public final class VolumeFiles {
         return mapRaw(file, rawLayout);
     }
 
+    /** The element type of the volume {@link #open} would map (e.g. to filter into the input's dtype). */
+    public static DType dtypeOf(Path file, RawLayout rawLayout) {
+        try (Volume v = open(file, rawLayout)) {
+            return v.dtype();
+        }
+    }
+
     static void checkReadable(Path file) {
         if (!Files.exists(file)) {
             throw new BadVolumeException(file + ": no such file");

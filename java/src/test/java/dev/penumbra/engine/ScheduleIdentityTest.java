@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.BadParameterException;
+import dev.penumbra.Goldens;
 import dev.penumbra.TestBackends;
 import dev.penumbra.backend.Backends;
 import dev.penumbra.filter.FilterSpec;
@@ -144,6 +145,29 @@ class ScheduleIdentityTest {
             Volume half = v.slice(new long[] {0, 0, 0}, new long[] {10, 20, 30});
             Assertions.assertThrows(BadParameterException.class,
                     () -> Engine.run(plan, v, half, Schedule.defaults()));
+        }
+    }
+
+    @Test
+    void integerOutputsInBoxesAreTheWholeRunsOrRefused() {
+        long[] shape = {6, 20, 30};
+        long[] origin = {0, 5, 0};
+        try (Volume v = random(DType.U16, shape);
+             Volume whole = Volume.allocate(DType.I16, shape);
+             Volume box = Volume.allocate(DType.I16, 6, 10, 30)) {
+            // a box of a derivative's int16 output: the same bytes as that box of the whole run
+            Plan sobel = FilterSpec.of(Op.SOBEL).withAxis(1).plan(3);
+            Engine.run(sobel, v, whole, Schedule.defaults());
+            Engine.run(sobel, v, origin, box, Schedule.defaults().withThreads(2));
+            Assertions.assertArrayEquals(Goldens.values(whole.slice(origin, new long[] {6, 15, 30})),
+                    Goldens.values(box));
+            // uniform's running sums start at each line's start: a box across its lines is refused
+            Plan uniform = FilterSpec.of(Op.UNIFORM).withSize(5).plan(3);
+            BadParameterException e = Assertions.assertThrows(BadParameterException.class,
+                    () -> Engine.run(uniform, v, origin, box, Schedule.defaults()));
+            assertEquals("output: an integer output (int16) of a uniform pass on axis 1 needs whole lines of that axis (scipy's"
+                    + " running sums), the box covers 10 of 20; filter whole lines or choose a float output",
+                    e.getMessage());
         }
     }
 
