@@ -4,6 +4,7 @@ import dev.penumbra.backend.Backends;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.engine.Monitor;
+import dev.penumbra.engine.Run;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.Plan;
@@ -40,7 +41,7 @@ public final class Profiler {
 
     /** What a profile found; {@link #text()} and {@link #json()} render it. */
     public record Report(String spec, Path input, long[] shape, DType dtype, String backend, int threads,
-                         boolean floatPath, boolean redone, double residentBefore, double mapMs, double firstRunMs,
+                         boolean floatPath, boolean redone, String pathWhy, double residentBefore, double mapMs, double firstRunMs,
                          int warmups,
                          double filterMs, double forceMs, Map<Monitor.Phase, Double> phaseMs, double[] busy,
                          int chunks, int tasks, boolean team, long bytesRead, long bytesWritten, double memFloorMs,
@@ -66,7 +67,7 @@ public final class Profiler {
         /** Every component, arrays as lists: what equality and hashing compare. */
         private List<Object> content() {
             return Arrays.asList(spec, input, Arrays.stream(shape).boxed().toList(), dtype, backend, threads, floatPath,
-                    redone, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phaseMs,
+                    redone, pathWhy, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phaseMs,
                     Arrays.stream(busy).boxed().toList(), chunks, tasks, team, bytesRead, bytesWritten, memFloorMs,
                     fmaFloorMs, fmasPerVoxel, fmaRatePerThread, kernelScaling, spans, verdict);
         }
@@ -106,7 +107,7 @@ public final class Profiler {
             StringBuilder b = new StringBuilder();
             b.append(String.format(Locale.ROOT, "profile: %s on %s %s %s, %.0f MB; %s, %d threads, %s path%s%n", spec,
                     input.getFileName(), shapeText(shape), dtype.numpyName(), bytesRead / 1e6, backend, threads,
-                    floatPath ? "float32" : "double", redone ? " (float bound failed: redone in double)" : ""));
+                    floatPath ? "float32" : "double", pathWhy.isEmpty() ? "" : ": " + pathWhy));
             b.append(String.format(Locale.ROOT, "input in the page cache before the run: %s%n",
                     residentBefore < 0 ? "unknown" : String.format(Locale.ROOT, "%.0f %%", 100 * residentBefore)));
             b.append(String.format(Locale.ROOT, "map %.1f ms · first run %.1f ms (cold JIT; %d warm-up runs in all) ·"
@@ -147,7 +148,7 @@ public final class Profiler {
             }
             Json.Obj o = Json.object().put("spec", spec).put("input", input.toString()).put("shape", shape)
                     .put("dtype", dtype.numpyName()).put("backend", backend).put("threads", threads)
-                    .put("float_path", floatPath).put("redone_in_double", redone)
+                    .put("float_path", floatPath).put("redone_in_double", redone).put("path_why", pathWhy)
                     .put("resident_before", residentBefore, 3).put("map_ms", mapMs, 2).put("first_run_ms", firstRunMs, 2)
                     .put("warmup_runs", warmups).put("filter_ms", filterMs, 2).put("force_ms", forceMs, 2)
                     .put("phase_ms", phases).put("busy", busy, 3).put("chunks", chunks).put("tasks", tasks)
@@ -188,6 +189,7 @@ public final class Profiler {
             double filterMs;
             double forceMs;
             Monitor mon = null;
+            Run ran = null;
             int warmups = 0;
             try (OutputFile out = OutputFile.create(target, dt, in.shape())) {
                 // warm up until a run is no longer 5 % faster than the one before (JIT compilation
@@ -211,11 +213,12 @@ public final class Profiler {
                 for (int r = 0; r < 3; r++) {
                     Monitor m = new Monitor(null, true);
                     long b = System.nanoTime();
-                    Engine.run(plan, in, out.volume(), schedule.withMonitor(m));
+                    Run run = Engine.run(plan, in, out.volume(), schedule.withMonitor(m));
                     double ms = (System.nanoTime() - b) / 1e6;
                     if (ms < filterMs) {
                         filterMs = ms;
                         mon = m;
+                        ran = run;
                     }
                 }
                 long c = System.nanoTime();
@@ -249,7 +252,7 @@ public final class Profiler {
             }
             String verdict = verdict(resident, phases, busy, memFloor / filterMs, fmaFloor / filterMs, mon, scaling);
             return new Report(spec.toString(), input, in.shape(), in.dtype(), schedule.backend().name()
-                    .toLowerCase(Locale.ROOT), schedule.threads(), mon.floatPath(), mon.redone(), resident, mapMs,
+                    .toLowerCase(Locale.ROOT), schedule.threads(), mon.floatPath(), mon.redone(), ran.why(), resident, mapMs,
                     firstMs, warmups, filterMs, forceMs, phases, busy, mon.chunks(),
                     (int) mon.spans().stream().filter(x -> x.what().startsWith("chunk ") || x.what().startsWith("tile "))
                             .count(), mon.team(),

@@ -29,7 +29,22 @@ final class ArithmeticPolicy {
 
     /** True when the backend has float kernels, the output is float32 and float holds the input exactly. */
     static boolean floatCapable(DType in, DType out, Schedule schedule) {
-        return Backends.floatKernel(schedule.backend()) != null && out == DType.F32 && exactInFloat(in);
+        return whyNotFloat(in, out, schedule) == null;
+    }
+
+    /** Why the float32 path cannot run for these dtypes and backend, or null when it can. */
+    static String whyNotFloat(DType in, DType out, Schedule schedule) {
+        if (out != DType.F32) {
+            return "the output is " + out.numpyName() + ": scipy's sums in double, stored as " + out.numpyName();
+        }
+        if (!exactInFloat(in)) {
+            return "float32 does not hold every " + in.numpyName() + " exactly: scipy's sums in double";
+        }
+        if (Backends.floatKernel(schedule.backend()) == null) {
+            return "the " + schedule.backend().name().toLowerCase(java.util.Locale.ROOT)
+                    + " backend has no float32 kernels";
+        }
+        return null;
     }
 
     /** float32, and the integers float holds exactly (8 and 16 bits). */

@@ -14,6 +14,7 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +61,7 @@ public final class Engine {
         check(plan, in, outOrigin, out);
         long[] shape = out.shape();
         if (Arrays.stream(shape).anyMatch(e -> e == 0)) {
-            return new Run(Strategy.TILES, false, false, -1, -1, 0, 0);
+            return new Run(Strategy.TILES, false, false, -1, -1, 0, 0, "an empty output");
         }
         List<Pass> passes = plan.terms().get(0).passes();
         boolean unfused = schedule.strategy() == Strategy.UNFUSED && plan.terms().size() == 1 && passes.size() > 1;
@@ -68,27 +69,49 @@ public final class Engine {
         if (mon != null) {
             mon.begin(count(shape) * (unfused ? passes.size() : 1));
         }
+        String notCapable = ArithmeticPolicy.whyNotFloat(in.dtype(), out.dtype(), schedule);
         boolean useFloat = switch (schedule.arithmetic()) {
-            case FLOAT32 -> ArithmeticPolicy.floatCapable(in.dtype(), out.dtype(), schedule);
+            case FLOAT32 -> notCapable == null;
             case FLOAT64 -> false;
-            case AUTO -> ArithmeticPolicy.floatCapable(in.dtype(), out.dtype(), schedule)
-                    && ArithmeticPolicy.planAllowsFloat(plan);
+            case AUTO -> notCapable == null && ArithmeticPolicy.planAllowsFloat(plan);
+        };
+        String why = switch (schedule.arithmetic()) {
+            case FLOAT32 -> notCapable == null ? "float32 asked for" : notCapable;
+            case FLOAT64 -> "double asked for";
+            case AUTO -> notCapable != null ? notCapable : !useFloat
+                    ? "the plan rounds too often for float32 to meet the tolerance" : null;
         };
         boolean redone = false;
         Boolean finiteInput = null; // known once a float run has read the input
         if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
-            if (unfused) {
+            // sampled from the box every run gathers (the output's, widened by the halo inside the
+            // volume): what fails the bound here fails it for the values the run reads
+            long[] lo = new long[shape.length];
+            long[] hi = new long[shape.length];
+            for (int a = 0; a < shape.length; a++) {
+                lo[a] = Math.max(0, outOrigin[a] - plan.haloLeft()[a]);
+                hi[a] = Math.min(in.shape(a), outOrigin[a] + shape[a] + plan.haloRight()[a]);
+            }
+            float[] sample = DataRange.sample(in, lo, hi, SAMPLE_ROWS, Backends.floatKernel(schedule.backend()));
+            if (!ArithmeticPolicy.boundHolds(plan, sample)) {
+                // a sample of the data already fails the bound (the whole data can only widen its range):
+                // no float run that would be redone
+                useFloat = false;
+                why = "the float32 error bound fails for the data (a sample reaches " + rangeText(sample) + ")";
+            } else if (unfused) {
                 // the passes after the first read intermediates: read the input's range first
                 useFloat = usesFloatPath(plan, in, outOrigin, out, schedule);
+                why = useFloat ? "the float32 error bound holds for the data" : "the float32 error bound fails for the data";
             } else {
                 // optimistic: the float run folds the range of every value it reads into `seen`
                 // (in cache, as it gathers) and the double path redoes the output if the bound fails
                 float[] seen = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
                 Run first = fused(plan, in, outOrigin, out, schedule, Path.FLOAT, seen);
                 if (ArithmeticPolicy.boundHolds(plan, seen)) {
-                    return first;
+                    return first.because("the float32 error bound holds for the data (" + rangeText(seen) + ")");
                 }
                 redone = true;
+                why = "the float32 error bound failed for the data (" + rangeText(seen) + "): redone in double";
                 finiteInput = Float.isFinite(seen[0]) && Float.isFinite(seen[1]);
                 if (mon != null) {
                     mon.redo();
@@ -111,7 +134,15 @@ public final class Engine {
             run = unfused ? unfused(plan, in, outOrigin, out, schedule, path, false)
                     : fused(plan, in, outOrigin, out, schedule, path, null);
         }
-        return redone ? run.redoneInDouble() : run;
+        return (redone ? run.redoneInDouble() : run).because(why);
+    }
+
+    /** Rows of the input read to predict a float32 bound failure before any float run. */
+    private static final int SAMPLE_ROWS = 256;
+
+    private static String rangeText(float[] range) {
+        return Float.isNaN(range[0]) || Float.isNaN(range[1]) ? "NaN"
+                : String.format(java.util.Locale.ROOT, "[%.4g, %.4g]", range[0], range[1]);
     }
 
     /**
@@ -160,6 +191,51 @@ public final class Engine {
     /** Streams or tiles, all passes per chunk, with the arithmetic already chosen for the whole plan. */
     private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
                              float[] seen) {
+        if (path != Path.DOUBLE && plan.terms().size() > 1 && out instanceof Source
+                && isWhole(in, outOrigin, out.shape())) {
+            Run r = termwise(plan, in, out, schedule, path, seen);
+            if (r != null) {
+                return r;
+            }
+        }
+        return fused(plan, in, outOrigin, out, schedule, path, seen, null);
+    }
+
+    /**
+     * A compound plan (laplace, gaussian_laplace, gaussian_gradient_magnitude) streamed one term at
+     * a time, each term folded into the output as scipy folds it ({@link SlabStream.Fold}): a
+     * stream's passes stay in cache where tiles of every term at once would not, at the cost of
+     * reading the input once a term and the output back once a term after the first. Null when a
+     * term cannot stream (then the plan runs on tiles). An optimistic float run whose first term
+     * already saw data that fails the bound stops there: the caller redoes the output.
+     */
+    private static Run termwise(Plan plan, Source in, Sink out, Schedule schedule, Path path, float[] seen) {
+        List<Term> terms = plan.terms();
+        List<Plan> ones = new ArrayList<>();
+        for (Term t : terms) {
+            Plan one = new Plan(plan.rank(), List.of(t), Plan.Combine.SINGLE, plan.cval());
+            if (StreamPlan.of(one, out.shape(), schedule, true, true) == null) {
+                return null;
+            }
+            ones.add(one);
+        }
+        Monitor mon = schedule.monitor();
+        if (mon != null) {
+            mon.begin(count(out.shape()) * terms.size());
+        }
+        Run last = null;
+        for (int i = 0; i < ones.size(); i++) {
+            last = fused(ones.get(i), in, new long[plan.rank()], out, schedule, path, seen,
+                    new SlabStream.Fold(i, terms.size(), plan.combine()));
+            if (i == 0 && seen != null && !ArithmeticPolicy.boundHolds(plan, seen)) {
+                break;
+            }
+        }
+        return last;
+    }
+
+    private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
+                             float[] seen, SlabStream.Fold fold) {
         LineKernel kernel = Backends.kernel(schedule.backend());
         FloatTileKernel floatKernel = path == Path.EXACT ? Backends.exactKernel(schedule.backend())
                 : Backends.floatKernel(schedule.backend());
@@ -169,6 +245,9 @@ public final class Engine {
         long[] hr = plan.haloRight();
         long[] shape = out.shape();
         StreamPlan sp = StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), floatStorage);
+        if (fold != null && sp == null) {
+            throw new IllegalStateException("a folded term must stream");
+        }
         Team team = sp != null && sp.teamSize() > 0 ? new Team(sp.teamSize()) : null;
         ChunkGrid grid;
         if (sp != null) {
@@ -207,7 +286,7 @@ public final class Engine {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             try {
                 SlabStream member = new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), team,
-                        next.getAndIncrement());
+                        next.getAndIncrement(), fold);
                 track(member, floatKernel, seen, mine);
                 int id = ids.getAndIncrement();
                 member.attach(mon, stop, id);
@@ -224,7 +303,7 @@ public final class Engine {
             merge(seen, mine);
         } : () -> {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-            ChunkWorker worker = sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk())
+            ChunkWorker worker = sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), fold)
                     : floatStorage ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel);
             track(worker, floatKernel, seen, mine);
@@ -254,7 +333,7 @@ public final class Engine {
         }
         Strategy ran = team != null ? Strategy.TEAM : sp != null ? Strategy.STREAM : Strategy.TILES;
         return new Run(ran, useFloat, false, sp != null ? sp.axis() : -1, sp != null ? sp.zChunk() : -1, workers,
-                grid.size());
+                grid.size(), "");
     }
 
     /** Runs one chunk; with a monitor, records its span (and, for tiles, its time and progress). */
@@ -324,7 +403,7 @@ public final class Engine {
                 origin = new long[plan.rank()];
             }
         }
-        return new Run(Strategy.UNFUSED, path == Path.FLOAT, false, -1, -1, last.threads(), last.chunks());
+        return new Run(Strategy.UNFUSED, path == Path.FLOAT, false, -1, -1, last.threads(), last.chunks(), "");
     }
 
     private static boolean isWhole(Source in, long[] outOrigin, long[] shape) {

@@ -15,9 +15,11 @@ import java.util.Locale;
  *                   cut to fit the scratch budget), or -1 when the run did not stream
  * @param threads    threads that worked on the run (the team's size for {@link Strategy#TEAM})
  * @param chunks     chunks the output was cut into (for {@link Strategy#UNFUSED}: those of its last pass)
+ * @param why        why the run took its arithmetic, e.g. "the float32 error bound holds for the data
+ *                   ([0, 1])" or "the output is float64: scipy's sums in double, stored in double"
  */
 public record Run(Strategy strategy, boolean floatPath, boolean redone, int streamAxis, long zChunk, int threads,
-                  int chunks) {
+                  int chunks, String why) {
     /** In a few words, e.g. "team of 2, float32 path" or "tiles, double path (float32 redone)". */
     public String summary() {
         String how = switch (strategy) {
@@ -31,6 +33,11 @@ public record Run(Strategy strategy, boolean floatPath, boolean redone, int stre
 
     /** The same run, marked as redone in double after a float32 attempt. */
     Run redoneInDouble() {
-        return new Run(strategy, floatPath, true, streamAxis, zChunk, threads, chunks);
+        return new Run(strategy, floatPath, true, streamAxis, zChunk, threads, chunks, why);
+    }
+
+    /** The same run with the reason for its arithmetic. */
+    Run because(String reason) {
+        return new Run(strategy, floatPath, redone, streamAxis, zChunk, threads, chunks, reason);
     }
 }

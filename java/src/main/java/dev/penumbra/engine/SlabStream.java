@@ -87,15 +87,33 @@ final class SlabStream implements ChunkWorker {
     private BooleanSupplier stop = () -> false;
     private int worker;
 
-    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk) {
-        this(plan, in, out, kernel, s, zChunk, null, 0);
+    /**
+     * How a term of a compound plan (laplace, gaussian_laplace, gaussian_gradient_magnitude) streamed
+     * on its own folds into the output, as scipy folds it: term {@code index} of {@code count},
+     * combined by {@code how}. The first term writes (its square, for HYPOT); the others read the
+     * output row, add theirs in float32 and write it back; the last takes HYPOT's square root.
+     */
+    record Fold(int index, int count, Plan.Combine how) {
+    }
+
+    /** How this worker's term folds into the output, or null: it writes the output. */
+    private final Fold fold;
+    private float[] foldRow = new float[0];
+
+    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Fold fold) {
+        this(plan, in, out, kernel, s, zChunk, null, 0, fold);
     }
 
     /**
      * A worker of {@code team} (null: one working alone): member {@code member} owns a share of the
      * axis-0 rows of every slab and shares the ring, the output batch and the gather buffers.
      */
-    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member) {
+    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member,
+               Fold fold) {
+        if (fold != null && (plan.terms().size() != 1 || !(out instanceof Source))) {
+            throw new IllegalArgumentException("a fold streams one term into an output it can read back");
+        }
+        this.fold = fold;
         this.team = team;
         this.member = member;
         this.plan = plan;
@@ -424,8 +442,39 @@ final class SlabStream implements ChunkWorker {
             }
             for (int j = 0; j < g; j++) {
                 at[s] = o + j;
-                io.writeFloat(out, at, lay.rowLen, src, srcOffs[j] + base);
+                if (fold == null) {
+                    io.writeFloat(out, at, lay.rowLen, src, srcOffs[j] + base);
+                } else {
+                    foldInto(at, src, srcOffs[j] + base);
+                }
             }
         }
+    }
+
+    /** Folds one row of this term's result into the output row at {@code at} ({@link Fold}). */
+    private void foldInto(long[] at, float[] src, int off) {
+        int n = lay.rowLen;
+        if (foldRow.length < n) {
+            foldRow = new float[n];
+        }
+        float[] row = foldRow;
+        boolean first = fold.index() == 0;
+        if (!first) {
+            ((Source) out).readFloat(at, n, row, 0);
+        }
+        if (fold.how() == Plan.Combine.HYPOT) {
+            boolean last = fold.index() == fold.count() - 1;
+            for (int i = 0; i < n; i++) {
+                float v = src[off + i];
+                float sq = v * v;
+                float r = first ? sq : row[i] + sq;
+                row[i] = last ? (float) Math.sqrt(r) : r;
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                row[i] = first ? src[off + i] : row[i] + src[off + i];
+            }
+        }
+        out.writeFloat(at, n, row, 0);
     }
 }
