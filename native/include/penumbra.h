@@ -36,7 +36,7 @@ extern "C" {
 #define PENUMBRA_SYM_ANTISYMMETRIC 2
 
 /* ABI version: bumped when a signature changes (Java: NativeAbi.VERSION). */
-#define PENUMBRA_ABI_VERSION 2
+#define PENUMBRA_ABI_VERSION 3
 PENUMBRA_API int32_t penumbra_version(void);
 
 /* PENUMBRA_CAP_* bits of this CPU (and OS: AVX state enabled). */
@@ -67,6 +67,10 @@ PENUMBRA_API const char *penumbra_variants(void);
     /* as rows_f32 with line_f64's sums in double, each output rounded to float */                      \
     PENUMBRA_API void penumbra_rows_f32d_##SUFFIX(const float *src, const int32_t *rowOffset, int32_t nOut,          \
                                     int32_t width, float *dst, int32_t dstPos, int32_t dstStride,        \
+                                    const double *w, int32_t size, int32_t center, int32_t sym);         \
+    /* as rows_f32d in double storage (the double path, float64 output): the sums of line_f64 */       \
+    PENUMBRA_API void penumbra_rows_f64_##SUFFIX(const double *src, const int32_t *rowOffset, int32_t nOut,          \
+                                    int32_t width, double *dst, int32_t dstPos, int32_t dstStride,       \
                                     const double *w, int32_t size, int32_t center, int32_t sym);
 
 PENUMBRA_DECLARE(generic)

@@ -687,171 +687,26 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
     }
 }
 
-/*
- * Output rows o (o < nOut) of a strided pass: row o sums rows o .. o+size-1 of src, every column x
- * as line_f32d sums a line, DU vectors of columns at a time (independent chains).
- */
-#if PN_ISA != 0
-/*
- * Four output rows o..o+3 of a folded kernel, columns x .. x+VDL-1, their loads shared: at step j
- * output q pairs rows o+q+c-j and o+q+c+j, so the four left rows are consecutive and move up by one
- * row a step, the four right rows move down by one: two loads a step for four outputs instead of
- * eight. Each output's operations are rows_f32d's, in its order.
- */
-static inline void quad32d(const float *src, const int32_t *ro, int32_t x, float *d, int64_t ds, const double *w,
-                           int c, int anti) {
-    VD a[4], L[4], R[4];
-    VD wc = SET1D(w[c]);
-    for (int q = 0; q < 4; q++) {
-        a[q] = MULD(LDFD(src + ro[q + c] + x), wc);
-        L[q] = LDFD(src + ro[q] + x);
-        R[q] = LDFD(src + ro[q + 2 * c] + x);
-    }
-    for (int j = c; j >= 1; j--) {
-        VD wj = SET1D(w[c - j]);
-        for (int q = 0; q < 4; q++) {
-            a[q] = FMAD(anti ? SUBD(L[q], R[q]) : ADDD(L[q], R[q]), wj, a[q]);
-        }
-        if (j > 1) {
-            L[0] = L[1];
-            L[1] = L[2];
-            L[2] = L[3];
-            L[3] = LDFD(src + ro[c - j + 4] + x);
-            R[3] = R[2];
-            R[2] = R[1];
-            R[1] = R[0];
-            R[0] = LDFD(src + ro[c + j - 1] + x);
-        }
-    }
-    for (int q = 0; q < 4; q++) {
-        STFD(d + q * ds + x, a[q]);
-    }
-}
+/* float storage (float32 outputs) */
+#define RT float
+#define RLD LDFD
+#define RST STFD
+#define RNAME penumbra_rows_f32d
+#define RQUAD quad32d
+#define RQUADG quad32dGeneral
+#include "rows_d.inc"
+#undef RT
+#undef RLD
+#undef RST
+#undef RNAME
+#undef RQUAD
+#undef RQUADG
 
-/* Four output rows of a general kernel: output q at step k reads row o+q+k, one new row a step. */
-static inline void quad32dGeneral(const float *src, const int32_t *ro, int32_t x, float *d, int64_t ds,
-                                  const double *w, int size) {
-    VD a[4], W[4];
-    VD wl = SET1D(w[size - 1]);
-    for (int q = 0; q < 4; q++) {
-        a[q] = MULD(LDFD(src + ro[q + size - 1] + x), wl);
-        W[q] = LDFD(src + ro[q] + x);
-    }
-    for (int k = 0; k < size - 1; k++) {
-        VD wk = SET1D(w[k]);
-        for (int q = 0; q < 4; q++) {
-            a[q] = FMAD(W[q], wk, a[q]);
-        }
-        if (k < size - 2) {
-            W[0] = W[1];
-            W[1] = W[2];
-            W[2] = W[3];
-            W[3] = LDFD(src + ro[k + 4] + x);
-        }
-    }
-    for (int q = 0; q < 4; q++) {
-        STFD(d + q * ds + x, a[q]);
-    }
-}
-#endif
-
-void NAME(penumbra_rows_f32d)(const float *src, const int32_t *rowOffset, int32_t nOut, int32_t width, float *dst,
-                              int32_t dstPos, int32_t dstStride, const double *w, int32_t size, int32_t c,
-                              int32_t sym) {
-    int32_t o = 0;
-#if PN_ISA != 0
-    int anti4 = sym == PENUMBRA_SYM_ANTISYMMETRIC;
-    for (; o + 4 <= nOut; o += 4) {
-        float *d = dst + dstPos + (int64_t) o * dstStride;
-        const int32_t *ro = rowOffset + o;
-        int32_t x = 0;
-        for (; x + VDL <= width; x += VDL) {
-            if (sym == PENUMBRA_SYM_NONE) {
-                quad32dGeneral(src, ro, x, d, dstStride, w, size);
-            } else {
-                quad32d(src, ro, x, d, dstStride, w, c, anti4);
-            }
-        }
-        for (int q = 0; q < 4; q++) {
-            const int32_t *rq = ro + q;
-            for (int32_t xx = x; xx < width; xx++) {
-                double acc;
-                if (sym == PENUMBRA_SYM_NONE) {
-                    acc = (double) src[rq[size - 1] + xx] * w[size - 1];
-                    for (int k = 0; k < size - 1; k++) {
-                        acc = fma((double) src[rq[k] + xx], w[k], acc);
-                    }
-                } else {
-                    acc = (double) src[rq[c] + xx] * w[c];
-                    for (int j = c; j >= 1; j--) {
-                        double lv = src[rq[c - j] + xx], rv = src[rq[c + j] + xx];
-                        acc = fma(anti4 ? lv - rv : lv + rv, w[c - j], acc);
-                    }
-                }
-                d[(int64_t) q * dstStride + xx] = (float) acc;
-            }
-        }
-    }
-#endif
-    for (; o < nOut; o++) {
-        float *d = dst + dstPos + (int64_t) o * dstStride;
-        const int32_t *ro = rowOffset + o;
-        int32_t x = 0;
-        if (sym == PENUMBRA_SYM_NONE) {
-            VD wl = SET1D(w[size - 1]);
-            for (; x + DU * VDL <= width; x += DU * VDL) {
-                VD a[DU];
-                const float *last = src + ro[size - 1] + x;
-                for (int u = 0; u < DU; u++) {
-                    a[u] = MULD(LDFD(last + u * VDL), wl);
-                }
-                for (int k = 0; k < size - 1; k++) {
-                    VD wk = SET1D(w[k]);
-                    const float *r = src + ro[k] + x;
-                    for (int u = 0; u < DU; u++) {
-                        a[u] = FMAD(LDFD(r + u * VDL), wk, a[u]);
-                    }
-                }
-                for (int u = 0; u < DU; u++) {
-                    STFD(d + x + u * VDL, a[u]);
-                }
-            }
-            for (; x < width; x++) {
-                double acc = (double) src[ro[size - 1] + x] * w[size - 1];
-                for (int k = 0; k < size - 1; k++) {
-                    acc = fma((double) src[ro[k] + x], w[k], acc);
-                }
-                d[x] = (float) acc;
-            }
-            continue;
-        }
-        int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
-        VD wc = SET1D(w[c]);
-        for (; x + DU * VDL <= width; x += DU * VDL) {
-            VD a[DU];
-            const float *mid = src + ro[c] + x;
-            for (int u = 0; u < DU; u++) {
-                a[u] = MULD(LDFD(mid + u * VDL), wc);
-            }
-            for (int j = c; j >= 1; j--) {
-                VD wj = SET1D(w[c - j]);
-                const float *l = src + ro[c - j] + x, *r = src + ro[c + j] + x;
-                for (int u = 0; u < DU; u++) {
-                    VD lv = LDFD(l + u * VDL), rv = LDFD(r + u * VDL);
-                    a[u] = FMAD(anti ? SUBD(lv, rv) : ADDD(lv, rv), wj, a[u]);
-                }
-            }
-            for (int u = 0; u < DU; u++) {
-                STFD(d + x + u * VDL, a[u]);
-            }
-        }
-        for (; x < width; x++) {
-            double acc = (double) src[ro[c] + x] * w[c];
-            for (int j = c; j >= 1; j--) {
-                double lv = src[ro[c - j] + x], rv = src[ro[c + j] + x];
-                acc = fma(anti ? lv - rv : lv + rv, w[c - j], acc);
-            }
-            d[x] = (float) acc;
-        }
-    }
-}
+/* double storage (float64 outputs) */
+#define RT double
+#define RLD LDD
+#define RST STD
+#define RNAME penumbra_rows_f64
+#define RQUAD quad64
+#define RQUADG quad64General
+#include "rows_d.inc"

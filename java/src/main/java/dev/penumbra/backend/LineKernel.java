@@ -16,4 +16,21 @@ public interface LineKernel {
     String name();
 
     void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel);
+
+    /** True when {@link #rows} is implemented: each of its outputs has the bits correlate gives it. */
+    default boolean hasRows() {
+        return false;
+    }
+
+    /**
+     * A pass along a strided axis, vectorised across the contiguous axis: output row {@code o}
+     * ({@code o < nOut}, at {@code dst[dstPos + o * dstStride]}) is {@code sum_t w[t] * row(o + t)},
+     * where {@code row(j)} is the {@code width} values at {@code src[rowOffset[j]]} — every output
+     * computed by the operations {@link #correlate} uses for it, so a column of rows has the bits of
+     * the same column correlated as a line.
+     */
+    default void rows(double[] src, int[] rowOffset, int nOut, int width, double[] dst, int dstPos, int dstStride,
+                      Kernel1D kernel) {
+        throw new UnsupportedOperationException(name() + " has no row kernel in double");
+    }
 }

@@ -51,4 +51,39 @@ public final class ScalarLineKernel implements LineKernel {
             }
         }
     }
+
+    @Override
+    public boolean hasRows() {
+        return true;
+    }
+
+    @Override
+    public void rows(double[] src, int[] rowOffset, int nOut, int width, double[] dst, int dstPos, int dstStride,
+                     Kernel1D kernel) {
+        double[] w = kernel.weightArray();
+        int size = w.length;
+        int c = kernel.center();
+        boolean folded = kernel.symmetry() != Kernel1D.Symmetry.NONE;
+        boolean anti = kernel.symmetry() == Kernel1D.Symmetry.ANTISYMMETRIC;
+        for (int o = 0; o < nOut; o++) {
+            int d = dstPos + o * dstStride;
+            for (int x = 0; x < width; x++) {
+                double acc;
+                if (folded) {
+                    acc = src[rowOffset[o + c] + x] * w[c];
+                    for (int j = c; j >= 1; j--) {
+                        double l = src[rowOffset[o + c - j] + x];
+                        double r = src[rowOffset[o + c + j] + x];
+                        acc += (anti ? l - r : l + r) * w[c - j];
+                    }
+                } else {
+                    acc = src[rowOffset[o + size - 1] + x] * w[size - 1];
+                    for (int k = 0; k < size - 1; k++) {
+                        acc += src[rowOffset[o + k] + x] * w[k];
+                    }
+                }
+                dst[d + x] = acc;
+            }
+        }
+    }
 }

@@ -198,7 +198,7 @@ public final class Engine {
                 return r;
             }
         }
-        return fused(plan, in, outOrigin, out, schedule, path, seen, null);
+        return fused(plan, in, outOrigin, out, schedule, path, seen, null, false);
     }
 
     /**
@@ -226,7 +226,7 @@ public final class Engine {
         Run last = null;
         for (int i = 0; i < ones.size(); i++) {
             last = fused(ones.get(i), in, new long[plan.rank()], out, schedule, path, seen,
-                    new SlabStream.Fold(i, terms.size(), plan.combine()));
+                    new SlabStream.Fold(i, terms.size(), plan.combine()), false);
             if (i == 0 && seen != null && !ArithmeticPolicy.boundHolds(plan, seen)) {
                 break;
             }
@@ -234,8 +234,12 @@ public final class Engine {
         return last;
     }
 
+    /**
+     * The fused run itself; {@code runningSums}: the chunks hold whole lines of each running-mean
+     * pass's axis, for scipy's running sums (NaN spreading, integer outputs) on the tiles.
+     */
     private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
-                             float[] seen, SlabStream.Fold fold) {
+                             float[] seen, SlabStream.Fold fold, boolean runningSums) {
         LineKernel kernel = Backends.kernel(schedule.backend());
         FloatTileKernel floatKernel = path == Path.EXACT ? Backends.exactKernel(schedule.backend())
                 : Backends.floatKernel(schedule.backend());
@@ -305,7 +309,7 @@ public final class Engine {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             ChunkWorker worker = sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), fold)
                     : floatStorage ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
-                    : new TileWorker(plan, in, outOrigin, out, kernel);
+                    : new TileWorker(plan, in, outOrigin, out, kernel, runningSums);
             track(worker, floatKernel, seen, mine);
             int id = ids.getAndIncrement();
             worker.attach(mon, stop, id);
@@ -398,7 +402,7 @@ public final class Engine {
                     c[axis] = dst.shape(axis);
                     sc = each.withChunks(c).withStrategy(Strategy.TILES);
                 }
-                last = fused(one, src, origin, dst, sc, path, null);
+                last = fused(one, src, origin, dst, sc, path, null, null, wholeLines);
                 src = i == n - 1 ? null : (Source) dst;
                 origin = new long[plan.rank()];
             }

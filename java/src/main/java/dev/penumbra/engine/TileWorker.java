@@ -12,14 +12,15 @@ import dev.penumbra.volume.Source;
 import java.util.Arrays;
 
 /**
- * The reference worker: computes one chunk at a time in double scratch it keeps between chunks.
+ * The double path's worker: computes one chunk at a time in double scratch it keeps between chunks.
  *
  * <p>For each term of the plan: gather the chunk plus its halo from the input into the tile; run
- * the passes in order, each line copied (with its extension) into a line buffer, correlated by the
- * {@link LineKernel} and written back, rounded to the output dtype as scipy stores intermediates in
- * the output; combine the terms; scatter the chunk. For {@code constant} the out-of-volume part of a
- * pass's line reads cval, because scipy extends each pass's input with cval, not the earlier
- * passes' output.
+ * the passes in order, each reading one buffer and writing the other — along the contiguous axis
+ * line by line, along the others with the backend's row kernel on bundles of whole rows where it
+ * has one ({@link LineKernel#rows}), else line by line through a line buffer — every value rounded
+ * to the output dtype as scipy stores intermediates in the output; combine the terms; scatter the
+ * chunk. For {@code constant} the out-of-volume part of a pass's line reads cval, because scipy
+ * extends each pass's input with cval, not the earlier passes' output.
  */
 final class TileWorker implements ChunkWorker {
     private final Plan plan;
@@ -28,15 +29,26 @@ final class TileWorker implements ChunkWorker {
     private final LineKernel kernel;
     private final DType outType;
     private final boolean integerOut;
+    private final boolean runningSums;
     private final TileGeometry g;
     private final RowIO io = new RowIO();
 
-    private double[] work = new double[0];
+    private double[] bufA = new double[0];
+    private double[] bufB = new double[0];
     private double[] acc = new double[0];
     private double[] lineIn = new double[0];
     private double[] lineOut = new double[0];
+    private int[] rowOffsets = new int[0];
+    private int cvalRow;
 
-    TileWorker(Plan plan, Source in, long[] outOrigin, Sink out, LineKernel kernel) {
+    /**
+     * {@code runningSums}: the engine gave this worker chunks that hold whole lines of each uniform
+     * pass's axis, where scipy's running sums show (NaN spreading along the line, the last bits an
+     * integer output's truncation shows): those passes then run line by line as running sums. Else
+     * a uniform pass is the plain correlation it is for finite data.
+     */
+    TileWorker(Plan plan, Source in, long[] outOrigin, Sink out, LineKernel kernel, boolean runningSums) {
+        this.runningSums = runningSums;
         this.plan = plan;
         this.in = in;
         this.out = out;
@@ -54,9 +66,16 @@ final class TileWorker implements ChunkWorker {
     @Override
     public void run(Chunk chunk) {
         g.set(chunk);
-        if (work.length < g.total) {
-            work = new double[g.total];
+        int rowWidth = g.ext[g.rank - 1];
+        int need = g.total + rowWidth;
+        if (bufA.length < need) {
+            bufA = new double[need];
+            bufB = new double[need];
         }
+        // a row of cval just past the tile, in both buffers, for constant-mode rows
+        cvalRow = g.total;
+        Arrays.fill(bufA, cvalRow, cvalRow + rowWidth, plan.cval());
+        Arrays.fill(bufB, cvalRow, cvalRow + rowWidth, plan.cval());
         if (acc.length < g.coreCount) {
             acc = new double[g.coreCount];
         }
@@ -65,23 +84,29 @@ final class TileWorker implements ChunkWorker {
         int termIndex = 0;
         for (Term term : plan.terms()) {
             g.initRegion(term, vlo, vhi);
+            double[] cur = bufA;
+            double[] nxt = bufB;
+            double[] target = cur;
             g.gather(term, vlo, vhi, plan.cval(), new TileGeometry.GatherSink() {
                 public void fill(int base, int len, double value) {
-                    Arrays.fill(work, base, base + len, value);
+                    Arrays.fill(target, base, base + len, value);
                 }
 
                 public void readRun(long[] at, int count, int base) {
-                    io.read(in, at, count, work, base);
+                    io.read(in, at, count, target, base);
                 }
             });
             for (Pass pass : term.passes()) {
-                runPass(pass, vlo, vhi);
+                runPass(pass, vlo, vhi, cur, nxt);
+                double[] t = cur;
+                cur = nxt;
+                nxt = t;
                 if (!g.spans[pass.axis()]) {
                     vlo[pass.axis()] += pass.kernel().left();
                     vhi[pass.axis()] -= pass.kernel().right();
                 }
             }
-            combine(termIndex++);
+            combine(termIndex++, cur);
         }
         if (plan.combine() == Plan.Combine.HYPOT) {
             for (int i = 0; i < g.coreCount; i++) {
@@ -96,15 +121,48 @@ final class TileWorker implements ChunkWorker {
         });
     }
 
-    /** Correlates every line along the pass's axis in the region, writing the result in place. */
-    private void runPass(Pass pass, int[] vlo, int[] vhi) {
+    /** Correlates every line along the pass's axis in the region, from {@code cur} into {@code nxt}. */
+    private void runPass(Pass pass, int[] vlo, int[] vhi, double[] cur, double[] nxt) {
         int axis = pass.axis();
+        int last = g.rank - 1;
         Kernel1D k = pass.kernel();
         int[] src = g.passSources(axis, pass.mode(), k.left(), k.right(), vlo[axis], vhi[axis]);
         boolean spanning = g.spans[axis];
         int nOut = src.length - k.left() - k.right();
         int outStart = spanning ? vlo[axis] : vlo[axis] + k.left();
         int step = g.ts[axis];
+        boolean rounds = outType != DType.F64;
+        int[] lo = vlo.clone();
+        int[] hi = vhi.clone();
+        hi[axis] = lo[axis] + 1;
+        boolean sums = runningSums && k.runningMean() && spanning;
+        if (axis != last && kernel.hasRows() && !sums) {
+            if (rowOffsets.length < src.length) {
+                rowOffsets = new int[src.length];
+            }
+            // one call per bundle: the rows along the pass axis at fixed indices of the other outer axes
+            int[] blo = lo.clone();
+            int[] bhi = hi.clone();
+            int width = vhi[last] - vlo[last];
+            bhi[last] = blo[last] + 1;
+            g.forEachRow(blo, bhi, (rowBase, ignored) -> {
+                int line0 = rowBase - vlo[axis] * step;
+                for (int i = 0; i < src.length; i++) {
+                    int m = src[i];
+                    rowOffsets[i] = m < 0 ? cvalRow : line0 + m * step;
+                }
+                int d0 = line0 + outStart * step;
+                kernel.rows(cur, rowOffsets, nOut, width, nxt, d0, step, k);
+                if (rounds) {
+                    for (int o = 0; o < nOut; o++) {
+                        for (int x = d0 + o * step, e = x + width; x < e; x++) {
+                            nxt[x] = round(nxt[x]);
+                        }
+                    }
+                }
+            });
+            return;
+        }
         boolean direct = step == 1 && isRun(src);
         double cval = plan.cval();
         if (lineOut.length < nOut) {
@@ -113,9 +171,6 @@ final class TileWorker implements ChunkWorker {
         if (lineIn.length < src.length) {
             lineIn = new double[src.length];
         }
-        int[] lo = vlo.clone();
-        int[] hi = vhi.clone();
-        hi[axis] = lo[axis] + 1;
         // every element of the region with the pass axis collapsed starts one line
         g.forEachRow(lo, hi, (rowBase, rowLen) -> {
             for (int r = 0; r < rowLen; r++) {
@@ -123,36 +178,32 @@ final class TileWorker implements ChunkWorker {
                 if (!direct) {
                     for (int i = 0; i < src.length; i++) {
                         int m = src[i];
-                        lineIn[i] = m < 0 ? cval : work[line0 + m * step];
+                        lineIn[i] = m < 0 ? cval : cur[line0 + m * step];
                     }
                 }
-                double[] line = direct ? work : lineIn;
+                double[] line = direct ? cur : lineIn;
                 int from = direct ? line0 + src[0] : 0;
-                if (k.runningMean() && spanning && integerOut) {
+                if (sums && integerOut) {
                     // truncation to an integer shows the last bit of each mean: scipy's own running
                     // sum, over whole lines (the engine gives integer outputs chunks that hold them)
                     runningMean(line, from, lineOut, nOut, k.size());
-                    for (int i = 0, q = line0 + outStart * step; i < nOut; i++, q += step) {
-                        work[q] = round(lineOut[i]);
-                    }
-                    continue;
-                }
-                kernel.correlate(line, from, lineOut, 0, nOut, k);
-                if (k.runningMean() && spanning) {
-                    // scipy's running sum: from the first non-finite value of the extended line on,
-                    // every output whose window has moved past it is NaN (inf - inf, NaN + x)
-                    for (int e = 0; e < nOut; e++) {
-                        double v = direct ? work[line0 + src[0] + e] : lineIn[e];
-                        if (!Double.isFinite(v)) {
-                            for (int i = e + 1; i < nOut; i++) {
-                                lineOut[i] = Double.NaN;
+                } else {
+                    kernel.correlate(line, from, lineOut, 0, nOut, k);
+                    if (sums) {
+                        // scipy's running sum: from the first non-finite value of the extended line on,
+                        // every output whose window has moved past it is NaN (inf - inf, NaN + x)
+                        for (int e = 0; e < nOut; e++) {
+                            if (!Double.isFinite(line[from + e])) {
+                                for (int i = e + 1; i < nOut; i++) {
+                                    lineOut[i] = Double.NaN;
+                                }
+                                break;
                             }
-                            break;
                         }
                     }
                 }
                 for (int i = 0, q = line0 + outStart * step; i < nOut; i++, q += step) {
-                    work[q] = round(lineOut[i]);
+                    nxt[q] = round(lineOut[i]);
                 }
             }
         });
@@ -188,8 +239,8 @@ final class TileWorker implements ChunkWorker {
         return true;
     }
 
-    /** Folds the term's core into the accumulator as the plan combines terms. */
-    private void combine(int termIndex) {
+    /** Folds the term's core (in {@code cur}) into the accumulator as the plan combines terms. */
+    private void combine(int termIndex, double[] cur) {
         int[] lo = new int[g.rank];
         int[] hi = new int[g.rank];
         g.coreBox(lo, hi);
@@ -198,7 +249,7 @@ final class TileWorker implements ChunkWorker {
         g.forEachRow(lo, hi, (base, len) -> {
             int p = pos[0];
             for (int i = 0; i < len; i++) {
-                double v = work[base + i];
+                double v = cur[base + i];
                 if (integerOut) {
                     // numpy's integer arithmetic (output += tmp, tmp *= tmp) wraps around
                     long w = (long) v;

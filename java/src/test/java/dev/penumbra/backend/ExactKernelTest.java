@@ -3,6 +3,8 @@ package dev.penumbra.backend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.penumbra.TestBackends;
+import dev.penumbra.backend.ffm.NativeKernels;
+import dev.penumbra.backend.ffm.NativeLibrary;
 import dev.penumbra.filter.Kernel1D;
 import java.util.ArrayList;
 import java.util.List;
@@ -99,6 +101,62 @@ class ExactKernelTest {
                 for (int o = 0; o < n; o++) {
                     assertEquals(Float.floatToRawIntBits((float) ref[o]), Float.floatToRawIntBits(out[o * width + x]),
                             exact.name() + " rows " + k + " output (" + o + ", " + x + ")");
+                }
+            }
+        }
+    }
+
+    /** The double path's row kernels: every column of rows has the bits of the backend's line kernel. */
+    @TestFactory
+    Stream<DynamicTest> doubleRowsGiveTheLineKernelsBits() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Backends.Kind kind : TestBackends.list()) {
+            LineKernel k = Backends.kernel(kind);
+            if (k.hasRows()) {
+                tests.add(DynamicTest.dynamicTest(kind.name(), () -> checkDoubleRows(k, k)));
+            }
+            if (kind == Backends.Kind.NATIVE) {
+                // every compiled variant this CPU runs: the same bits as the bound one
+                NativeLibrary lib = NativeLibrary.get().orElseThrow();
+                for (String isa : lib.variants()) {
+                    tests.add(DynamicTest.dynamicTest("native " + isa,
+                            () -> checkDoubleRows(k, new NativeKernels(lib.variant(isa)))));
+                }
+            }
+        }
+        return tests.stream();
+    }
+
+    private static void checkDoubleRows(LineKernel reference, LineKernel kernel) {
+        Random r = new Random(22);
+        int n = 13;
+        for (Kernel1D k : kernels(r)) {
+            int size = k.size();
+            int lines = n + size - 1;
+            for (int width : new int[] {1, 3, 4, 8, 37, 64}) {
+                double[] rows = new double[lines * width + 5];
+                int[] offsets = new int[lines];
+                for (int j = 0; j < lines; j++) {
+                    // rows in shuffled places, as a mode's extension maps them
+                    offsets[j] = ((j * 7) % lines) * width + 5;
+                    for (int x = 0; x < width; x++) {
+                        rows[offsets[j] + x] = r.nextGaussian() * 100;
+                    }
+                }
+                int stride = width + 2;
+                double[] out = new double[n * stride + 3];
+                kernel.rows(rows, offsets, n, width, out, 3, stride, k);
+                for (int x = 0; x < width; x++) {
+                    double[] col = new double[lines];
+                    for (int j = 0; j < lines; j++) {
+                        col[j] = rows[offsets[j] + x];
+                    }
+                    double[] ref = new double[n];
+                    reference.correlate(col, 0, ref, 0, n, k);
+                    for (int o = 0; o < n; o++) {
+                        assertEquals(Double.doubleToRawLongBits(ref[o]),
+                                Double.doubleToRawLongBits(out[3 + o * stride + x]), kernel.name() + " double rows " + k + " width " + width + " output (" + o + ", " + x + ")");
+                    }
                 }
             }
         }

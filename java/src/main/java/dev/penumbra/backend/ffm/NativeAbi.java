@@ -8,7 +8,7 @@ package dev.penumbra.backend.ffm;
  */
 final class NativeAbi {
     /** {@code PENUMBRA_ABI_VERSION}: bumped when a signature changes; the loader refuses another. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     /** {@code PENUMBRA_CAP_*}: what {@code penumbra_caps()} reports of the CPU (and the OS's AVX state). */
     static final int CAP_AVX2 = 1;

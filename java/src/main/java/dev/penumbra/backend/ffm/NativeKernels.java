@@ -171,6 +171,28 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
         }
     }
 
+    @Override
+    public boolean hasRows() {
+        return true;
+    }
+
+    @Override
+    public void rows(double[] src, int[] rowOffset, int nOut, int width, double[] dst, int dstPos, int dstStride,
+                     Kernel1D kernel) {
+        double[] w = kernel.weightArray();
+        int sym = checkKernel(kernel, w.length);
+        if (!checkRows(src.length, rowOffset, nOut, width, dst.length, dstPos, dstStride, w.length)) {
+            return;
+        }
+        try {
+            lib.rowsF64.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+                    MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+                    kernel.center(), sym);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     /** The C symmetry code; a folded kernel must be centred (size 2c+1). */
     private static int checkKernel(Kernel1D kernel, int size) {
         int c = kernel.center();

@@ -61,6 +61,7 @@ public final class NativeLibrary {
     final MethodHandle lineF64;
     final MethodHandle lineF32d;
     final MethodHandle rowsF32d;
+    final MethodHandle rowsF64;
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -88,6 +89,8 @@ public final class NativeLibrary {
         lineF32d = linker.downcallHandle(find(lookup, "penumbra_line_f32d_" + isa),
                 FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
         rowsF32d = linker.downcallHandle(find(lookup, "penumbra_rows_f32d_" + isa),
+                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
+        rowsF64 = linker.downcallHandle(find(lookup, "penumbra_rows_f64_" + isa),
                 FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
     }
 

@@ -78,4 +78,63 @@ public final class SimdLineKernel implements LineKernel {
             }
         }
     }
+
+    @Override
+    public boolean hasRows() {
+        return true;
+    }
+
+    @Override
+    public void rows(double[] src, int[] rowOffset, int nOut, int width, double[] dst, int dstPos, int dstStride,
+                     Kernel1D kernel) {
+        double[] w = kernel.weightArray();
+        int size = w.length;
+        int c = kernel.center();
+        boolean folded = kernel.symmetry() != Kernel1D.Symmetry.NONE;
+        boolean anti = kernel.symmetry() == Kernel1D.Symmetry.ANTISYMMETRIC;
+        int bound = S.loopBound(width);
+        for (int o = 0; o < nOut; o++) {
+            int d = dstPos + o * dstStride;
+            int x = 0;
+            if (folded) {
+                int mid = rowOffset[o + c];
+                DoubleVector wc = DoubleVector.broadcast(S, w[c]);
+                for (; x < bound; x += S.length()) {
+                    DoubleVector acc = DoubleVector.fromArray(S, src, mid + x).mul(wc);
+                    for (int j = c; j >= 1; j--) {
+                        DoubleVector a = DoubleVector.fromArray(S, src, rowOffset[o + c - j] + x);
+                        DoubleVector b = DoubleVector.fromArray(S, src, rowOffset[o + c + j] + x);
+                        acc = (anti ? a.sub(b) : a.add(b)).fma(DoubleVector.broadcast(S, w[c - j]), acc);
+                    }
+                    acc.intoArray(dst, d + x);
+                }
+                for (; x < width; x++) {
+                    double acc = src[mid + x] * w[c];
+                    for (int j = c; j >= 1; j--) {
+                        double l = src[rowOffset[o + c - j] + x];
+                        double r = src[rowOffset[o + c + j] + x];
+                        acc = Math.fma(anti ? l - r : l + r, w[c - j], acc);
+                    }
+                    dst[d + x] = acc;
+                }
+            } else {
+                int lastRow = rowOffset[o + size - 1];
+                for (; x < bound; x += S.length()) {
+                    DoubleVector acc = DoubleVector.fromArray(S, src, lastRow + x).mul(w[size - 1]);
+                    for (int k = 0; k < size - 1; k++) {
+                        acc = DoubleVector.fromArray(S, src, rowOffset[o + k] + x)
+                                .fma(DoubleVector.broadcast(S, w[k]), acc);
+                    }
+                    acc.intoArray(dst, d + x);
+                }
+                for (; x < width; x++) {
+                    double acc = src[lastRow + x] * w[size - 1];
+                    for (int k = 0; k < size - 1; k++) {
+                        acc = Math.fma(src[rowOffset[o + k] + x], w[k], acc);
+                    }
+                    dst[d + x] = acc;
+                }
+            }
+        }
+    }
 }
