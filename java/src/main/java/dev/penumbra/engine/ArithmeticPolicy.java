@@ -75,6 +75,35 @@ final class ArithmeticPolicy {
                 Backends.floatKernel(schedule.backend())));
     }
 
+    /** Rows of the input sampled before a float run ({@link #sample}). */
+    static final int SAMPLE_ROWS = 256;
+
+    /**
+     * The range of {@link #SAMPLE_ROWS} rows spread over the box every run of the output box at
+     * {@code outOrigin} gathers (the output's, widened by the halo inside the volume): values the
+     * run reads, read in a fraction of a millisecond.
+     */
+    static float[] sample(Plan plan, Source in, long[] outOrigin, long[] outShape, Schedule schedule) {
+        int rank = outShape.length;
+        long[] lo = new long[rank];
+        long[] hi = new long[rank];
+        for (int a = 0; a < rank; a++) {
+            lo[a] = Math.max(0, outOrigin[a] - plan.haloLeft()[a]);
+            hi[a] = Math.min(in.shape(a), outOrigin[a] + outShape[a] + plan.haloRight()[a]);
+        }
+        return DataRange.sample(in, lo, hi, SAMPLE_ROWS, Backends.floatKernel(schedule.backend()));
+    }
+
+    /**
+     * True when the sample's range, doubled, meets the bound: part of the float path's rule, so that
+     * data whose sample comes near the bound (where the whole data would most likely fail it and
+     * the float run be thrown away) goes straight to the double path. The rule is a function of the
+     * data, so every way of running one volume decides alike.
+     */
+    static boolean sampleAllowsFloat(Plan plan, float[] sample) {
+        return boundHolds(plan, new float[] {2 * sample[0], 2 * sample[1]});
+    }
+
     /** True when float32 accumulation's error bound meets the tolerance for data in {@code range}. */
     static boolean boundHolds(Plan plan, float[] range) {
         double relative = plan.float32Roundings() * 0x1p-24;

@@ -84,20 +84,13 @@ public final class Engine {
         boolean redone = false;
         Boolean finiteInput = null; // known once a float run has read the input
         if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
-            // sampled from the box every run gathers (the output's, widened by the halo inside the
-            // volume): what fails the bound here fails it for the values the run reads
-            long[] lo = new long[shape.length];
-            long[] hi = new long[shape.length];
-            for (int a = 0; a < shape.length; a++) {
-                lo[a] = Math.max(0, outOrigin[a] - plan.haloLeft()[a]);
-                hi[a] = Math.min(in.shape(a), outOrigin[a] + shape[a] + plan.haloRight()[a]);
-            }
-            float[] sample = DataRange.sample(in, lo, hi, SAMPLE_ROWS, Backends.floatKernel(schedule.backend()));
-            if (!ArithmeticPolicy.boundHolds(plan, sample)) {
-                // a sample of the data already fails the bound (the whole data can only widen its range):
-                // no float run that would be redone
+            float[] sample = ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
+            if (!ArithmeticPolicy.sampleAllowsFloat(plan, sample)) {
+                // a sample of the data fails the bound with twice its range: the whole data (which can
+                // only widen the sample's range) almost surely fails it, so no float run to redo
                 useFloat = false;
-                why = "the float32 error bound fails for the data (a sample reaches " + rangeText(sample) + ")";
+                why = "the float32 error bound fails for the data (a sample reaches " + rangeText(sample)
+                        + ", with headroom x2)";
             } else if (unfused) {
                 // the passes after the first read intermediates: read the input's range first
                 useFloat = usesFloatPath(plan, in, outOrigin, out, schedule);
@@ -137,9 +130,6 @@ public final class Engine {
         return (redone ? run.redoneInDouble() : run).because(why);
     }
 
-    /** Rows of the input read to predict a float32 bound failure before any float run. */
-    private static final int SAMPLE_ROWS = 256;
-
     private static String rangeText(float[] range) {
         return Float.isNaN(range[0]) || Float.isNaN(range[1]) ? "NaN"
                 : String.format(java.util.Locale.ROOT, "[%.4g, %.4g]", range[0], range[1]);
@@ -155,6 +145,8 @@ public final class Engine {
     public static boolean usesFloatPath(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule) {
         long[][] box = ArithmeticPolicy.dependence(plan, in, outOrigin, out.shape());
         return ArithmeticPolicy.floatCapable(in.dtype(), out.dtype(), schedule)
+                && ArithmeticPolicy.sampleAllowsFloat(plan, ArithmeticPolicy.sample(plan, in, outOrigin, out.shape(),
+                        schedule))
                 && ArithmeticPolicy.boundHoldsFor(plan, in, box[0], box[1], schedule);
     }
 
@@ -166,6 +158,8 @@ public final class Engine {
      */
     public static Schedule.Arithmetic arithmeticFor(Plan plan, Source in, DType outDType, Schedule schedule) {
         return ArithmeticPolicy.floatCapable(in.dtype(), outDType, schedule)
+                && ArithmeticPolicy.sampleAllowsFloat(plan, ArithmeticPolicy.sample(plan, in, new long[in.rank()],
+                        in.shape(), schedule))
                 && ArithmeticPolicy.boundHoldsFor(plan, in, new long[in.rank()], in.shape(), schedule)
                 ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;
     }

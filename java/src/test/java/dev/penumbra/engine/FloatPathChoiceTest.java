@@ -36,6 +36,38 @@ class FloatPathChoiceTest {
     }
 
     @Test
+    void dataWhoseSampleNearsTheBoundTakesTheDoublePathEveryWayItRuns() {
+        // amplitude a: the bound holds for [-a, a] but not for twice that, the sample's headroom
+        Plan plan = FilterSpec.gaussian(1.0).withOrder(1, 0, 0).plan(3);
+        double lo = 0;
+        double hi = 1e6;
+        for (int i = 0; i < 200; i++) {
+            double mid = (lo + hi) / 2;
+            if (ArithmeticPolicy.boundHolds(plan, new float[] {(float) -mid, (float) mid})) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        double a = 0.75 * lo;
+        assertTrue(ArithmeticPolicy.boundHolds(plan, new float[] {(float) -a, (float) a}));
+        try (Volume in = filled(100, 2 * a, -a, 5);
+             Volume pinned = Volume.allocate(DType.F32, in.shape());
+             Volume auto = Volume.allocate(DType.F32, in.shape())) {
+            in.writeDouble(0, -a);
+            in.writeDouble(4, a);
+            Engine.run(plan, in, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT64));
+            Run run = Engine.run(plan, in, auto, SIMD);
+            assertFalse(run.floatPath(), run.why());
+            assertTrue(run.why().endsWith("with headroom x2)"), run.why());
+            assertEquals(-1, mismatch(pinned, auto));
+            // chunked runs pin what the whole run decides, and the unfused schedule decides alike
+            assertEquals(Schedule.Arithmetic.FLOAT64, Engine.arithmeticFor(plan, in, DType.F32, SIMD));
+            assertFalse(floatPath(plan, in));
+        }
+    }
+
+    @Test
     void smoothingNonNegativeDataOfAnyMagnitudeStaysFloat() {
         try (Volume counts = filled(100, 65535, 0, 1)) {
             assertTrue(floatPath(FilterSpec.gaussian(3.0).plan(3), counts));
