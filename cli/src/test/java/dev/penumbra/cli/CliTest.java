@@ -144,7 +144,8 @@ class CliTest {
         Result r = run("gaussian", "--sigma", "1", "--threads", "2", "--strategy", "team", "--backend", "simd", in,
                 out.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.err().contains(", team]; ran team of 2, float32 path"), r.err());
+        // which arithmetic path ran depends on the data (profile says why); the strategy must be the one forced
+        assertTrue(r.err().contains(", team]; ran team of 2, "), r.err());
         Path tiles = dir.resolve("tiles.npy");
         assertEquals(0, run("gaussian", "--sigma", "1", "--strategy", "tiles", "--backend", "simd", in,
                 tiles.toString()).code());

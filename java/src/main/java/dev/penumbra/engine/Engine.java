@@ -14,7 +14,6 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -180,60 +179,30 @@ public final class Engine {
      * float32 anyway), which streams as the float path does; or the double path on double storage
      * (float64 outputs, inputs that float does not hold exactly, backends without such kernels).
      */
-    private enum Path { FLOAT, EXACT, DOUBLE }
+    enum Path { FLOAT, EXACT, DOUBLE }
 
     /** Streams or tiles, all passes per chunk, with the arithmetic already chosen for the whole plan. */
     private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
                              float[] seen) {
-        if (path != Path.DOUBLE && plan.terms().size() > 1 && out instanceof Source
-                && isWhole(in, outOrigin, out.shape())) {
-            Run r = termwise(plan, in, out, schedule, path, seen);
+        if (path != Path.DOUBLE && plan.terms().size() > 1 && isWhole(in, outOrigin, out.shape())) {
+            List<Plan> sweep = CompoundRoute.sweepTerms(plan, out.shape(), schedule, out instanceof Source);
+            if (sweep != null) {
+                return fused(plan, in, outOrigin, out, schedule, path, seen, null, false, sweep);
+            }
+            Run r = out instanceof Source ? CompoundRoute.termwise(plan, in, out, schedule, path, seen) : null;
             if (r != null) {
                 return r;
             }
         }
-        return fused(plan, in, outOrigin, out, schedule, path, seen, null, false);
-    }
-
-    /**
-     * A compound plan (laplace, gaussian_laplace, gaussian_gradient_magnitude) streamed one term at
-     * a time, each term folded into the output as scipy folds it ({@link SlabStream.Fold}): a
-     * stream's passes stay in cache where tiles of every term at once would not, at the cost of
-     * reading the input once a term and the output back once a term after the first. Null when a
-     * term cannot stream (then the plan runs on tiles). An optimistic float run whose first term
-     * already saw data that fails the bound stops there: the caller redoes the output.
-     */
-    private static Run termwise(Plan plan, Source in, Sink out, Schedule schedule, Path path, float[] seen) {
-        List<Term> terms = plan.terms();
-        List<Plan> ones = new ArrayList<>();
-        for (Term t : terms) {
-            Plan one = new Plan(plan.rank(), List.of(t), Plan.Combine.SINGLE, plan.cval());
-            if (StreamPlan.of(one, out.shape(), schedule, true, true) == null) {
-                return null;
-            }
-            ones.add(one);
-        }
-        Monitor mon = schedule.monitor();
-        if (mon != null) {
-            mon.begin(count(out.shape()) * terms.size());
-        }
-        Run last = null;
-        for (int i = 0; i < ones.size(); i++) {
-            last = fused(ones.get(i), in, new long[plan.rank()], out, schedule, path, seen,
-                    new SlabStream.Fold(i, terms.size(), plan.combine()), false);
-            if (i == 0 && seen != null && !ArithmeticPolicy.boundHolds(plan, seen)) {
-                break;
-            }
-        }
-        return last;
+        return fused(plan, in, outOrigin, out, schedule, path, seen, null, false, null);
     }
 
     /**
      * The fused run itself; {@code runningSums}: the chunks hold whole lines of each running-mean
      * pass's axis, for scipy's running sums (NaN spreading, integer outputs) on the tiles.
      */
-    private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
-                             float[] seen, SlabStream.Fold fold, boolean runningSums) {
+    static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
+                     float[] seen, SlabStream.Fold fold, boolean runningSums, List<Plan> sweep) {
         LineKernel kernel = Backends.kernel(schedule.backend());
         FloatTileKernel floatKernel = path == Path.EXACT ? Backends.exactKernel(schedule.backend())
                 : Backends.floatKernel(schedule.backend());
@@ -242,7 +211,8 @@ public final class Engine {
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         long[] shape = out.shape();
-        StreamPlan sp = StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), floatStorage);
+        StreamPlan sp = sweep != null ? new StreamPlan(StreamPlan.streamAxis(shape), Math.toIntExact(shape[0]), 0)
+                : StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), floatStorage);
         if (fold != null && sp == null) {
             throw new IllegalStateException("a folded term must stream");
         }
@@ -301,7 +271,8 @@ public final class Engine {
             merge(seen, mine);
         } : () -> {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-            ChunkWorker worker = sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), fold)
+            ChunkWorker worker = sweep != null ? CompoundRoute.sweepWorker(sweep, plan.combine(), in, out, floatKernel, sp)
+                    : sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), fold)
                     : floatStorage ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel, runningSums);
             track(worker, floatKernel, seen, mine);
@@ -396,7 +367,7 @@ public final class Engine {
                     c[axis] = dst.shape(axis);
                     sc = each.withChunks(c).withStrategy(Strategy.TILES);
                 }
-                last = fused(one, src, origin, dst, sc, path, null, null, wholeLines);
+                last = fused(one, src, origin, dst, sc, path, null, null, wholeLines, null);
                 src = i == n - 1 ? null : (Source) dst;
                 origin = new long[plan.rank()];
             }
@@ -413,7 +384,7 @@ public final class Engine {
         return true;
     }
 
-    private static long count(long[] shape) {
+    static long count(long[] shape) {
         long n = 1;
         for (long e : shape) {
             n *= e;

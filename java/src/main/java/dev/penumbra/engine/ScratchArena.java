@@ -18,7 +18,9 @@ final class ScratchArena {
     static final int BATCH_OUT = 3;
     static final int GATHER = 4;
     static final int GATHER_2 = 5;
-    private static final int SLOTS = 6;
+    /** Ring and batch sets a thread keeps beyond the first, for the terms of one sweep. */
+    static final int EXTRA_SETS = 7;
+    private static final int SLOTS = 6 + 2 * EXTRA_SETS;
 
     // process-wide: each thread's scratch outlives a run, so the next run finds it allocated and faulted in
     @SuppressWarnings("unchecked")
@@ -26,6 +28,20 @@ final class ScratchArena {
             ThreadLocal.withInitial(() -> (SoftReference<float[]>[]) new SoftReference<?>[SLOTS]);
 
     private ScratchArena() {
+    }
+
+    /**
+     * This thread's {@link #RING} or {@link #BATCH_OUT} array of set {@code set} (0: the same as
+     * {@link #floats(int, int)}; 1 .. {@link #EXTRA_SETS}: other terms of one sweep).
+     */
+    static float[] floats(int slot, int n, int set) {
+        if (set == 0) {
+            return floats(slot, n);
+        }
+        if (set < 0 || set > EXTRA_SETS || slot != RING && slot != BATCH_OUT) {
+            throw new IllegalArgumentException("scratch set " + set + " has no slot " + slot);
+        }
+        return floats(6 + 2 * (set - 1) + (slot == RING ? 0 : 1), n);
     }
 
     /** This thread's array for {@code slot}, at least {@code n} floats long. */

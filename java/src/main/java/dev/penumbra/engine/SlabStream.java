@@ -58,6 +58,9 @@ final class SlabStream implements ChunkWorker {
     private final Pass zPass;
     private int z0;
     private int zCore;
+    /** The s pass's ring in the current chunk: the virtual position of slot 0, and the next to gather. */
+    private int first;
+    private int ready;
     /**
      * The team this worker streams with (null: alone), its place in it, and the axis-0 rows it owns,
      * [r0, r1) — which move between groups as the team rebalances ({@link Team#rebalance}).
@@ -101,7 +104,7 @@ final class SlabStream implements ChunkWorker {
     private float[] foldRow = new float[0];
 
     SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Fold fold) {
-        this(plan, in, out, kernel, s, zChunk, null, 0, fold);
+        this(plan, in, out, kernel, s, zChunk, null, 0, fold, 0);
     }
 
     /**
@@ -110,6 +113,15 @@ final class SlabStream implements ChunkWorker {
      */
     SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member,
                Fold fold) {
+        this(plan, in, out, kernel, s, zChunk, team, member, fold, 0);
+    }
+
+    /**
+     * {@code set}: which of a thread's sets of ring and batch scratch this worker uses, so that the
+     * workers of the terms of one sweep ({@link TermSweep}) keep rings of their own (0 alone).
+     */
+    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member,
+               Fold fold, int set) {
         if (fold != null && (plan.terms().size() != 1 || !(out instanceof Source))) {
             throw new IllegalArgumentException("a fold streams one term into an output it can read back");
         }
@@ -146,7 +158,7 @@ final class SlabStream implements ChunkWorker {
         float cval = (float) plan.cval();
         int slabPitch = lay.slabPitch;
         int ringFloats = Math.toIntExact((long) slabPitch * (ringSlots + 1));
-        ring = team != null ? team.shared(0, ringFloats) : ScratchArena.floats(ScratchArena.RING, ringFloats);
+        ring = team != null ? team.shared(0, ringFloats) : ScratchArena.floats(ScratchArena.RING, ringFloats, set);
         int nz = lay.shape[0];
         if (team != null) {
             team.rows(nz);
@@ -166,7 +178,7 @@ final class SlabStream implements ChunkWorker {
         slotOffsets = new int[ringSlots];
         blockOffsets = new int[ringSlots + 1];
         batchOut = team != null ? team.shared(1, BATCH * slabPitch)
-                : ScratchArena.floats(ScratchArena.BATCH_OUT, BATCH * slabPitch);
+                : ScratchArena.floats(ScratchArena.BATCH_OUT, BATCH * slabPitch, set);
         // every slab-sized place keeps a row of cval past its data, for constant-mode slab passes
         for (int k = 0; k <= ringSlots; k++) {
             Arrays.fill(ring, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
@@ -217,7 +229,7 @@ final class SlabStream implements ChunkWorker {
     }
 
     /** Between batches: stops a cancelled or failed run, reports {@code slabs} output slabs done. */
-    private void batchDone(int slabs) {
+    void batchDone(int slabs) {
         if (mon != null) {
             mon.advance((long) slabs * (team != null ? r1 - r0 : lay.rows(zCore)) * lay.rowLen);
         }
@@ -233,6 +245,13 @@ final class SlabStream implements ChunkWorker {
 
     @Override
     public void run(Chunk chunk) {
+        prepare(chunk);
+        runChunk((int) chunk.lo(s), (int) chunk.hi(s));
+        finish(chunk);
+    }
+
+    /** Sets the chunk's axis-0 range and tells the input what the chunk will read. */
+    void prepare(Chunk chunk) {
         int c0 = (int) chunk.lo(s);
         int c1 = (int) chunk.hi(s);
         int n = (int) in.shape(s);
@@ -246,7 +265,12 @@ final class SlabStream implements ChunkWorker {
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
         adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), false);
-        runChunk(c0, c1, n);
+    }
+
+    /** After the chunk: lets the pages of its own input rows go when the input crowds the RAM. */
+    void finish(Chunk chunk) {
+        int c0 = (int) chunk.lo(s);
+        int c1 = (int) chunk.hi(s);
         // this chunk's own input rows are done (neighbours re-read their halo from the page cache);
         // only for inputs that crowd the RAM: dropping a small input's pages makes every later run
         // of the same file fault them in again (seed, cached: gather 57 -> 116 ms in profile)
@@ -278,20 +302,57 @@ final class SlabStream implements ChunkWorker {
         }
     }
 
-    private void runChunk(int c0, int c1, int n) {
+    private void runChunk(int c0, int c1) {
+        begin(c0);
+        for (int o = c0; o < c1; o += BATCH) {
+            int nOut = Math.min(BATCH, c1 - o);
+            batch(o, nOut);
+            long clock = now();
+            writeSlabs(batchOut, nOut, o, batchOffsets());
+            lap(Monitor.Phase.WRITE, clock);
+            batchDone(nOut);
+        }
+    }
+
+    /** Slab j of a batch at {@code j * slabPitch} of {@link #batchOut()}. */
+    int[] batchOffsets() {
+        for (int j = 0; j < BATCH; j++) {
+            groupOffs[j] = j * lay.slabPitch;
+        }
+        return groupOffs;
+    }
+
+    /** Where {@link #batch} leaves its output slabs. */
+    float[] batchOut() {
+        return batchOut;
+    }
+
+    SlabLayout layout() {
+        return lay;
+    }
+
+    /** The axis streamed one slab at a time. */
+    int streamAxis() {
+        return s;
+    }
+
+    /** The ring of the s pass starts empty at the chunk's first output {@code c0}. */
+    void begin(int c0) {
+        first = c0 - (streamPass == null ? 0 : streamPass.kernel().left());
+        ready = first;
+    }
+
+    /**
+     * Computes output slabs {@code o .. o+nOut-1} ({@code nOut <= BATCH}, batches in order from the
+     * chunk's start) into {@link #batchOut()}: gathers the input slabs the batch needs into the
+     * ring, runs the s pass on them and the passes after it on the batch.
+     */
+    void batch(int o, int nOut) {
         int slabPitch = lay.slabPitch;
+        int n = (int) in.shape(s);
         if (streamPass == null) {
-            for (int o = c0; o < c1; o++) {
-                groupOffs[0] = 0;
-                slabsAt(o, 1, batchOut, groupOffs);
-                long t = now();
-                SlabPasses.Slab r = slabPasses(after, batchOut, 0, null, 0, zCore);
-                t = lap(Monitor.Phase.AFTER, t);
-                groupOffs[0] = r.off();
-                writeSlabs(r.buf(), 1, o, groupOffs);
-                lap(Monitor.Phase.WRITE, t);
-                batchDone(1);
-            }
+            // every pass stays inside a slab: gather the batch's slabs and filter them in place
+            slabsAt(o, nOut, batchOut, batchOffsets());
             return;
         }
         Kernel1D k = streamPass.kernel();
@@ -299,60 +360,49 @@ final class SlabStream implements ChunkWorker {
         int left = k.left();
         int right = k.right();
         int size = k.size();
-        // ring slot of virtual position p (relative to c0 - left): (p - (c0 - left)) % ringSlots
-        int first = c0 - left;
-        int ready = first; // next virtual position to compute
-        for (int o = c0; o < c1; o += BATCH) {
-            int nOut = Math.min(BATCH, c1 - o);
-            int need = o + nOut - 1 + right; // last virtual position the batch reads
-            while (ready <= need) {
-                int slot = (ready - first) % ringSlots;
-                long q = mode.map(ready, n);
-                if (q < 0) {
-                    slotOffsets[slot] = -1;
-                    ready++;
-                    continue;
-                }
-                // consecutive input slabs are gathered together: their rows are neighbours in the file
-                int g = 1;
-                while (g < GROUP && ready + g <= need && mode.map(ready + g, n) == q + g) {
-                    g++;
-                }
-                for (int j = 0; j < g; j++) {
-                    int sj = (ready + j - first) % ringSlots;
-                    groupOffs[j] = sj * slabPitch;
-                    slotOffsets[sj] = sj * slabPitch;
-                }
-                slabsAt((int) q, g, ring, groupOffs);
-                ready += g;
+        // ring slot of virtual position p (relative to first = c0 - left): (p - first) % ringSlots
+        int need = o + nOut - 1 + right; // last virtual position the batch reads
+        while (ready <= need) {
+            int slot = (ready - first) % ringSlots;
+            long q = mode.map(ready, n);
+            if (q < 0) {
+                slotOffsets[slot] = -1;
+                ready++;
+                continue;
             }
-            for (int t = 0; t < nOut + size - 1; t++) {
-                int slot = (o - left + t - first) % ringSlots;
-                rowOffsets[t] = slotOffsets[slot] < 0 ? cvalSlot * slabPitch : slotOffsets[slot];
+            // consecutive input slabs are gathered together: their rows are neighbours in the file
+            int g = 1;
+            while (g < GROUP && ready + g <= need && mode.map(ready + g, n) == q + g) {
+                g++;
             }
-            long clock = now();
-            int from = team != null ? r0 * lay.rowPitch : 0;
-            int width = team != null ? r1 * lay.rowPitch : lay.slabData;
-            for (int xb = from; xb < width; xb += BLOCK) {
-                for (int t = 0; t < nOut + size - 1; t++) {
-                    blockOffsets[t] = rowOffsets[t] + xb;
-                }
-                kernel.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
+            for (int j = 0; j < g; j++) {
+                int sj = (ready + j - first) % ringSlots;
+                groupOffs[j] = sj * slabPitch;
+                slotOffsets[sj] = sj * slabPitch;
             }
-            clock = lap(Monitor.Phase.STREAM, clock);
-            if (!after.isEmpty()) {
-                for (int b = 0; b < nOut; b++) {
-                    slabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch, zCore);
-                }
-            }
-            clock = lap(Monitor.Phase.AFTER, clock);
-            for (int j = 0; j < nOut; j++) {
-                groupOffs[j] = j * slabPitch;
-            }
-            writeSlabs(batchOut, nOut, o, groupOffs);
-            lap(Monitor.Phase.WRITE, clock);
-            batchDone(nOut);
+            slabsAt((int) q, g, ring, groupOffs);
+            ready += g;
         }
+        for (int t = 0; t < nOut + size - 1; t++) {
+            int slot = (o - left + t - first) % ringSlots;
+            rowOffsets[t] = slotOffsets[slot] < 0 ? cvalSlot * slabPitch : slotOffsets[slot];
+        }
+        long clock = now();
+        int from = team != null ? r0 * lay.rowPitch : 0;
+        int width = team != null ? r1 * lay.rowPitch : lay.slabData;
+        for (int xb = from; xb < width; xb += BLOCK) {
+            for (int t = 0; t < nOut + size - 1; t++) {
+                blockOffsets[t] = rowOffsets[t] + xb;
+            }
+            kernel.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
+        }
+        clock = lap(Monitor.Phase.STREAM, clock);
+        if (!after.isEmpty()) {
+            for (int b = 0; b < nOut; b++) {
+                slabPasses(after, batchOut, b * slabPitch, batchOut, b * slabPitch, zCore);
+            }
+        }
+        lap(Monitor.Phase.AFTER, clock);
     }
 
     /**
@@ -427,7 +477,7 @@ final class SlabStream implements ChunkWorker {
      * Writes output slabs {@code o .. o+g-1}, slab j from {@code src[srcOffs[j]]}, slab-inner so
      * that consecutive writes continue each other in the file.
      */
-    private void writeSlabs(float[] src, int g, int o, int[] srcOffs) {
+    void writeSlabs(float[] src, int g, int o, int[] srcOffs) {
         int slabRows = lay.rows(zCore);
         long[] at = runAt;
         at[rank - 1] = 0;

@@ -12,6 +12,7 @@ import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.filter.GoldenParityTest;
 import dev.penumbra.filter.Op;
 import dev.penumbra.filter.Plan;
+import dev.penumbra.filter.Term;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
 import java.lang.foreign.MemorySegment;
@@ -76,6 +77,19 @@ class ScheduleIdentityTest {
                         Engine.run(plan, in, unfused, s.withFused(false));
                         String what = kind + " " + type + " " + Arrays.toString(shape) + " " + fs;
                         assertEquals(-1, mismatch(auto, tiled), "tiled != auto: " + what);
+                        if (plan.terms().size() > 1) {
+                            // scratch for one term's stream, not all of them at once: a term at a time
+                            // (TermSweep needs them all), folded into the output
+                            long one = 0;
+                            for (Term t : plan.terms()) {
+                                Plan p = new Plan(3, List.of(t), Plan.Combine.SINGLE, plan.cval());
+                                one = Math.max(one, StreamPlan.scratchFloats(p, shape, StreamPlan.streamAxis(shape),
+                                        shape[0]));
+                            }
+                            Run ran2 = Engine.run(plan, in, unfused, s.withScratchBytes(one * 4 * 2));
+                            assertEquals(Strategy.STREAM, ran2.strategy(), what);
+                            assertEquals(-1, mismatch(auto, unfused), "term at a time != auto: " + what);
+                        }
                         assertEquals(-1, mismatch(auto, unfused), "unfused != auto: " + what);
                     }
                 }
