@@ -1,6 +1,5 @@
 package dev.penumbra.engine;
 
-import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
 import dev.penumbra.volume.Sink;
@@ -28,7 +27,7 @@ final class CompoundRoute {
      * 7 alternating rounds: min 539 vs 548 ms), while laplace, whose z-only term cannot form a team
      * and whose 3-tap terms are bound by memory traffic, gained from one sweep (224 vs 277 ms).
      */
-    static List<Plan> sweepTerms(Plan plan, long[] shape, Schedule schedule, boolean readable) {
+    static List<Plan> sweepTerms(Plan plan, long[] shape, Schedule schedule, boolean readable, int bytes) {
         Strategy strategy = schedule.strategy();
         List<Term> terms = plan.terms();
         if (strategy != Strategy.AUTO && strategy != Strategy.STREAM || terms.size() > 1 + ScratchArena.EXTRA_SETS) {
@@ -39,7 +38,7 @@ final class CompoundRoute {
         boolean allTeams = true;
         for (Term t : terms) {
             Plan one = new Plan(plan.rank(), List.of(t), Plan.Combine.SINGLE, plan.cval());
-            StreamPlan sp = StreamPlan.of(one, shape, schedule.withStrategy(Strategy.AUTO), true, true);
+            StreamPlan sp = StreamPlan.of(one, shape, schedule.withStrategy(Strategy.AUTO), true, bytes);
             if (sp == null || sp.zChunk() != shape[0]) {
                 return null;
             }
@@ -50,7 +49,7 @@ final class CompoundRoute {
         if (allTeams && readable && strategy == Strategy.AUTO) {
             return null;
         }
-        return floats * 4 * schedule.threads() <= schedule.scratchBudget() ? ones : null;
+        return floats * bytes * schedule.threads() <= schedule.scratchBudget() ? ones : null;
     }
 
     /**
@@ -61,12 +60,13 @@ final class CompoundRoute {
      * term cannot stream (then the plan runs on tiles). An optimistic float run whose first term
      * already saw data that fails the bound stops there: the caller redoes the output.
      */
-    static Run termwise(Plan plan, Source in, Sink out, Schedule schedule, Engine.Path path, float[] seen) {
+    static Run termwise(Plan plan, Source in, Sink out, Schedule schedule, Engine.Path path, float[] seen,
+                        int bytes) {
         List<Term> terms = plan.terms();
         List<Plan> ones = new ArrayList<>();
         for (Term t : terms) {
             Plan one = new Plan(plan.rank(), List.of(t), Plan.Combine.SINGLE, plan.cval());
-            if (StreamPlan.of(one, out.shape(), schedule, true, true) == null) {
+            if (StreamPlan.of(one, out.shape(), schedule, true, bytes) == null) {
                 return null;
             }
             ones.add(one);
@@ -87,10 +87,10 @@ final class CompoundRoute {
     }
 
     static ChunkWorker sweepWorker(List<Plan> terms, Plan.Combine how, Source in, Sink out,
-                                           FloatTileKernel kernel, StreamPlan sp) {
+                                           SlabStore store, StreamPlan sp) {
         List<SlabStream> streams = new ArrayList<>();
         for (int t = 0; t < terms.size(); t++) {
-            streams.add(new SlabStream(terms.get(t), in, out, kernel, sp.axis(), sp.zChunk(), null, 0, null, t));
+            streams.add(new SlabStream(terms.get(t), in, out, store, sp.axis(), sp.zChunk(), null, 0, null, t));
         }
         return new TermSweep(streams, how);
     }

@@ -184,12 +184,14 @@ public final class Engine {
     /** Streams or tiles, all passes per chunk, with the arithmetic already chosen for the whole plan. */
     private static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
                              float[] seen) {
-        if (path != Path.DOUBLE && plan.terms().size() > 1 && isWhole(in, outOrigin, out.shape())) {
-            List<Plan> sweep = CompoundRoute.sweepTerms(plan, out.shape(), schedule, out instanceof Source);
+        SlabStore store = store(path, out, schedule, false);
+        if (store != null && plan.terms().size() > 1 && isWhole(in, outOrigin, out.shape())) {
+            List<Plan> sweep = CompoundRoute.sweepTerms(plan, out.shape(), schedule, out instanceof Source, store.bytes());
             if (sweep != null) {
                 return fused(plan, in, outOrigin, out, schedule, path, seen, null, false, sweep);
             }
-            Run r = out instanceof Source ? CompoundRoute.termwise(plan, in, out, schedule, path, seen) : null;
+            Run r = out instanceof Source ? CompoundRoute.termwise(plan, in, out, schedule, path, seen, store.bytes())
+                    : null;
             if (r != null) {
                 return r;
             }
@@ -208,11 +210,12 @@ public final class Engine {
                 : Backends.floatKernel(schedule.backend());
         boolean useFloat = path == Path.FLOAT;
         boolean floatStorage = path != Path.DOUBLE;
+        SlabStore store = store(path, out, schedule, runningSums);
         long[] hl = plan.haloLeft();
         long[] hr = plan.haloRight();
         long[] shape = out.shape();
         StreamPlan sp = sweep != null ? new StreamPlan(StreamPlan.streamAxis(shape), Math.toIntExact(shape[0]), 0)
-                : StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), floatStorage);
+                : StreamPlan.of(plan, shape, schedule, isWhole(in, outOrigin, shape), store == null ? 0 : store.bytes());
         if (fold != null && sp == null) {
             throw new IllegalStateException("a folded term must stream");
         }
@@ -253,7 +256,7 @@ public final class Engine {
             // every member runs every chunk, on its own rows
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
             try {
-                SlabStream member = new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), team,
+                SlabStream member = new SlabStream(plan, in, out, store, sp.axis(), sp.zChunk(), team,
                         next.getAndIncrement(), fold);
                 track(member, floatKernel, seen, mine);
                 int id = ids.getAndIncrement();
@@ -271,8 +274,8 @@ public final class Engine {
             merge(seen, mine);
         } : () -> {
             float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-            ChunkWorker worker = sweep != null ? CompoundRoute.sweepWorker(sweep, plan.combine(), in, out, floatKernel, sp)
-                    : sp != null ? new SlabStream(plan, in, out, floatKernel, sp.axis(), sp.zChunk(), fold)
+            ChunkWorker worker = sweep != null ? CompoundRoute.sweepWorker(sweep, plan.combine(), in, out, store, sp)
+                    : sp != null ? new SlabStream(plan, in, out, store, sp.axis(), sp.zChunk(), fold)
                     : floatStorage ? new FloatTileWorker(plan, in, outOrigin, out, floatKernel)
                     : new TileWorker(plan, in, outOrigin, out, kernel, runningSums);
             track(worker, floatKernel, seen, mine);
@@ -303,6 +306,21 @@ public final class Engine {
         Strategy ran = team != null ? Strategy.TEAM : sp != null ? Strategy.STREAM : Strategy.TILES;
         return new Run(ran, useFloat, false, sp != null ? sp.axis() : -1, sp != null ? sp.zChunk() : -1, workers,
                 grid.size(), "");
+    }
+
+    /**
+     * What a stream of this path keeps its slabs in, or null when the path takes tiles: float32 slabs
+     * for the float path and the double path into float32 (float storage, double sums); float64 slabs
+     * for the double path into a float64 output, whose backend has double row kernels. Other outputs
+     * (integers, float32 from data float does not hold) and scipy's running sums take tiles.
+     */
+    private static SlabStore store(Path path, Sink out, Schedule schedule, boolean runningSums) {
+        if (path != Path.DOUBLE) {
+            return SlabStore.floats(path == Path.EXACT ? Backends.exactKernel(schedule.backend())
+                    : Backends.floatKernel(schedule.backend()));
+        }
+        LineKernel kernel = Backends.kernel(schedule.backend());
+        return out.dtype() == DType.F64 && !runningSums && kernel.hasRows() ? SlabStore.doubles(kernel) : null;
     }
 
     /** Runs one chunk; with a monitor, records its span (and, for tiles, its time and progress). */

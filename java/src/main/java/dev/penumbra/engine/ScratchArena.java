@@ -24,8 +24,8 @@ final class ScratchArena {
 
     // process-wide: each thread's scratch outlives a run, so the next run finds it allocated and faulted in
     @SuppressWarnings("unchecked")
-    private static final ThreadLocal<SoftReference<float[]>[]> LOCAL =
-            ThreadLocal.withInitial(() -> (SoftReference<float[]>[]) new SoftReference<?>[SLOTS]);
+    private static final ThreadLocal<SoftReference<Object>[]> LOCAL =
+            ThreadLocal.withInitial(() -> (SoftReference<Object>[]) new SoftReference<?>[SLOTS]);
 
     private ScratchArena() {
     }
@@ -35,23 +35,42 @@ final class ScratchArena {
      * {@link #floats(int, int)}; 1 .. {@link #EXTRA_SETS}: other terms of one sweep).
      */
     static float[] floats(int slot, int n, int set) {
+        return floats(slotOf(slot, set), n);
+    }
+
+    /** As {@link #floats(int, int, int)}, in double (a slot holds one type at a time). */
+    static double[] doubles(int slot, int n, int set) {
+        return doubles(slotOf(slot, set), n);
+    }
+
+    private static int slotOf(int slot, int set) {
         if (set == 0) {
-            return floats(slot, n);
+            return slot;
         }
         if (set < 0 || set > EXTRA_SETS || slot != RING && slot != BATCH_OUT) {
             throw new IllegalArgumentException("scratch set " + set + " has no slot " + slot);
         }
-        return floats(6 + 2 * (set - 1) + (slot == RING ? 0 : 1), n);
+        return 6 + 2 * (set - 1) + (slot == RING ? 0 : 1);
     }
 
     /** This thread's array for {@code slot}, at least {@code n} floats long. */
     static float[] floats(int slot, int n) {
-        SoftReference<float[]>[] refs = LOCAL.get();
-        float[] a = refs[slot] == null ? null : refs[slot].get();
-        if (a == null || a.length < n) {
+        return (float[]) array(slot, n, false);
+    }
+
+    /** This thread's array for {@code slot}, at least {@code n} doubles long. */
+    static double[] doubles(int slot, int n) {
+        return (double[]) array(slot, n, true);
+    }
+
+    private static Object array(int slot, int n, boolean dbl) {
+        SoftReference<Object>[] refs = LOCAL.get();
+        Object a = refs[slot] == null ? null : refs[slot].get();
+        boolean fits = dbl ? a instanceof double[] d && d.length >= n : a instanceof float[] f && f.length >= n;
+        if (!fits) {
             refs[slot] = null;
             a = null; // let the old array go before the new one is allocated
-            a = new float[n];
+            a = dbl ? new double[n] : new float[n];
             refs[slot] = new SoftReference<>(a);
         }
         return a;

@@ -1,10 +1,8 @@
 package dev.penumbra.engine;
 
-import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.BoundaryMode;
 import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.filter.Pass;
-import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 
@@ -16,37 +14,37 @@ import java.util.List;
  */
 final class SlabPasses {
     private final SlabLayout lay;
-    private final FloatTileKernel kernel;
-    private final float cval;
+    private final SlabStore store;
+    private final double cval;
     private final long volumeZ;
     /** Slab-sized places whose cval row sits at {@link SlabLayout#slabPitch}; all others at bigPitch. */
-    private final float[] ring;
-    private final float[] batchOut;
-    private final float[] slabA;
-    private final float[] slabB;
-    private final float[] lineIn;
+    private final Object ring;
+    private final Object batchOut;
+    private final Object slabA;
+    private final Object slabB;
+    private final Object lineIn;
     private final int[] rowOffsets;
     private final IdentityHashMap<Pass, int[]> maps = new IdentityHashMap<>();
     private final IdentityHashMap<Pass, Long> mapKeys = new IdentityHashMap<>();
 
-    SlabPasses(SlabLayout lay, FloatTileKernel kernel, double cval, long volumeZ, float[] ring, float[] batchOut,
+    SlabPasses(SlabLayout lay, SlabStore store, double cval, long volumeZ, Object ring, Object batchOut,
                int longest) {
         this.lay = lay;
-        this.kernel = kernel;
-        this.cval = (float) cval;
+        this.store = store;
+        this.cval = cval;
         this.volumeZ = volumeZ;
         this.ring = ring;
         this.batchOut = batchOut;
-        slabA = ScratchArena.floats(ScratchArena.SLAB_A, lay.bigPitch);
-        slabB = ScratchArena.floats(ScratchArena.SLAB_B, lay.bigPitch);
-        Arrays.fill(slabA, lay.bigPitch - lay.rowLen, lay.bigPitch, this.cval);
-        Arrays.fill(slabB, lay.bigPitch - lay.rowLen, lay.bigPitch, this.cval);
-        lineIn = new float[longest];
+        slabA = store.scratch(ScratchArena.SLAB_A, lay.bigPitch, 0);
+        slabB = store.scratch(ScratchArena.SLAB_B, lay.bigPitch, 0);
+        store.fill(slabA, lay.bigPitch - lay.rowLen, lay.bigPitch, cval);
+        store.fill(slabB, lay.bigPitch - lay.rowLen, lay.bigPitch, cval);
+        lineIn = store.array(longest);
         rowOffsets = new int[longest];
     }
 
     /** Where a pass chain left its result: a buffer and the offset of its first element. */
-    record Slab(float[] buf, int off) {
+    record Slab(Object buf, int off) {
     }
 
     /**
@@ -56,20 +54,20 @@ final class SlabPasses {
      * ({@link SlabLayout#extent}); the chunk starts at row {@code z0} of the volume; a team member
      * runs the rows {@code [r0, r1)} of axis 0 ({@code team}), others every row.
      */
-    Slab run(List<Pass> passes, float[] src, int srcOff, float[] dst, int dstOff, int z, int z0, boolean team,
+    Slab run(List<Pass> passes, Object src, int srcOff, Object dst, int dstOff, int z, int z0, boolean team,
              int r0, int r1) {
-        float[] cur = src;
+        Object cur = src;
         int curOff = srcOff;
         for (int i = 0; i < passes.size(); i++) {
             boolean lastPass = i == passes.size() - 1;
-            float[] nxt = lastPass && dst != null ? dst : cur == slabA ? slabB : slabA;
+            Object nxt = lastPass && dst != null ? dst : cur == slabA ? slabB : slabA;
             int nxtOff = lastPass && dst != null ? dstOff : 0;
             boolean linePass = lay.slabIndex(passes.get(i).axis()) == lay.rank - 2;
             if (nxt == cur && nxtOff == curOff && !linePass) {
                 // a rows pass may not write the slab it reads (it reads rows it would overwrite): go
                 // through a temporary and copy the result into place; a line pass copies each line
                 // out (with its extension) before writing it, so it runs in place
-                float[] tmp = cur == slabA ? slabB : slabA;
+                Object tmp = cur == slabA ? slabB : slabA;
                 z = pass(passes.get(i), cur, curOff, tmp, 0, z, z0, team, r0, r1);
                 System.arraycopy(tmp, 0, nxt, nxtOff, lay.slabData);
             } else {
@@ -82,7 +80,7 @@ final class SlabPasses {
     }
 
     /** One pass; returns axis 0's extent after it (a cut axis 0's pass drops its halo). */
-    private int pass(Pass p, float[] src, int srcOff, float[] dst, int dstOff, int z, int z0, boolean team,
+    private int pass(Pass p, Object src, int srcOff, Object dst, int dstOff, int z, int z0, boolean team,
                      int r0, int r1) {
         int k = lay.slabIndex(p.axis());
         Kernel1D kern = p.kernel();
@@ -101,13 +99,8 @@ final class SlabPasses {
                 int base = srcOff + r * lay.rowPitch;
                 // the line itself in one copy; only its extension goes through the mode's map
                 System.arraycopy(src, base, lineIn, left, len);
-                for (int i = 0; i < left; i++) {
-                    lineIn[i] = map[i] < 0 ? cval : src[base + map[i]];
-                }
-                for (int i = left + len; i < map.length; i++) {
-                    lineIn[i] = map[i] < 0 ? cval : src[base + map[i]];
-                }
-                kernel.line(lineIn, 0, dst, dstOff + r * lay.rowPitch, len, kern);
+                store.extend(src, base, lineIn, map, left, len, cval);
+                store.line(lineIn, 0, dst, dstOff + r * lay.rowPitch, len, kern);
             }
             return z;
         }
@@ -132,13 +125,13 @@ final class SlabPasses {
                     int m = map[r0 + i];
                     rowOffsets[i] = m < 0 ? cvalRow : srcOff + base + m * stride;
                 }
-                kernel.rows(src, rowOffsets, r1 - r0, rowLen, dst, dstOff + base + r0 * stride, stride, kern);
+                store.rows(src, rowOffsets, r1 - r0, rowLen, dst, dstOff + base + r0 * stride, stride, kern);
                 continue;
             }
             for (int i = 0; i < map.length; i++) {
                 rowOffsets[i] = map[i] < 0 ? cvalRow : srcOff + base + map[i] * stride;
             }
-            kernel.rows(src, rowOffsets, nOut, rowLen, dst, dstOff + base, stride, kern);
+            store.rows(src, rowOffsets, nOut, rowLen, dst, dstOff + base, stride, kern);
         }
         return cut ? nOut : z;
     }

@@ -11,13 +11,12 @@ import dev.penumbra.volume.Madvise;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
- * The streaming float32 schedule for one separable term over a whole volume (Halide's sliding
+ * The streaming schedule for one separable term over a whole volume (Halide's sliding
  * window): the volume is walked along one outer axis {@code s}, one slab (all other axes, at one
  * index of {@code s}) at a time. Each input slab is gathered once, filtered by the passes that come
  * before the pass on {@code s} (they never mix slabs), and kept in a ring of slabs; the pass on
@@ -28,7 +27,8 @@ import java.util.function.BooleanSupplier;
  * <p>Chunks are ranges of {@code s}; a chunk recomputes the earlier passes for the reach of the
  * {@code s} pass at its ends. Slabs outside the volume along {@code s} are the slabs the mode maps
  * them to (cval slabs for constant), exactly as the tile workers extend lines. Where the slabs are
- * laid out is {@link SlabLayout}'s; the passes inside a slab are {@link SlabPasses}'.
+ * laid out is {@link SlabLayout}'s; the passes inside a slab are {@link SlabPasses}'; what the slabs
+ * hold (float32 or float64) and the kernels that work on them, {@link SlabStore}'s.
  */
 final class SlabStream implements ChunkWorker {
     /**
@@ -47,7 +47,7 @@ final class SlabStream implements ChunkWorker {
     private final Plan plan;
     private final Source in;
     private final Sink out;
-    private final FloatTileKernel kernel;
+    private final SlabStore store;
     private final SlabLayout lay;
     private final SlabPasses passes;
     private final int s;
@@ -76,14 +76,14 @@ final class SlabStream implements ChunkWorker {
     /** Coordinates of the run being read or written (reused). */
     private final long[] runAt;
 
-    private final float[] ring;
+    private final Object ring;
     private final int ringSlots;
     private final int cvalSlot;
     private final int[] rowOffsets;
     private final int[] slotOffsets;
     private final int[] blockOffsets;
-    private final float[] batchOut;
-    private float[] gatherBuf;
+    private final Object batchOut;
+    private Object gatherBuf;
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
 
     private Monitor mon;
@@ -94,33 +94,33 @@ final class SlabStream implements ChunkWorker {
      * How a term of a compound plan (laplace, gaussian_laplace, gaussian_gradient_magnitude) streamed
      * on its own folds into the output, as scipy folds it: term {@code index} of {@code count},
      * combined by {@code how}. The first term writes (its square, for HYPOT); the others read the
-     * output row, add theirs in float32 and write it back; the last takes HYPOT's square root.
+     * output row, add theirs in the slabs' type and write it back; the last takes HYPOT's square root.
      */
     record Fold(int index, int count, Plan.Combine how) {
     }
 
     /** How this worker's term folds into the output, or null: it writes the output. */
     private final Fold fold;
-    private float[] foldRow = new float[0];
+    private Object foldRow;
 
-    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Fold fold) {
-        this(plan, in, out, kernel, s, zChunk, null, 0, fold, 0);
+    SlabStream(Plan plan, Source in, Sink out, SlabStore store, int s, int zChunk, Fold fold) {
+        this(plan, in, out, store, s, zChunk, null, 0, fold, 0);
     }
 
     /**
      * A worker of {@code team} (null: one working alone): member {@code member} owns a share of the
      * axis-0 rows of every slab and shares the ring, the output batch and the gather buffers.
      */
-    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member,
+    SlabStream(Plan plan, Source in, Sink out, SlabStore store, int s, int zChunk, Team team, int member,
                Fold fold) {
-        this(plan, in, out, kernel, s, zChunk, team, member, fold, 0);
+        this(plan, in, out, store, s, zChunk, team, member, fold, 0);
     }
 
     /**
      * {@code set}: which of a thread's sets of ring and batch scratch this worker uses, so that the
      * workers of the terms of one sweep ({@link TermSweep}) keep rings of their own (0 alone).
      */
-    SlabStream(Plan plan, Source in, Sink out, FloatTileKernel kernel, int s, int zChunk, Team team, int member,
+    SlabStream(Plan plan, Source in, Sink out, SlabStore store, int s, int zChunk, Team team, int member,
                Fold fold, int set) {
         if (fold != null && (plan.terms().size() != 1 || !(out instanceof Source))) {
             throw new IllegalArgumentException("a fold streams one term into an output it can read back");
@@ -131,7 +131,7 @@ final class SlabStream implements ChunkWorker {
         this.plan = plan;
         this.in = in;
         this.out = out;
-        this.kernel = kernel;
+        this.store = store;
         this.s = s;
         this.rank = plan.rank();
         this.runAt = new long[rank];
@@ -155,17 +155,17 @@ final class SlabStream implements ChunkWorker {
         int reach = sp == null ? 0 : sp.kernel().size() - 1;
         ringSlots = reach + BATCH;
         cvalSlot = ringSlots;
-        float cval = (float) plan.cval();
+        double cval = plan.cval();
         int slabPitch = lay.slabPitch;
         int ringFloats = Math.toIntExact((long) slabPitch * (ringSlots + 1));
-        ring = team != null ? team.shared(0, ringFloats) : ScratchArena.floats(ScratchArena.RING, ringFloats, set);
+        ring = team != null ? team.shared(store, 0, ringFloats) : store.scratch(ScratchArena.RING, ringFloats, set);
         int nz = lay.shape[0];
         if (team != null) {
             team.rows(nz);
         }
         r0 = team != null ? team.bound(member) : 0;
         r1 = team != null ? team.bound(member + 1) : nz;
-        Arrays.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, cval);
+        store.fill(ring, cvalSlot * slabPitch, (cvalSlot + 1) * slabPitch, cval);
         int longest = 1;
         for (int a = 0; a < rank; a++) {
             longest = (int) Math.max(longest, in.shape(a));
@@ -177,26 +177,26 @@ final class SlabStream implements ChunkWorker {
         rowOffsets = new int[longest + maxReach + BATCH];
         slotOffsets = new int[ringSlots];
         blockOffsets = new int[ringSlots + 1];
-        batchOut = team != null ? team.shared(1, BATCH * slabPitch)
-                : ScratchArena.floats(ScratchArena.BATCH_OUT, BATCH * slabPitch, set);
+        batchOut = team != null ? team.shared(store, 1, BATCH * slabPitch)
+                : store.scratch(ScratchArena.BATCH_OUT, BATCH * slabPitch, set);
         // every slab-sized place keeps a row of cval past its data, for constant-mode slab passes
         for (int k = 0; k <= ringSlots; k++) {
-            Arrays.fill(ring, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
+            store.fill(ring, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
         }
         for (int k = 0; k < BATCH; k++) {
-            Arrays.fill(batchOut, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
+            store.fill(batchOut, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
         }
         int bigPitch = lay.bigPitch;
         int gatherFloats = Math.toIntExact((long) GROUP * bigPitch);
-        gatherBuf = before.isEmpty() ? new float[0] : team != null ? team.shared(2, gatherFloats)
-                : ScratchArena.floats(ScratchArena.GATHER, gatherFloats);
+        gatherBuf = before.isEmpty() ? store.array(0) : team != null ? team.shared(store, 2, gatherFloats)
+                : store.scratch(ScratchArena.GATHER, gatherFloats, 0);
         for (int b = 0; b < (team != null ? 2 : 1); b++) {
-            float[] gb = b == 0 ? gatherBuf : team.shared(3, gatherFloats);
+            Object gb = b == 0 ? gatherBuf : team.shared(store, 3, gatherFloats);
             for (int k = 0; k < (before.isEmpty() ? 0 : GROUP); k++) {
-                Arrays.fill(gb, (k + 1) * bigPitch - lay.rowLen, (k + 1) * bigPitch, cval);
+                store.fill(gb, (k + 1) * bigPitch - lay.rowLen, (k + 1) * bigPitch, cval);
             }
         }
-        passes = new SlabPasses(lay, kernel, plan.cval(), in.shape(0), ring, batchOut, longest + maxReach + BATCH);
+        passes = new SlabPasses(lay, store, plan.cval(), in.shape(0), ring, batchOut, longest + maxReach + BATCH);
     }
 
     @Override
@@ -239,7 +239,7 @@ final class SlabStream implements ChunkWorker {
     }
 
     /** The slab passes on this worker's rows: a team member's own, or every row. */
-    private SlabPasses.Slab slabPasses(List<Pass> list, float[] src, int srcOff, float[] dst, int dstOff, int z) {
+    private SlabPasses.Slab slabPasses(List<Pass> list, Object src, int srcOff, Object dst, int dstOff, int z) {
         return passes.run(list, src, srcOff, dst, dstOff, z, z0, team != null, r0, r1);
     }
 
@@ -323,7 +323,7 @@ final class SlabStream implements ChunkWorker {
     }
 
     /** Where {@link #batch} leaves its output slabs. */
-    float[] batchOut() {
+    Object batchOut() {
         return batchOut;
     }
 
@@ -394,7 +394,7 @@ final class SlabStream implements ChunkWorker {
             for (int t = 0; t < nOut + size - 1; t++) {
                 blockOffsets[t] = rowOffsets[t] + xb;
             }
-            kernel.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
+            store.rows(ring, blockOffsets, nOut, Math.min(BLOCK, width - xb), batchOut, xb, slabPitch, k);
         }
         clock = lap(Monitor.Phase.STREAM, clock);
         if (!after.isEmpty()) {
@@ -410,18 +410,18 @@ final class SlabStream implements ChunkWorker {
      * leaving slab j at {@code dst[dstOffs[j]]}. Rows are read slab-inner, so each read continues
      * where the previous one ended in the file.
      */
-    private void slabsAt(int q0, int g, float[] dst, int[] dstOffs) {
+    private void slabsAt(int q0, int g, Object dst, int[] dstOffs) {
         boolean direct = before.isEmpty();
-        float[] gb = direct ? dst : gatherBuf;
+        Object gb = direct ? dst : gatherBuf;
         // the gather spans axis 0's halo; its pass brings the slab back to the chunk's core
         int gatherZ = lay.cutZ ? zCore + lay.zHl + lay.zHr : zCore;
         int rows = lay.rows(gatherZ);
         BoundaryMode zMode = zPass == null ? BoundaryMode.NEAREST : zPass.mode();
-        float cval = (float) plan.cval();
+        double cval = plan.cval();
         if (team != null && !direct) {
             // gather buffers alternate, so one meeting a group keeps a member from refilling the buffer
             // another still reads
-            gb = team.shared(2 + (groups++ & 1), 0);
+            gb = team.shared(store, 2 + (groups++ & 1), 0);
             gatherBuf = gb;
         }
         long t = now();
@@ -446,10 +446,10 @@ final class SlabStream implements ChunkWorker {
             for (int j = 0; j < g; j++) {
                 int pos = (direct ? dstOffs[j] : j * lay.bigPitch) + base;
                 if (constant) {
-                    Arrays.fill(gb, pos, pos + rowLen, cval);
+                    store.fill(gb, pos, pos + rowLen, cval);
                 } else {
                     at[s] = q0 + j;
-                    io.readFloat(in, at, rowLen, gb, pos);
+                    store.read(io, in, at, rowLen, gb, pos);
                 }
             }
         }
@@ -477,7 +477,7 @@ final class SlabStream implements ChunkWorker {
      * Writes output slabs {@code o .. o+g-1}, slab j from {@code src[srcOffs[j]]}, slab-inner so
      * that consecutive writes continue each other in the file.
      */
-    void writeSlabs(float[] src, int g, int o, int[] srcOffs) {
+    void writeSlabs(Object src, int g, int o, int[] srcOffs) {
         int slabRows = lay.rows(zCore);
         long[] at = runAt;
         at[rank - 1] = 0;
@@ -493,7 +493,7 @@ final class SlabStream implements ChunkWorker {
             for (int j = 0; j < g; j++) {
                 at[s] = o + j;
                 if (fold == null) {
-                    io.writeFloat(out, at, lay.rowLen, src, srcOffs[j] + base);
+                    store.write(io, out, at, lay.rowLen, src, srcOffs[j] + base);
                 } else {
                     foldInto(at, src, srcOffs[j] + base);
                 }
@@ -502,29 +502,21 @@ final class SlabStream implements ChunkWorker {
     }
 
     /** Folds one row of this term's result into the output row at {@code at} ({@link Fold}). */
-    private void foldInto(long[] at, float[] src, int off) {
+    private void foldInto(long[] at, Object src, int off) {
         int n = lay.rowLen;
-        if (foldRow.length < n) {
-            foldRow = new float[n];
+        if (foldRow == null || store.length(foldRow) < n) {
+            foldRow = store.array(n);
         }
-        float[] row = foldRow;
         boolean first = fold.index() == 0;
         if (!first) {
-            ((Source) out).readFloat(at, n, row, 0);
+            store.read(null, (Source) out, at, n, foldRow, 0);
         }
-        if (fold.how() == Plan.Combine.HYPOT) {
-            boolean last = fold.index() == fold.count() - 1;
-            for (int i = 0; i < n; i++) {
-                float v = src[off + i];
-                float sq = v * v;
-                float r = first ? sq : row[i] + sq;
-                row[i] = last ? (float) Math.sqrt(r) : r;
-            }
-        } else {
-            for (int i = 0; i < n; i++) {
-                row[i] = first ? src[off + i] : row[i] + src[off + i];
-            }
-        }
-        out.writeFloat(at, n, row, 0);
+        store.fold(src, off, foldRow, 0, n, first, fold.index() == fold.count() - 1, fold.how());
+        store.write(io, out, at, n, foldRow, 0);
+    }
+
+    /** The element type of the slabs. */
+    SlabStore store() {
+        return store;
     }
 }

@@ -17,14 +17,15 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
 
     /**
      * How {@code plan} streams over a whole volume of {@code shape} under {@code schedule}, or null
-     * when the run takes tiles. Only the float32 path streams. A forced {@link Strategy#STREAM} or
-     * {@link Strategy#TEAM} that cannot run is a {@link BadParameterException} saying why; a
-     * double-path run takes tiles whatever the strategy.
+     * when the run takes tiles. {@code elementBytes}: of the slabs' type ({@link SlabStore}), or 0
+     * when the run's path cannot stream (it takes tiles whatever the strategy). A forced
+     * {@link Strategy#STREAM} or {@link Strategy#TEAM} that cannot run is a {@link BadParameterException}
+     * saying why.
      */
-    static StreamPlan of(Plan plan, long[] shape, Schedule schedule, boolean wholeVolume, boolean floatPath) {
+    static StreamPlan of(Plan plan, long[] shape, Schedule schedule, boolean wholeVolume, int elementBytes) {
         Strategy strategy = schedule.strategy();
         boolean forced = strategy == Strategy.STREAM || strategy == Strategy.TEAM;
-        if (strategy == Strategy.TILES || strategy == Strategy.UNFUSED || !floatPath) {
+        if (strategy == Strategy.TILES || strategy == Strategy.UNFUSED || elementBytes == 0) {
             return null;
         }
         int axis = streamAxis(shape);
@@ -39,11 +40,11 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
         // slabs too large for the budget: cut axis 0 (its pass consumes the halo before the ring)
         long budget = schedule.scratchBudget();
         long zChunk = shape[0];
-        while (scratchFloats(plan, shape, axis, zChunk) * 4 * schedule.threads() > budget
+        while (scratchFloats(plan, shape, axis, zChunk) * elementBytes * schedule.threads() > budget
                 && canCutAxis0(plan, axis) && zChunk > 8) {
             zChunk = (zChunk + 1) / 2;
         }
-        if (scratchFloats(plan, shape, axis, zChunk) * 4 * schedule.threads() > budget) {
+        if (scratchFloats(plan, shape, axis, zChunk) * elementBytes * schedule.threads() > budget) {
             return refuse(forced, strategy, "its slabs need more than the scratch budget of " + budget + " bytes");
         }
         int team = 0;

@@ -19,7 +19,7 @@ final class Team {
     private final long[] workedNanos;
     private static final int[] SLOTS = {ScratchArena.RING, ScratchArena.BATCH_OUT, ScratchArena.GATHER,
                                         ScratchArena.GATHER_2};
-    private final float[][] arrays = new float[4][];
+    private final Object[] arrays = new Object[4];
 
     Team(int size) {
         this.size = size;
@@ -81,9 +81,9 @@ final class Team {
     }
 
     /** The team's array {@code which} (0 ring, 1 output batch, 2 and 3 gather), made by the first asker. */
-    synchronized float[] shared(int which, int n) {
-        if (arrays[which] == null || arrays[which].length < n) {
-            arrays[which] = ScratchArena.floats(SLOTS[which], n);
+    synchronized Object shared(SlabStore store, int which, int n) {
+        if (arrays[which] == null || store.length(arrays[which]) < n) {
+            arrays[which] = store.scratch(SLOTS[which], n, 0);
         }
         return arrays[which];
     }

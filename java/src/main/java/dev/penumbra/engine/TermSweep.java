@@ -19,7 +19,8 @@ import java.util.function.BooleanSupplier;
 final class TermSweep implements ChunkWorker {
     private final SlabStream[] terms;
     private final Plan.Combine how;
-    private final float[] acc;
+    private final Object acc;
+    private final SlabStore store;
     private final int slabData;
     private final int slabPitch;
 
@@ -30,7 +31,8 @@ final class TermSweep implements ChunkWorker {
         SlabLayout lay = this.terms[0].layout();
         slabData = lay.slabData;
         slabPitch = lay.slabPitch;
-        acc = new float[SlabStream.BATCH * slabPitch];
+        store = this.terms[0].store();
+        acc = store.array(SlabStream.BATCH * slabPitch);
     }
 
     @Override
@@ -74,25 +76,9 @@ final class TermSweep implements ChunkWorker {
     }
 
     /** Folds term {@code t}'s batch into the accumulated slabs. */
-    private void fold(int t, float[] b, int nOut) {
-        boolean first = t == 0;
-        boolean last = t == terms.length - 1;
+    private void fold(int t, Object b, int nOut) {
         for (int j = 0; j < nOut; j++) {
-            int base = j * slabPitch;
-            if (how == Plan.Combine.HYPOT) {
-                for (int i = base; i < base + slabData; i++) {
-                    float v = b[i];
-                    float sq = v * v;
-                    float r = first ? sq : acc[i] + sq;
-                    acc[i] = last ? (float) Math.sqrt(r) : r;
-                }
-            } else if (first) {
-                System.arraycopy(b, base, acc, base, slabData);
-            } else {
-                for (int i = base; i < base + slabData; i++) {
-                    acc[i] = acc[i] + b[i];
-                }
-            }
+            store.fold(b, j * slabPitch, acc, j * slabPitch, slabData, t == 0, t == terms.length - 1, how);
         }
     }
 }

@@ -152,6 +152,68 @@ class ScheduleIdentityTest {
         }
     }
 
+    /**
+     * The double path into float64 streams on float64 slabs (SlabStore): alone, as a team, with
+     * axis 0 cut, in one sweep of every term and a term at a time, all with the bytes of tiles and
+     * of one pass per axis.
+     */
+    @Test
+    void float64OutputsStreamOnDoubleSlabsWithTheBytesOfTiles() {
+        List<FilterSpec> specs = List.of(
+                FilterSpec.gaussian(3.0),
+                FilterSpec.gaussian(1.0, 2.5, 1.5).withOrder(0, 1, 2).withMode("wrap"),
+                FilterSpec.gaussian(2.0).withMode("constant").withCval(0.25),
+                FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
+                FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
+                FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5),
+                FilterSpec.of(Op.LAPLACE).withMode("constant").withCval(0.5),
+                FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0, 2.0, 1.5).withMode("mirror"));
+        long[] shape = {23, 97, 61};
+        for (DType type : List.of(DType.F64, DType.U16))
+        try (Volume in = random(type, shape);
+             Volume auto = Volume.allocate(DType.F64, shape);
+             Volume other = Volume.allocate(DType.F64, shape)) {
+            for (FilterSpec fs : specs) {
+                Plan plan = fs.plan(3);
+                for (Backends.Kind kind : GoldenParityTest.BACKENDS) {
+                    Schedule s = Schedule.defaults().withBackend(kind).withThreads(2);
+                    String what = kind + " " + type + " " + fs;
+                    Run ran = Engine.run(plan, in, auto, s);
+                    boolean rows = Backends.kernel(kind).hasRows();
+                    assertEquals(rows, ran.strategy() != Strategy.TILES, "a stream where double rows exist: " + ran + " " + what);
+                    Engine.run(plan, in, other, s.withChunks(7, 20, 13));
+                    assertEquals(-1, mismatch(auto, other), "tiled != auto: " + what);
+                    Engine.run(plan, in, other, s.withFused(false));
+                    assertEquals(-1, mismatch(auto, other), "unfused != auto: " + what);
+                    if (!rows) {
+                        continue;
+                    }
+                    if (plan.terms().size() == 1 && StreamPlan.teamCannot(plan, shape, 1, 3) == null) {
+                        Run team = Engine.run(plan, in, other, s.withThreads(3).withStrategy(Strategy.TEAM));
+                        assertEquals(Strategy.TEAM, team.strategy(), what);
+                        assertEquals(-1, mismatch(auto, other), "team != auto: " + what);
+                    }
+                    if (plan.terms().size() == 1 && StreamPlan.canCutAxis0(plan, StreamPlan.streamAxis(shape))) {
+                        long slabs8 = StreamPlan.scratchFloats(plan, shape, StreamPlan.streamAxis(shape), 8) * 8 * 2;
+                        Run cut = Engine.run(plan, in, other, s.withStrategy(Strategy.STREAM).withScratchBytes(slabs8));
+                        assertTrue(cut.zChunk() > 0 && cut.zChunk() < shape[0], "axis 0 cut: " + cut + " " + what);
+                        assertEquals(-1, mismatch(auto, other), "z-cut stream != auto: " + what);
+                    } else {
+                        long one = 0;
+                        for (Term t : plan.terms()) {
+                            Plan p = new Plan(3, List.of(t), Plan.Combine.SINGLE, plan.cval());
+                            one = Math.max(one, StreamPlan.scratchFloats(p, shape, StreamPlan.streamAxis(shape),
+                                    shape[0]));
+                        }
+                        Run termwise = Engine.run(plan, in, other, s.withScratchBytes(one * 8 * 2));
+                        assertEquals(Strategy.STREAM, termwise.strategy(), what);
+                        assertEquals(-1, mismatch(auto, other), "term at a time != auto: " + what);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void inPlaceFilteringIsRefusedNotSilentlyWrong() {
         try (Volume v = random(DType.F32, 10, 20, 30)) {

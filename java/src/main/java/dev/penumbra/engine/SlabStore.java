@@ -1,0 +1,248 @@
+package dev.penumbra.engine;
+
+import dev.penumbra.backend.FloatTileKernel;
+import dev.penumbra.filter.Kernel1D;
+import dev.penumbra.backend.LineKernel;
+import dev.penumbra.filter.Plan;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
+import java.util.Arrays;
+
+/**
+ * The element type a stream keeps its slabs in, with the kernels, reads, writes and folds that work
+ * on it: float32 slabs (the float path, and the double path's float storage, whose kernels sum in
+ * double and round each pass to float as scipy does into a float32 output) or float64 slabs (the
+ * double path into a float64 output: scipy's passes stored in double). Scratch travels as
+ * {@code Object} (a {@code float[]} or a {@code double[]}) so that one streaming schedule
+ * ({@link SlabStream}, {@link SlabPasses}, {@link TermSweep}) serves both; every call here works on
+ * a whole row or a bundle of rows, never an element.
+ */
+abstract sealed class SlabStore {
+    /** Float32 slabs filtered by {@code kernel} (float or float-storage double sums). */
+    static SlabStore floats(FloatTileKernel kernel) {
+        return new Floats(kernel);
+    }
+
+    /** Float64 slabs filtered by {@code kernel}, which must have row kernels ({@link LineKernel#hasRows}). */
+    static SlabStore doubles(LineKernel kernel) {
+        if (!kernel.hasRows()) {
+            throw new IllegalArgumentException(kernel.name() + " has no row kernel in double");
+        }
+        return new Doubles(kernel);
+    }
+
+    /** Bytes of one element. */
+    abstract int bytes();
+
+    /** This thread's scratch array of {@code slot} and {@code set} ({@link ScratchArena}), at least {@code n} long. */
+    abstract Object scratch(int slot, int n, int set);
+
+    abstract Object array(int n);
+
+    abstract int length(Object a);
+
+    abstract void fill(Object a, int from, int to, double v);
+
+    /** The {@link LineKernel} contract on an extended line. */
+    abstract void line(Object src, int srcPos, Object dst, int dstPos, int n, Kernel1D k);
+
+    /** The row kernel ({@link FloatTileKernel#rows}, {@link LineKernel#rows}). */
+    abstract void rows(Object src, int[] offs, int nOut, int width, Object dst, int dstPos, int dstStride, Kernel1D k);
+
+    /**
+     * The extension of a line around its copy at {@code line[left .. left+len)}: position {@code i}
+     * outside it takes {@code src[base + map[i]]}, or cval where {@code map[i] < 0}.
+     */
+    abstract void extend(Object src, int base, Object line, int[] map, int left, int len, double cval);
+
+    /** Reads a run through {@code io} (which tracks the range of what it reads), or straight from {@code in} when io is null. */
+    abstract void read(RowIO io, Source in, long[] at, int n, Object dst, int pos);
+
+    abstract void write(RowIO io, Sink out, long[] at, int n, Object src, int pos);
+
+    /**
+     * Folds {@code n} values of a term at {@code src[s]} into {@code acc[a]} as scipy folds the terms
+     * of a compound filter in the output's type: the first term is copied (squared, for HYPOT), each
+     * next one added (its square added), and the last HYPOT term takes the square root.
+     */
+    abstract void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how);
+
+    private static final class Floats extends SlabStore {
+        private final FloatTileKernel kernel;
+
+        Floats(FloatTileKernel kernel) {
+            this.kernel = kernel;
+        }
+
+        @Override
+        int bytes() {
+            return Float.BYTES;
+        }
+
+        @Override
+        Object scratch(int slot, int n, int set) {
+            return ScratchArena.floats(slot, n, set);
+        }
+
+        @Override
+        Object array(int n) {
+            return new float[n];
+        }
+
+        @Override
+        int length(Object a) {
+            return ((float[]) a).length;
+        }
+
+        @Override
+        void fill(Object a, int from, int to, double v) {
+            Arrays.fill((float[]) a, from, to, (float) v);
+        }
+
+        @Override
+        void line(Object src, int srcPos, Object dst, int dstPos, int n, Kernel1D k) {
+            kernel.line((float[]) src, srcPos, (float[]) dst, dstPos, n, k);
+        }
+
+        @Override
+        void rows(Object src, int[] offs, int nOut, int width, Object dst, int dstPos, int dstStride, Kernel1D k) {
+            kernel.rows((float[]) src, offs, nOut, width, (float[]) dst, dstPos, dstStride, k);
+        }
+
+        @Override
+        void extend(Object src, int base, Object line, int[] map, int left, int len, double cval) {
+            float[] s = (float[]) src;
+            float[] l = (float[]) line;
+            float c = (float) cval;
+            for (int i = 0; i < left; i++) {
+                l[i] = map[i] < 0 ? c : s[base + map[i]];
+            }
+            for (int i = left + len; i < map.length; i++) {
+                l[i] = map[i] < 0 ? c : s[base + map[i]];
+            }
+        }
+
+        @Override
+        void read(RowIO io, Source in, long[] at, int n, Object dst, int pos) {
+            if (io == null) {
+                in.readFloat(at, n, (float[]) dst, pos);
+            } else {
+                io.readFloat(in, at, n, (float[]) dst, pos);
+            }
+        }
+
+        @Override
+        void write(RowIO io, Sink out, long[] at, int n, Object src, int pos) {
+            io.writeFloat(out, at, n, (float[]) src, pos);
+        }
+
+        @Override
+        void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how) {
+            float[] b = (float[]) src;
+            float[] r = (float[]) acc;
+            if (how == Plan.Combine.HYPOT) {
+                for (int i = 0; i < n; i++) {
+                    float v = b[s + i];
+                    float sq = v * v;
+                    float x = first ? sq : r[a + i] + sq;
+                    r[a + i] = last ? (float) Math.sqrt(x) : x;
+                }
+            } else if (first) {
+                System.arraycopy(b, s, r, a, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    r[a + i] = r[a + i] + b[s + i];
+                }
+            }
+        }
+    }
+
+    private static final class Doubles extends SlabStore {
+        private final LineKernel kernel;
+
+        Doubles(LineKernel kernel) {
+            this.kernel = kernel;
+        }
+
+        @Override
+        int bytes() {
+            return Double.BYTES;
+        }
+
+        @Override
+        Object scratch(int slot, int n, int set) {
+            return ScratchArena.doubles(slot, n, set);
+        }
+
+        @Override
+        Object array(int n) {
+            return new double[n];
+        }
+
+        @Override
+        int length(Object a) {
+            return ((double[]) a).length;
+        }
+
+        @Override
+        void fill(Object a, int from, int to, double v) {
+            Arrays.fill((double[]) a, from, to, v);
+        }
+
+        @Override
+        void line(Object src, int srcPos, Object dst, int dstPos, int n, Kernel1D k) {
+            kernel.correlate((double[]) src, srcPos, (double[]) dst, dstPos, n, k);
+        }
+
+        @Override
+        void rows(Object src, int[] offs, int nOut, int width, Object dst, int dstPos, int dstStride, Kernel1D k) {
+            kernel.rows((double[]) src, offs, nOut, width, (double[]) dst, dstPos, dstStride, k);
+        }
+
+        @Override
+        void extend(Object src, int base, Object line, int[] map, int left, int len, double cval) {
+            double[] s = (double[]) src;
+            double[] l = (double[]) line;
+            for (int i = 0; i < left; i++) {
+                l[i] = map[i] < 0 ? cval : s[base + map[i]];
+            }
+            for (int i = left + len; i < map.length; i++) {
+                l[i] = map[i] < 0 ? cval : s[base + map[i]];
+            }
+        }
+
+        @Override
+        void read(RowIO io, Source in, long[] at, int n, Object dst, int pos) {
+            if (io == null) {
+                in.read(at, n, (double[]) dst, pos);
+            } else {
+                io.read(in, at, n, (double[]) dst, pos);
+            }
+        }
+
+        @Override
+        void write(RowIO io, Sink out, long[] at, int n, Object src, int pos) {
+            io.write(out, at, n, (double[]) src, pos);
+        }
+
+        @Override
+        void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how) {
+            double[] b = (double[]) src;
+            double[] r = (double[]) acc;
+            if (how == Plan.Combine.HYPOT) {
+                for (int i = 0; i < n; i++) {
+                    double v = b[s + i];
+                    double sq = v * v;
+                    double x = first ? sq : r[a + i] + sq;
+                    r[a + i] = last ? Math.sqrt(x) : x;
+                }
+            } else if (first) {
+                System.arraycopy(b, s, r, a, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    r[a + i] = r[a + i] + b[s + i];
+                }
+            }
+        }
+    }
+}
