@@ -85,11 +85,11 @@ public final class Engine {
         if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
             float[] sample = ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
             if (!ArithmeticPolicy.sampleAllowsFloat(plan, sample)) {
-                // a sample of the data fails the bound with twice its range: the whole data (which can
+                // a sample of the data fails the bound with 1.5 times its range: the whole data (which can
                 // only widen the sample's range) almost surely fails it, so no float run to redo
                 useFloat = false;
                 why = "the float32 error bound fails for the data (a sample reaches " + rangeText(sample)
-                        + ", with headroom x2)";
+                        + ", with headroom x1.5)";
             } else if (unfused) {
                 // the passes after the first read intermediates: read the input's range first
                 useFloat = usesFloatPath(plan, in, outOrigin, out, schedule);

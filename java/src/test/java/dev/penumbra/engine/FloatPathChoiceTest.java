@@ -37,7 +37,7 @@ class FloatPathChoiceTest {
 
     @Test
     void dataWhoseSampleNearsTheBoundTakesTheDoublePathEveryWayItRuns() {
-        // amplitude a: the bound holds for [-a, a] but not for twice that, the sample's headroom
+        // amplitude a: the bound holds for [-a, a] but not for 1.5 times that, the sample's headroom
         Plan plan = FilterSpec.gaussian(1.0).withOrder(1, 0, 0).plan(3);
         double lo = 0;
         double hi = 1e6;
@@ -59,7 +59,7 @@ class FloatPathChoiceTest {
             Engine.run(plan, in, pinned, SIMD.withArithmetic(Schedule.Arithmetic.FLOAT64));
             Run run = Engine.run(plan, in, auto, SIMD);
             assertFalse(run.floatPath(), run.why());
-            assertTrue(run.why().endsWith("with headroom x2)"), run.why());
+            assertTrue(run.why().endsWith("with headroom x1.5)"), run.why());
             assertEquals(-1, mismatch(pinned, auto));
             // chunked runs pin what the whole run decides, and the unfused schedule decides alike
             assertEquals(Schedule.Arithmetic.FLOAT64, Engine.arithmeticFor(plan, in, DType.F32, SIMD));
