@@ -65,6 +65,12 @@ abstract class FilterCommand implements Callable<Integer> {
         DType outType = outputDtype == null ? null : outputDtype.trim().equalsIgnoreCase("same")
                 ? VolumeFiles.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
         long t0 = System.nanoTime();
+        if (Boolean.getBoolean("penumbra.c1only") && schedule.backend() != Backends.Kind.NATIVE) {
+            // the launcher chose C1 for a native run; without the native kernels the Java ones need C2
+            spec.commandLine().getErr().println("penumbra: note: the native backend did not load ("
+                    + Backends.nativeStatus() + "); the " + schedule.backend().name().toLowerCase(Locale.ROOT)
+                    + " backend runs slowly under the launcher's C1-only JIT: set PENUMBRA_JAVA_OPTS=-XX:TieredStopAtLevel=4");
+        }
         // a signal (Ctrl-C, SIGTERM) interrupts the run, which stops within a batch and removes its
         // temporary output before the JVM exits; SIGKILL leaves a temporary file that says what it is
         Thread runner = Thread.currentThread();
