@@ -163,6 +163,16 @@ public final class Filters {
      */
     public static Run applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                    Schedule schedule) {
+        return applyToFile(spec, input, raw, output, outDType, schedule, true);
+    }
+
+    /**
+     * {@link #applyToFile(FilterSpec, Path, RawLayout, Path, DType, Schedule)}, forcing the output to
+     * disk before it appears only when {@code durable}: a scratch output skips the wait for the disk
+     * (it still appears whole and atomically, but a crash or power loss soon after may lose it).
+     */
+    public static Run applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
+                                   Schedule schedule, boolean durable) {
         OutputFile.checkNotSameFile(input, output);
         try (Volume in = VolumeFiles.open(input, raw)) {
             Plan plan = spec.plan(in.rank());
@@ -170,7 +180,7 @@ public final class Filters {
             OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
             try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
                 Run run = Engine.run(plan, in, out.volume(), schedule);
-                out.commit();
+                out.commit(durable);
                 return run;
             }
         }

@@ -52,6 +52,10 @@ abstract class FilterCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "print nothing on success")
     boolean quiet;
 
+    @Option(names = "--no-sync", description = "do not wait for the disk before the output appears (for scratch"
+            + " outputs: it still appears whole and atomically, but a crash soon after may lose it)")
+    boolean noSync;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
     boolean help;
 
@@ -91,7 +95,7 @@ abstract class FilterCommand implements Callable<Integer> {
                 sparkStats = Spark.apply(fs, input, layout, output, outType, schedule, run.master);
             } else {
                 ran = Filters.applyToFile(fs, input, layout, output, outType,
-                        quiet ? schedule : schedule.withMonitor(new Monitor(progress)));
+                        quiet ? schedule : schedule.withMonitor(new Monitor(progress)), !noSync);
             }
         } finally {
             finished.countDown();

@@ -158,6 +158,18 @@ class CliTest {
     }
 
     @Test
+    void noSyncWritesTheSameOutputWithoutWaitingForTheDisk() throws Exception {
+        String in = golden("f4_6x7x8").toString();
+        Path synced = dir.resolve("synced.npy");
+        Path scratch = dir.resolve("scratch.npy");
+        assertEquals(0, run("gaussian", "--sigma", "1.5", "-q", in, synced.toString()).code());
+        Result r = run("gaussian", "--sigma", "1.5", "-q", "--no-sync", in, scratch.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Arrays.equals(Files.readAllBytes(synced), Files.readAllBytes(scratch)), "--no-sync changes no byte");
+        assertEquals(List.of(scratch, synced), files().stream().sorted().toList(), "no temporary file is left");
+    }
+
+    @Test
     void badInputGivesExitTwoOneLineAndNoOutput() throws Exception {
         String in = golden("f4_6x7x8").toString();
         String out = dir.resolve("out.npy").toString();

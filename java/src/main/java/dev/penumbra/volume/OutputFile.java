@@ -182,8 +182,16 @@ public final class OutputFile implements AutoCloseable {
 
     /** Forces the data to disk, unmaps it and renames the file over the target atomically. */
     public void commit() {
+        commit(true);
+    }
+
+    /**
+     * As {@link #commit()}; the data is forced to disk first only when {@code durable} (a scratch
+     * output that may be lost in a crash need not wait for the disk).
+     */
+    public void commit(boolean durable) {
         try {
-            if (volume.segment().isMapped()) {
+            if (durable && volume.segment().isMapped()) {
                 volume.segment().force();
             }
             volume.close();
