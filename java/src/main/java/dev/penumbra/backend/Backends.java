@@ -22,39 +22,51 @@ public final class Backends {
     // process-wide: one kernel object per backend, chosen once (as Lucene's VectorizationProvider); each
     // keeps only per-thread scratch
     private static final LineKernel SCALAR = new ScalarLineKernel();
-    private static final LineKernel SIMD;
-    private static final FloatTileKernel SIMD_FLOAT;
-    private static final FloatTileKernel SIMD_EXACT;
     private static final FloatTileKernel SCALAR_EXACT = new ScalarExactKernel();
-    private static final String SIMD_REASON;
 
-    static {
-        LineKernel simd = null;
-        FloatTileKernel simdFloat = null;
-        FloatTileKernel simdExact = null;
-        String reason;
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            reason = "the jdk.incubator.vector module is not present (run with --add-modules jdk.incubator.vector)";
-        } else {
-            try {
-                simd = (LineKernel) Class.forName("dev.penumbra.backend.simd.SimdLineKernel")
-                        .getDeclaredConstructor().newInstance();
-                Class<?> f = Class.forName("dev.penumbra.backend.simd.SimdFloatTileKernel");
-                simdFloat = (FloatTileKernel) f.getDeclaredConstructor().newInstance();
-                simdExact = (FloatTileKernel) Class.forName("dev.penumbra.backend.simd.SimdExactKernel")
-                        .getDeclaredConstructor().newInstance();
-                reason = "Vector API, " + f.getMethod("lanes").invoke(null) + " float lanes";
-            } catch (ReflectiveOperationException | LinkageError e) {
-                reason = "the Vector API kernel failed to load (" + e + ")";
-                simd = null;
-                simdFloat = null;
-                simdExact = null;
+    /**
+     * The Vector API kernels, loaded on first use: a run on the native kernels never loads them
+     * (about 40 ms of a command's start-up).
+     */
+    private static final class Simd {
+        static final LineKernel LINE;
+        static final FloatTileKernel FLOAT;
+        static final FloatTileKernel EXACT;
+        static final String REASON;
+
+        static {
+            LineKernel simd = null;
+            FloatTileKernel simdFloat = null;
+            FloatTileKernel simdExact = null;
+            String reason;
+            if (!vectorModule()) {
+                reason = "the jdk.incubator.vector module is not present (run with --add-modules jdk.incubator.vector)";
+            } else {
+                try {
+                    simd = (LineKernel) Class.forName("dev.penumbra.backend.simd.SimdLineKernel")
+                            .getDeclaredConstructor().newInstance();
+                    Class<?> f = Class.forName("dev.penumbra.backend.simd.SimdFloatTileKernel");
+                    simdFloat = (FloatTileKernel) f.getDeclaredConstructor().newInstance();
+                    simdExact = (FloatTileKernel) Class.forName("dev.penumbra.backend.simd.SimdExactKernel")
+                            .getDeclaredConstructor().newInstance();
+                    reason = "Vector API, " + f.getMethod("lanes").invoke(null) + " float lanes";
+                } catch (ReflectiveOperationException | LinkageError e) {
+                    reason = "the Vector API kernel failed to load (" + e + ")";
+                    simd = null;
+                    simdFloat = null;
+                    simdExact = null;
+                }
             }
+            LINE = simd;
+            FLOAT = simdFloat;
+            EXACT = simdExact;
+            REASON = reason;
         }
-        SIMD = simd;
-        SIMD_FLOAT = simdFloat;
-        SIMD_EXACT = simdExact;
-        SIMD_REASON = reason;
+    }
+
+    /** True when the JVM runs with the Vector API module (without loading any kernel). */
+    private static boolean vectorModule() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 
     private Backends() {
@@ -71,19 +83,19 @@ public final class Backends {
 
     /** True when the Vector API kernel loaded. */
     public static boolean simdAvailable() {
-        return SIMD != null;
+        return Simd.LINE != null;
     }
 
     /** Why simd is or is not the Vector API kernel. */
     public static String simdStatus() {
-        return SIMD_REASON;
+        return Simd.REASON;
     }
 
     /** The kernel for a backend; simd falls back to scalar when the Vector API is absent. */
     public static LineKernel kernel(Kind kind) {
         return switch (kind) {
             case SCALAR -> SCALAR;
-            case SIMD -> SIMD != null ? SIMD : SCALAR;
+            case SIMD -> Simd.LINE != null ? Simd.LINE : SCALAR;
             case NATIVE -> Native.kernels();
             case BLAS -> blas();
         };
@@ -95,7 +107,7 @@ public final class Backends {
      */
     public static FloatTileKernel floatKernel(Kind kind) {
         return switch (kind) {
-            case SIMD -> SIMD_FLOAT;
+            case SIMD -> Simd.FLOAT;
             case NATIVE -> Native.kernels();
             case BLAS -> blas();
             default -> null;
@@ -111,7 +123,7 @@ public final class Backends {
     public static FloatTileKernel exactKernel(Kind kind) {
         return switch (kind) {
             case SCALAR -> SCALAR_EXACT;
-            case SIMD -> SIMD_EXACT != null ? SIMD_EXACT : SCALAR_EXACT;
+            case SIMD -> Simd.EXACT != null ? Simd.EXACT : SCALAR_EXACT;
             case NATIVE -> Native.kernels().exact();
             case BLAS -> null;
         };
@@ -180,7 +192,7 @@ public final class Backends {
      * Vector API when present (best of a few short runs), or NaN without it.
      */
     public static double fmaRatePerThread() {
-        if (SIMD == null) {
+        if (Simd.LINE == null) {
             return Double.NaN;
         }
         try {
@@ -214,9 +226,11 @@ public final class Backends {
                     boolean nativeAccess = Backends.class.getModule().isNativeAccessEnabled();
                     // without native access, loading the library makes the JVM print a 4-line warning:
                     // take it only when the alternative is the scalar reference
-                    boolean tryNative = nativeAccess || SIMD == null;
-                    best = tryNative && nativeAvailable() ? Kind.NATIVE : SIMD != null ? Kind.SIMD : Kind.SCALAR;
-                    String notice = defaultNotice(best, SIMD != null, nativeAccess);
+                    boolean tryNative = nativeAccess || !simdAvailable();
+                    best = tryNative && nativeAvailable() ? Kind.NATIVE : simdAvailable() ? Kind.SIMD : Kind.SCALAR;
+                    // (whether the simd kernels would load matters only for the notice: the module says it)
+                    String notice = defaultNotice(best, best == Kind.NATIVE ? vectorModule() : simdAvailable(),
+                            nativeAccess);
                     if (notice != null && !Boolean.getBoolean("penumbra.quiet")) {
                         System.err.println(notice);
                     }
