@@ -86,6 +86,24 @@ final class SlabStream implements ChunkWorker {
     private Object gatherBuf;
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
 
+    /**
+     * Outputs that crowd the memory (over a quarter of it, the cgroup's limit where there is one)
+     * are let go behind the stream: output slabs from {@code letGoFrom} on are written and not yet
+     * handed back ({@link Sink#doneWriting}), done every {@code letGoBytes} of this worker's writes.
+     */
+    private final boolean letGoOutput;
+    private int letGoFrom;
+    /** An input over a quarter of the memory: fetched a window ahead, let go behind ({@link #streamInput}). */
+    private final boolean crowdsInput;
+    /** How much input is fetched ahead at a time: 64 MB, or 1/64 of a smaller memory. */
+    private static long inputWindowBytes() {
+        return Math.min(64L << 20, Madvise.physicalMemory() / 64);
+    }
+    private int advisedTo;
+    private int droppedTo;
+    private int chunkEnd;
+    private final long letGoBytes = Math.min(64L << 20, Madvise.physicalMemory() / 64);
+
     private Monitor mon;
     private BooleanSupplier stop = () -> false;
     private int worker;
@@ -126,6 +144,9 @@ final class SlabStream implements ChunkWorker {
             throw new IllegalArgumentException("a fold streams one term into an output it can read back");
         }
         this.fold = fold;
+        this.letGoOutput = (fold == null || fold.index() == fold.count() - 1)
+                && outBytes(out) > Madvise.physicalMemory() / 4;
+        this.crowdsInput = in.byteSize() > Madvise.physicalMemory() / 4;
         this.team = team;
         this.member = member;
         this.plan = plan;
@@ -264,7 +285,43 @@ final class SlabStream implements ChunkWorker {
         }
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
-        adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), false);
+        if (crowdsInput) {
+            // a window at a time (stream()), so that what was fetched is still there when it is read
+            advisedTo = droppedTo = Math.max(0, c0 - reachL);
+            chunkEnd = Math.min(n, c1 + reachR);
+            streamInput(c0);
+        } else {
+            adviseInput(Math.max(0, c0 - reachL), Math.min(n, c1 + reachR), false);
+        }
+    }
+
+    /**
+     * An input that crowds the memory is fetched a window ahead of the stream and let go right behind
+     * it: fetching a whole chunk at once (two threads: 1.6 GB of a 6 GiB volume in a 3 GiB cgroup)
+     * had its first rows evicted before the stream reached its last, and the disk read the input 2.3
+     * times over. {@code o}: the first output slab of the batch about to run.
+     */
+    private void streamInput(int o) {
+        int reachL = streamPass == null ? 0 : streamPass.kernel().left();
+        int reachR = streamPass == null ? 0 : streamPass.kernel().right();
+        int window = inputWindowRows();
+        if (o + BATCH + reachR + window / 2 > advisedTo && advisedTo < chunkEnd) {
+            int to = Math.min(chunkEnd, Math.max(advisedTo, o - reachL) + window);
+            adviseInput(advisedTo, to, false);
+            advisedTo = to;
+        }
+        int behind = o - reachL; // rows before this one no batch from o on reads
+        if (behind - droppedTo >= window) {
+            adviseInput(droppedTo, behind, true);
+            droppedTo = behind;
+        }
+    }
+
+    /** Rows of the stream axis in {@link #inputWindowBytes} of input (at least one batch's reach). */
+    private int inputWindowRows() {
+        long perRow = Math.max(1, in.byteSize() / in.shape(s));
+        int reach = streamPass == null ? 0 : streamPass.kernel().size() - 1;
+        return (int) Math.max(BATCH + reach, inputWindowBytes() / perRow);
     }
 
     /** After the chunk: lets the pages of its own input rows go when the input crowds the RAM. */
@@ -274,8 +331,8 @@ final class SlabStream implements ChunkWorker {
         // this chunk's own input rows are done (neighbours re-read their halo from the page cache);
         // only for inputs that crowd the RAM: dropping a small input's pages makes every later run
         // of the same file fault them in again (seed, cached: gather 57 -> 116 ms in profile)
-        if (in.byteSize() > Madvise.physicalMemory() / 4) {
-            adviseInput(c0, c1, true);
+        if (crowdsInput) {
+            adviseInput(Math.max(c0, droppedTo), c1, true);
         }
     }
 
@@ -309,6 +366,7 @@ final class SlabStream implements ChunkWorker {
             batch(o, nOut);
             long clock = now();
             writeSlabs(batchOut, nOut, o, batchOffsets());
+            outputWritten(o + nOut, c1);
             lap(Monitor.Phase.WRITE, clock);
             batchDone(nOut);
         }
@@ -340,6 +398,42 @@ final class SlabStream implements ChunkWorker {
     void begin(int c0) {
         first = c0 - (streamPass == null ? 0 : streamPass.kernel().left());
         ready = first;
+        letGoFrom = c0;
+    }
+
+    private static long outBytes(Sink out) {
+        long n = out.dtype().size();
+        for (long e : out.shape()) {
+            n *= e;
+        }
+        return n;
+    }
+
+    /**
+     * Output slabs up to {@code upTo} (of a chunk ending at {@code end}) are written: when the output
+     * crowds the memory, hands this worker's written rows back to the sink every
+     * {@code letGoBytes} (64 MB, or 1/64 of a smaller memory; and at the chunk's end), so that the kernel writes them while the
+     * stream goes on, instead of reclaim writing scattered dirty pages under memory pressure later.
+     */
+    void outputWritten(int upTo, int end) {
+        if (!letGoOutput) {
+            return;
+        }
+        int rows = team != null ? r1 - r0 : lay.rows(zCore);
+        long bytes = (long) (upTo - letGoFrom) * rows * lay.rowLen * out.dtype().size();
+        if (bytes < letGoBytes && upTo < end) {
+            return;
+        }
+        long[] lo = new long[rank];
+        long[] hi = out.shape();
+        lo[s] = letGoFrom;
+        hi[s] = upTo;
+        if (s != 0) {
+            lo[0] = z0 + (team != null ? r0 : 0);
+            hi[0] = z0 + (team != null ? r1 : zCore);
+        }
+        out.doneWriting(lo, hi);
+        letGoFrom = upTo;
     }
 
     /**
@@ -348,6 +442,9 @@ final class SlabStream implements ChunkWorker {
      * ring, runs the s pass on them and the passes after it on the batch.
      */
     void batch(int o, int nOut) {
+        if (crowdsInput) {
+            streamInput(o);
+        }
         int slabPitch = lay.slabPitch;
         int n = (int) in.shape(s);
         if (streamPass == null) {

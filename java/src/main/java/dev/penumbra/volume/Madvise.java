@@ -20,7 +20,13 @@ import java.util.logging.Logger;
 public final class Madvise {
     /** The advice values of Linux's madvise. */
     public enum Advice {
-        NORMAL(0), RANDOM(1), SEQUENTIAL(2), WILLNEED(3), DONTNEED(4);
+        NORMAL(0), RANDOM(1), SEQUENTIAL(2), WILLNEED(3), DONTNEED(4),
+        /**
+         * Linux 5.4+: reclaim the pages now, writing dirty file pages back first. Unlike DONTNEED,
+         * which only unmaps a file's pages and leaves them in the page cache, this frees the memory
+         * (EINVAL on older kernels).
+         */
+        PAGEOUT(21);
 
         final int value;
 
@@ -66,8 +72,21 @@ public final class Madvise {
     // process-wide: the machine's memory does not change while the JVM runs
     private static final long RAM_BYTES = readPhysicalMemory();
 
-    /** Physical memory in bytes (or a large guess when the JVM cannot tell). */
+    /**
+     * The memory a run may count on, in bytes: the JVM's view of physical memory, which is a memory
+     * cgroup's limit inside one (or a large guess when the JVM cannot tell); the system property
+     * {@code penumbra.memory} (bytes) sets it lower, e.g. on a node shared with other jobs.
+     * Streams let their input and output go behind them when either is over a quarter of it.
+     */
     public static long physicalMemory() {
+        String set = System.getProperty("penumbra.memory");
+        if (set != null) {
+            try {
+                return Math.min(RAM_BYTES, Long.parseLong(set.trim()));
+            } catch (NumberFormatException e) {
+                return RAM_BYTES;
+            }
+        }
         return RAM_BYTES;
     }
 

@@ -25,6 +25,8 @@ public final class Volume implements Source, Sink, AutoCloseable {
     public static final int MAX_RANK = 8;
 
     private final MemorySegment segment;
+    /** Where {@link #doneWriting} sends an output file's boxes, or null. */
+    private volatile WriteBehind writeBehind;
     private final DType dtype;
     private final ByteOrder order;
     private final long[] shape;
@@ -255,27 +257,74 @@ public final class Volume implements Source, Sink, AutoCloseable {
 
     @Override
     public void doneReading(long[] lo, long[] hi) {
-        advise(lo, hi, Madvise.Advice.DONTNEED);
+        letGo(lo, hi);
+    }
+
+    /**
+     * An output file's volume ({@link OutputFile}) hands each box to its {@link WriteBehind}: written to
+     * disk now, dropped from memory a little later. Other mapped volumes let the pages go.
+     */
+    @Override
+    public void doneWriting(long[] lo, long[] hi) {
+        WriteBehind w = writeBehind;
+        if (w != null && isCContiguous()) {
+            forEachRun(lo, hi, (from, bytes) -> {
+                w.done(from, bytes);
+                return true;
+            });
+        } else {
+            letGo(lo, hi);
+        }
+    }
+
+    /** Makes {@link #doneWriting} write this file's boxes behind the run (set by {@link OutputFile}). */
+    void writeBehind(WriteBehind w) {
+        this.writeBehind = w;
+    }
+
+    /**
+     * Reclaims the pages of the box ({@link Madvise.Advice#PAGEOUT}: dirty ones are written back
+     * first), where the kernel has it; else unmaps them ({@link Madvise.Advice#DONTNEED}, which
+     * leaves them to the page cache's own reclaim).
+     */
+    private void letGo(long[] lo, long[] hi) {
+        if (!advise(lo, hi, Madvise.Advice.PAGEOUT)) {
+            advise(lo, hi, Madvise.Advice.DONTNEED);
+        }
     }
 
     /**
      * Advises the kernel on the pages of the box {@code [lo, hi)} of a mapped, C-ordered volume: one
      * contiguous byte range per index of the axes before the innermost one the box does not span.
-     * Other volumes are left alone.
+     * Other volumes are left alone. Returns false when the volume is not such a mapping or the kernel
+     * refused some of the advice.
      */
-    public void advise(long[] lo, long[] hi, Madvise.Advice advice) {
-        if (!segment.isMapped() || !isCContiguous()) {
-            return;
-        }
+    public boolean advise(long[] lo, long[] hi, Madvise.Advice advice) {
+        return segment.isMapped() && isCContiguous()
+                && forEachRun(lo, hi, (from, bytes) -> Madvise.advise(segment, from, bytes, advice));
+    }
+
+    /** A contiguous byte range of the segment; returns false when what it did failed. */
+    @FunctionalInterface
+    private interface ByteRun {
+        boolean visit(long from, long bytes);
+    }
+
+    /**
+     * The box {@code [lo, hi)} of a C-ordered volume as contiguous byte ranges of the segment: one
+     * per index of the axes before the innermost one the box does not span. True when every visit was.
+     */
+    private boolean forEachRun(long[] lo, long[] hi, ByteRun run) {
         int k = shape.length - 1;
         while (k > 0 && lo[k] == 0 && hi[k] == shape[k]) {
             k--;
         }
         for (int a = 0; a < shape.length; a++) {
             if (hi[a] <= lo[a]) {
-                return;
+                return true;
             }
         }
+        boolean ok = true;
         long runBytes = (hi[k] - lo[k]) * strides[k] * dtype.size();
         long[] idx = new long[k];
         for (int a = 0; a < k; a++) {
@@ -286,14 +335,14 @@ public final class Volume implements Source, Sink, AutoCloseable {
             for (int a = 0; a < k; a++) {
                 e += idx[a] * strides[a];
             }
-            Madvise.advise(segment, e * dtype.size(), runBytes, advice);
+            ok &= run.visit(e * dtype.size(), runBytes);
             int a = k - 1;
             while (a >= 0 && ++idx[a] >= hi[a]) {
                 idx[a] = lo[a];
                 a--;
             }
             if (a < 0) {
-                return;
+                return ok;
             }
         }
     }
