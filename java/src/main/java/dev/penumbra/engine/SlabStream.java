@@ -86,13 +86,6 @@ final class SlabStream implements ChunkWorker {
     private Object gatherBuf;
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
 
-    /**
-     * Outputs that crowd the memory (over a quarter of it, the cgroup's limit where there is one)
-     * are let go behind the stream: output slabs from {@code letGoFrom} on are written and not yet
-     * handed back ({@link Sink#doneWriting}), done every {@code letGoBytes} of this worker's writes.
-     */
-    private final boolean letGoOutput;
-    private int letGoFrom;
     /** An input over a quarter of the memory: fetched a window ahead, let go behind ({@link #streamInput}). */
     private final boolean crowdsInput;
     /** How much input is fetched ahead at a time: 64 MB, or 1/64 of a smaller memory. */
@@ -102,7 +95,6 @@ final class SlabStream implements ChunkWorker {
     private int advisedTo;
     private int droppedTo;
     private int chunkEnd;
-    private final long letGoBytes = Math.min(64L << 20, Madvise.physicalMemory() / 64);
 
     private Monitor mon;
     private BooleanSupplier stop = () -> false;
@@ -144,8 +136,6 @@ final class SlabStream implements ChunkWorker {
             throw new IllegalArgumentException("a fold streams one term into an output it can read back");
         }
         this.fold = fold;
-        this.letGoOutput = (fold == null || fold.index() == fold.count() - 1)
-                && outBytes(out) > Madvise.physicalMemory() / 4;
         this.crowdsInput = in.byteSize() > Madvise.physicalMemory() / 4;
         this.team = team;
         this.member = member;
@@ -366,7 +356,6 @@ final class SlabStream implements ChunkWorker {
             batch(o, nOut);
             long clock = now();
             writeSlabs(batchOut, nOut, o, batchOffsets());
-            outputWritten(o + nOut, c1);
             lap(Monitor.Phase.WRITE, clock);
             batchDone(nOut);
         }
@@ -398,42 +387,6 @@ final class SlabStream implements ChunkWorker {
     void begin(int c0) {
         first = c0 - (streamPass == null ? 0 : streamPass.kernel().left());
         ready = first;
-        letGoFrom = c0;
-    }
-
-    private static long outBytes(Sink out) {
-        long n = out.dtype().size();
-        for (long e : out.shape()) {
-            n *= e;
-        }
-        return n;
-    }
-
-    /**
-     * Output slabs up to {@code upTo} (of a chunk ending at {@code end}) are written: when the output
-     * crowds the memory, hands this worker's written rows back to the sink every
-     * {@code letGoBytes} (64 MB, or 1/64 of a smaller memory; and at the chunk's end), so that the kernel writes them while the
-     * stream goes on, instead of reclaim writing scattered dirty pages under memory pressure later.
-     */
-    void outputWritten(int upTo, int end) {
-        if (!letGoOutput) {
-            return;
-        }
-        int rows = team != null ? r1 - r0 : lay.rows(zCore);
-        long bytes = (long) (upTo - letGoFrom) * rows * lay.rowLen * out.dtype().size();
-        if (bytes < letGoBytes && upTo < end) {
-            return;
-        }
-        long[] lo = new long[rank];
-        long[] hi = out.shape();
-        lo[s] = letGoFrom;
-        hi[s] = upTo;
-        if (s != 0) {
-            lo[0] = z0 + (team != null ? r0 : 0);
-            hi[0] = z0 + (team != null ? r1 : zCore);
-        }
-        out.doneWriting(lo, hi);
-        letGoFrom = upTo;
     }
 
     /**

@@ -37,33 +37,36 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
         if (why != null) {
             return refuse(forced, strategy, why);
         }
-        // slabs too large for the budget: cut axis 0 (its pass consumes the halo before the ring)
         long budget = schedule.scratchBudget();
-        long zChunk = shape[0];
-        while (scratchFloats(plan, shape, axis, zChunk) * elementBytes * schedule.threads() > budget
-                && canCutAxis0(plan, axis) && zChunk > 8) {
-            zChunk = (zChunk + 1) / 2;
-        }
-        if (scratchFloats(plan, shape, axis, zChunk) * elementBytes * schedule.threads() > budget) {
-            return refuse(forced, strategy, "its slabs need more than the scratch budget of " + budget + " bytes");
-        }
-        int team = 0;
-        if (strategy == Strategy.TEAM) {
-            String no = zChunk != shape[0] ? "its slabs had to be cut along axis 0 to fit the scratch budget"
-                    : teamCannot(plan, shape, axis, schedule.threads());
-            if (no != null) {
-                return refuse(true, strategy, no);
-            }
-            team = schedule.threads();
-        } else if (strategy == Strategy.AUTO && zChunk == shape[0] && teamCannot(plan, shape, axis, schedule.threads()) == null
+        int threads = schedule.threads();
+        boolean autoTeam = strategy == Strategy.AUTO && teamCannot(plan, shape, axis, threads) == null
                 // members meet often: more of them than cores would wait for each other's time slices,
                 // and small volumes are done before a team's meetings pay off (tiny (16,128,128): 4.6 ms
                 // on two threads as a team, 3.0 ms on one)
-                && schedule.threads() <= Runtime.getRuntime().availableProcessors()
-                && shape[0] * shape[1] * shape[2] >= TEAM_MIN_ELEMENTS) {
-            team = schedule.threads();
+                && threads <= Runtime.getRuntime().availableProcessors()
+                && shape[0] * shape[1] * shape[2] >= TEAM_MIN_ELEMENTS;
+        if ((autoTeam || strategy == Strategy.TEAM) && teamCannot(plan, shape, axis, threads) == null
+                && teamScratchFloats(plan, shape, axis, threads) * elementBytes <= budget) {
+            // a team shares one ring: its scratch is one thread's, so it fits where threads streaming
+            // alone would have to cut axis 0 — and each cut re-reads the halo (96 z planes cut in two
+            // for a 128 MB budget read 144 planes, 1.5 times the input, out of core)
+            return new StreamPlan(axis, Math.toIntExact(shape[0]), threads);
         }
-        return new StreamPlan(axis, Math.toIntExact(zChunk), team);
+        // slabs too large for the budget: cut axis 0 (its pass consumes the halo before the ring)
+        long zChunk = shape[0];
+        while (scratchFloats(plan, shape, axis, zChunk) * elementBytes * threads > budget
+                && canCutAxis0(plan, axis) && zChunk > 8) {
+            zChunk = (zChunk + 1) / 2;
+        }
+        if (scratchFloats(plan, shape, axis, zChunk) * elementBytes * threads > budget) {
+            return refuse(forced, strategy, "its slabs need more than the scratch budget of " + budget + " bytes");
+        }
+        if (strategy == Strategy.TEAM) {
+            String no = teamCannot(plan, shape, axis, threads);
+            return refuse(true, strategy, no != null ? no : "its slabs need more than the scratch budget of " + budget
+                    + " bytes");
+        }
+        return new StreamPlan(axis, Math.toIntExact(zChunk), 0);
     }
 
     private static StreamPlan refuse(boolean forced, Strategy strategy, String why) {
@@ -138,6 +141,21 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
             }
         }
         return stage == 1 ? null : "a team needs a pass on axis 1";
+    }
+
+    /**
+     * Floats of scratch a team of {@code threads} needs: one worker's ring, batch and gather buffers,
+     * which the members share, and each member's own two slab buffers of the passes inside a slab.
+     */
+    static long teamScratchFloats(Plan plan, long[] shape, int axis, int threads) {
+        long slab = 1;
+        for (int a = 0; a < shape.length; a++) {
+            if (a != axis) {
+                slab *= a == shape.length - 1 && shape[a] <= Integer.MAX_VALUE ? SlabLayout.rowPitch((int) shape[a])
+                        : shape[a];
+            }
+        }
+        return scratchFloats(plan, shape, axis, shape[0]) + threads * 2L * (slab + 64);
     }
 
     /**

@@ -76,7 +76,7 @@ public final class Madvise {
      * The memory a run may count on, in bytes: the JVM's view of physical memory, which is a memory
      * cgroup's limit inside one (or a large guess when the JVM cannot tell); the system property
      * {@code penumbra.memory} (bytes) sets it lower, e.g. on a node shared with other jobs.
-     * Streams let their input and output go behind them when either is over a quarter of it.
+     * A stream fetches its input a window ahead and lets it go behind when it is over a quarter of it.
      */
     public static long physicalMemory() {
         String set = System.getProperty("penumbra.memory");

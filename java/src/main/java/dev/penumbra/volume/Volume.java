@@ -25,8 +25,6 @@ public final class Volume implements Source, Sink, AutoCloseable {
     public static final int MAX_RANK = 8;
 
     private final MemorySegment segment;
-    /** Where {@link #doneWriting} sends an output file's boxes, or null. */
-    private volatile WriteBehind writeBehind;
     private final DType dtype;
     private final ByteOrder order;
     private final long[] shape;
@@ -258,28 +256,6 @@ public final class Volume implements Source, Sink, AutoCloseable {
     @Override
     public void doneReading(long[] lo, long[] hi) {
         letGo(lo, hi);
-    }
-
-    /**
-     * An output file's volume ({@link OutputFile}) hands each box to its {@link WriteBehind}: written to
-     * disk now, dropped from memory a little later. Other mapped volumes let the pages go.
-     */
-    @Override
-    public void doneWriting(long[] lo, long[] hi) {
-        WriteBehind w = writeBehind;
-        if (w != null && isCContiguous()) {
-            forEachRun(lo, hi, (from, bytes) -> {
-                w.done(from, bytes);
-                return true;
-            });
-        } else {
-            letGo(lo, hi);
-        }
-    }
-
-    /** Makes {@link #doneWriting} write this file's boxes behind the run (set by {@link OutputFile}). */
-    void writeBehind(WriteBehind w) {
-        this.writeBehind = w;
     }
 
     /**

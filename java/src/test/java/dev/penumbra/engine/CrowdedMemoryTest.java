@@ -21,9 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A volume bigger than the memory a run may count on ({@code penumbra.memory}, here 256 KiB) streams
- * with its input fetched a window ahead and let go behind, and its output file written behind the
- * run and dropped from memory: pages re-read from the file and pages written back early must give
- * the bytes of a run that keeps everything.
+ * with its input fetched a window ahead and let go behind: pages dropped and read again from the
+ * file must give the bytes of a run that keeps everything, alone, as a team and in one sweep.
  */
 class CrowdedMemoryTest {
     @TempDir
@@ -40,7 +39,7 @@ class CrowdedMemoryTest {
     }
 
     @Test
-    void lettingInputAndOutputGoBehindTheStreamChangesNoByte() throws Exception {
+    void lettingTheInputGoBehindTheStreamChangesNoByte() throws Exception {
         long[] shape = {30, 160, 96}; // 1.8 MB: a quarter of 256 KiB many times over
         Path input = dir.resolve("in.npy");
         try (Volume v = ScheduleIdentityTest.random(DType.F32, shape);
