@@ -30,6 +30,17 @@ import org.junit.jupiter.api.Test;
  * the double path for most plans (see FloatPathChoiceTest), so the float path is pinned.
  */
 class ScheduleIdentityTest {
+    /** One of each kind of plan: smoothing, derivatives, every mode, cval, box, compounds. */
+    static final List<FilterSpec> EVERY_KIND = List.of(
+                FilterSpec.gaussian(3.0),
+                FilterSpec.gaussian(1.0, 2.5, 1.5).withOrder(0, 1, 2).withMode("wrap"),
+                FilterSpec.gaussian(2.0).withMode("constant").withCval(0.25),
+                FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
+                FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
+                FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5),
+                FilterSpec.of(Op.LAPLACE).withMode("constant").withCval(0.5),
+                FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0, 2.0, 1.5).withMode("mirror"));
+
     @BeforeEach
     void backendsRun() {
         TestBackends.assumeRunnable();
@@ -50,15 +61,7 @@ class ScheduleIdentityTest {
 
     @Test
     void streamedTiledAndUnfusedRunsGiveTheSameBytes() {
-        List<FilterSpec> specs = List.of(
-                FilterSpec.gaussian(3.0),
-                FilterSpec.gaussian(1.0, 2.5, 1.5).withOrder(0, 1, 2).withMode("wrap"),
-                FilterSpec.gaussian(2.0).withMode("constant").withCval(0.25),
-                FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
-                FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
-                FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5),
-                FilterSpec.of(Op.LAPLACE).withMode("constant").withCval(0.5),
-                FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0, 2.0, 1.5).withMode("mirror"));
+        List<FilterSpec> specs = EVERY_KIND;
         // rows of 300 floats are padded to 304 in the stream's slabs (SlabLayout.rowPitch)
         for (long[] shape : List.of(new long[] {23, 97, 61}, new long[] {61, 20, 37}, new long[] {9, 20, 300}))
         for (DType type : List.of(DType.F32, DType.U16)) {
@@ -159,15 +162,7 @@ class ScheduleIdentityTest {
      */
     @Test
     void float64OutputsStreamOnDoubleSlabsWithTheBytesOfTiles() {
-        List<FilterSpec> specs = List.of(
-                FilterSpec.gaussian(3.0),
-                FilterSpec.gaussian(1.0, 2.5, 1.5).withOrder(0, 1, 2).withMode("wrap"),
-                FilterSpec.gaussian(2.0).withMode("constant").withCval(0.25),
-                FilterSpec.of(Op.UNIFORM).withSize(4, 5, 2).withMode("mirror"),
-                FilterSpec.of(Op.SOBEL).withAxis(1).withMode("nearest"),
-                FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5),
-                FilterSpec.of(Op.LAPLACE).withMode("constant").withCval(0.5),
-                FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0, 2.0, 1.5).withMode("mirror"));
+        List<FilterSpec> specs = EVERY_KIND;
         long[] shape = {23, 97, 61};
         for (DType type : List.of(DType.F64, DType.U16))
         try (Volume in = random(type, shape);
