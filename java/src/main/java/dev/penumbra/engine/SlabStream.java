@@ -86,6 +86,17 @@ final class SlabStream implements ChunkWorker {
     private Object gatherBuf;
     private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
 
+    /**
+     * An output over a quarter of the memory is written behind the stream ({@link Sink#doneWriting}):
+     * by a worker streaming alone for its chunk, by member 0 for a team (all rows, a few batches
+     * behind, so that every member has written them). {@code wbFrom}: the chunk's first slab;
+     * {@code wbTo}: the slabs handed over so far end there.
+     */
+    private final boolean writeBehind;
+    private int wbFrom;
+    private int wbTo;
+    private final long writeBehindBytes = Math.min(64L << 20, Madvise.physicalMemory() / 64);
+
     /** An input over a quarter of the memory: fetched a window ahead, let go behind ({@link #streamInput}). */
     private final boolean crowdsInput;
     /** How much input is fetched ahead at a time: 64 MB, or 1/64 of a smaller memory. */
@@ -137,6 +148,8 @@ final class SlabStream implements ChunkWorker {
         }
         this.fold = fold;
         this.crowdsInput = in.byteSize() > Madvise.physicalMemory() / 4;
+        this.writeBehind = (fold == null || fold.index() == fold.count() - 1) && (team == null || member == 0)
+                && outBytes(out) > Madvise.physicalMemory() / 4;
         this.team = team;
         this.member = member;
         this.plan = plan;
@@ -356,6 +369,7 @@ final class SlabStream implements ChunkWorker {
             batch(o, nOut);
             long clock = now();
             writeSlabs(batchOut, nOut, o, batchOffsets());
+            outputWritten(o + nOut);
             lap(Monitor.Phase.WRITE, clock);
             batchDone(nOut);
         }
@@ -387,6 +401,42 @@ final class SlabStream implements ChunkWorker {
     void begin(int c0) {
         first = c0 - (streamPass == null ? 0 : streamPass.kernel().left());
         ready = first;
+        wbFrom = wbTo = c0;
+    }
+
+    private static long outBytes(Sink out) {
+        long n = out.dtype().size();
+        for (long e : out.shape()) {
+            n *= e;
+        }
+        return n;
+    }
+
+    /**
+     * Output slabs before {@code upTo} are written by this worker: every {@code writeBehindBytes},
+     * the chunk's slabs so far go to the sink ({@link #writeBehind}); a team's member 0 stays
+     * {@code 3 * BATCH} slabs behind, farther than the other members can be behind it (they meet at
+     * every gathered group).
+     */
+    void outputWritten(int upTo) {
+        if (!writeBehind) {
+            return;
+        }
+        int to = team != null ? upTo - 3 * BATCH : upTo;
+        long rows = lay.rows(zCore);
+        if ((long) (to - wbTo) * rows * lay.rowLen * out.dtype().size() < writeBehindBytes) {
+            return;
+        }
+        long[] lo = new long[rank];
+        long[] hi = out.shape();
+        lo[s] = wbFrom; // from the chunk's start: the sink skips what it wrote before, and aligns
+        hi[s] = to;
+        if (s != 0) {
+            lo[0] = z0;
+            hi[0] = z0 + zCore;
+        }
+        out.doneWriting(lo, hi);
+        wbTo = to;
     }
 
     /**

@@ -68,6 +68,7 @@ final class TermSweep implements ChunkWorker {
                 fold(t, terms[t].batchOut(), nOut);
             }
             terms[0].writeSlabs(acc, nOut, o, offs);
+            terms[0].outputWritten(o + nOut);
             terms[0].batchDone(nOut);
         }
         for (SlabStream t : terms) {

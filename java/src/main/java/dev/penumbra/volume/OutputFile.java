@@ -31,12 +31,14 @@ public final class OutputFile implements AutoCloseable {
     private final Path target;
     private final Path temp;
     private final Volume volume;
+    private final WriteBehind writeBehind;
     private boolean committed;
 
-    private OutputFile(Path target, Path temp, Volume volume) {
+    private OutputFile(Path target, Path temp, Volume volume, WriteBehind writeBehind) {
         this.target = target;
         this.temp = temp;
         this.volume = volume;
+        this.writeBehind = writeBehind;
     }
 
     /** Creates the temporary file for {@code target} with room for {@code shape} of {@code dtype}. */
@@ -85,7 +87,9 @@ public final class OutputFile implements AutoCloseable {
                 MemorySegment seg = data == 0 ? arena.allocate(1)
                         : ch.map(FileChannel.MapMode.READ_WRITE, header.length, data, arena);
                 Volume v = Volume.owned(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
-                return new OutputFile(target, temp, v);
+                WriteBehind wb = data == 0 ? null : WriteBehind.of(temp, header.length);
+                v.writeBehind(wb);
+                return new OutputFile(target, temp, v, wb);
             }
         } catch (OutputException e) {
             arena.close();
@@ -180,6 +184,12 @@ public final class OutputFile implements AutoCloseable {
         }
     }
 
+    private void closeWriteBehind() {
+        if (writeBehind != null) {
+            writeBehind.close();
+        }
+    }
+
     /** Forces the data to disk, unmaps it and renames the file over the target atomically. */
     public void commit() {
         commit(true);
@@ -191,6 +201,7 @@ public final class OutputFile implements AutoCloseable {
      */
     public void commit(boolean durable) {
         try {
+            closeWriteBehind();
             if (durable && volume.segment().isMapped()) {
                 volume.segment().force();
             }
@@ -209,6 +220,7 @@ public final class OutputFile implements AutoCloseable {
     /** Without a commit: unmaps and deletes the temporary file. */
     @Override
     public void close() {
+        closeWriteBehind();
         if (!committed) {
             volume.close();
             deleteQuietly(temp);

@@ -14,4 +14,11 @@ public interface Sink extends Shaped {
 
     /** As {@link #write}, from floats. */
     void writeFloat(long[] at, int count, float[] src, int srcPos);
+
+    /**
+     * This run will not write the box {@code [lo, hi)} again: a sink may start writing it to its
+     * storage and let its memory go (advice only).
+     */
+    default void doneWriting(long[] lo, long[] hi) {
+    }
 }

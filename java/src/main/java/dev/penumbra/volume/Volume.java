@@ -25,6 +25,8 @@ public final class Volume implements Source, Sink, AutoCloseable {
     public static final int MAX_RANK = 8;
 
     private final MemorySegment segment;
+    /** Where {@link #doneWriting} sends an output file's ranges, or null. */
+    private volatile WriteBehind writeBehind;
     private final DType dtype;
     private final ByteOrder order;
     private final long[] shape;
@@ -256,6 +258,26 @@ public final class Volume implements Source, Sink, AutoCloseable {
     @Override
     public void doneReading(long[] lo, long[] hi) {
         letGo(lo, hi);
+    }
+
+    /**
+     * An output file's volume ({@link OutputFile}) hands the box to its {@link WriteBehind}, which
+     * starts writing it to disk; other volumes ignore it.
+     */
+    @Override
+    public void doneWriting(long[] lo, long[] hi) {
+        WriteBehind w = writeBehind;
+        if (w != null && isCContiguous()) {
+            forEachRun(lo, hi, (from, bytes) -> {
+                w.done(from, bytes);
+                return true;
+            });
+        }
+    }
+
+    /** Makes {@link #doneWriting} write this file's boxes behind the run (set by {@link OutputFile}). */
+    void writeBehind(WriteBehind w) {
+        this.writeBehind = w;
     }
 
     /**
