@@ -280,6 +280,15 @@ public final class Profiler {
                     + " threads' time although %.0f %% of it was in the page cache (page faults on 4 KiB pages)",
                     100 * gather, resident < 0 ? 0 : 100 * resident);
         }
+        double write = phases.getOrDefault(Monitor.Phase.WRITE, 0.0) / Math.max(1e-9, sum);
+        if (gather + write > 0.6) {
+            // (a volume bigger than memory: each share alone stays under the rules above)
+            return String.format(Locale.ROOT, "file-bound: gathering the input (%.0f %%) and writing the output (%.0f %%)"
+                    + " took %.0f %% of the threads' time: page faults, reads from disk and write-back, not the filter%s",
+                    100 * gather, 100 * write, 100 * (gather + write), resident >= 0 && resident < 0.9
+                            ? String.format(Locale.ROOT, " (%.0f %% of the input was not in the page cache)",
+                                    100 * (1 - resident)) : "");
+        }
         if (scaling != null && scaling.sharesACore()) {
             return String.format(Locale.ROOT, "shared core: the kernel alone runs only %.2fx faster on %d threads"
                     + " than on 1 (in-cache data, no memory traffic), so the threads shared one core's load ports"

@@ -84,6 +84,12 @@ class ProfilerTest {
                 + " no memory traffic), so the threads shared one core's load ports (SMT siblings, or a host that"
                 + " placed both vCPUs on one core); team waits took 40 % of the threads' time",
                 Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, shared));
+        // the profile of 6 GiB in a 3 GiB cgroup: gather 39 %, write 42 %, the passes the rest
+        Map<Monitor.Phase, Double> outOfCore = phases(39, 0, 19);
+        outOfCore.put(Monitor.Phase.WRITE, 42.0);
+        assertEquals("file-bound: gathering the input (39 %) and writing the output (42 %) took 81 % of the threads'"
+                + " time: page faults, reads from disk and write-back, not the filter (100 % of the input was not in"
+                + " the page cache)", Profiler.verdict(0, outOfCore, busy, 0.01, 0.01, mon, null));
         KernelScaling.Result own = new KernelScaling.Result(2, 1e9, 1.96e9);
         assertTrue(Profiler.verdict(1, phases(10, 40, 50), busy, 0.1, 0.1, mon, own).startsWith("parallel overhead:"));
     }
