@@ -145,22 +145,10 @@ final class FloatTileWorker implements ChunkWorker {
             });
             return;
         }
-        if (rowOffsets.length < src.length) {
-            rowOffsets = new int[src.length];
-        }
         // one call per bundle: the rows along the pass axis at fixed indices of the other outer axes
-        int[] blo = lo.clone();
-        int[] bhi = hi.clone();
         int width = vhi[last] - vlo[last];
-        bhi[last] = blo[last] + 1;
-        g.forEachRow(blo, bhi, (rowBase, ignored) -> {
-            int line0 = rowBase - vlo[axis] * step;
-            for (int i = 0; i < src.length; i++) {
-                int m = src[i];
-                rowOffsets[i] = m < 0 ? cvalRow : line0 + m * step;
-            }
-            kernel.rows(cur, rowOffsets, nOut, width, nxt, line0 + outStart * step, step, k);
-        });
+        rowOffsets = g.forEachBundle(axis, vlo, vhi, src, cvalRow, rowOffsets,
+                (offsets, line0) -> kernel.rows(cur, offsets, nOut, width, nxt, line0 + outStart * step, step, k));
     }
 
     /** Folds the term's core into the accumulator in float, as numpy does in float32. */

@@ -95,14 +95,16 @@ final class SlabStream implements ChunkWorker {
     private final boolean writeBehind;
     private int wbFrom;
     private int wbTo;
-    private final long writeBehindBytes = Math.min(64L << 20, Madvise.physicalMemory() / 64);
+    /**
+     * The step of both when the memory is crowded: 64 MB of input fetched ahead at a time, 64 MB of
+     * output between hand-overs (1/64 of a memory smaller than 4 GiB).
+     */
+    private final long crowdedStep;
 
     /** An input over a quarter of the memory: fetched a window ahead, let go behind ({@link #streamInput}). */
     private final boolean crowdsInput;
-    /** How much input is fetched ahead at a time: 64 MB, or 1/64 of a smaller memory. */
-    private static long inputWindowBytes() {
-        return Math.min(64L << 20, Madvise.physicalMemory() / 64);
-    }
+    /** Rows of the stream axis in {@code crowdedStep} of input (at least one batch's reach). */
+    private final int inputWindow;
     private int advisedTo;
     private int droppedTo;
     private int chunkEnd;
@@ -147,9 +149,11 @@ final class SlabStream implements ChunkWorker {
             throw new IllegalArgumentException("a fold streams one term into an output it can read back");
         }
         this.fold = fold;
-        this.crowdsInput = in.byteSize() > Madvise.physicalMemory() / 4;
+        long memory = Madvise.physicalMemory();
+        this.crowdedStep = Math.min(64L << 20, memory / 64);
+        this.crowdsInput = in.byteSize() > memory / 4;
         this.writeBehind = (fold == null || fold.index() == fold.count() - 1) && (team == null || member == 0)
-                && outBytes(out) > Madvise.physicalMemory() / 4;
+                && Engine.count(out.shape()) * out.dtype().size() > memory / 4;
         this.team = team;
         this.member = member;
         this.plan = plan;
@@ -174,6 +178,8 @@ final class SlabStream implements ChunkWorker {
             }
         }
         streamPass = sp;
+        long perRow = Math.max(1, in.byteSize() / in.shape(s));
+        inputWindow = (int) Math.max(BATCH + (sp == null ? 0 : sp.kernel().size() - 1), crowdedStep / perRow);
         zPass = zp;
         lay = new SlabLayout(in, s, zChunk, zp == null ? 0 : zp.kernel().left(), zp == null ? 0 : zp.kernel().right());
         int reach = sp == null ? 0 : sp.kernel().size() - 1;
@@ -307,7 +313,7 @@ final class SlabStream implements ChunkWorker {
     private void streamInput(int o) {
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
-        int window = inputWindowRows();
+        int window = inputWindow;
         if (o + BATCH + reachR + window / 2 > advisedTo && advisedTo < chunkEnd) {
             int to = Math.min(chunkEnd, Math.max(advisedTo, o - reachL) + window);
             adviseInput(advisedTo, to, false);
@@ -318,13 +324,6 @@ final class SlabStream implements ChunkWorker {
             adviseInput(droppedTo, behind, true);
             droppedTo = behind;
         }
-    }
-
-    /** Rows of the stream axis in {@link #inputWindowBytes} of input (at least one batch's reach). */
-    private int inputWindowRows() {
-        long perRow = Math.max(1, in.byteSize() / in.shape(s));
-        int reach = streamPass == null ? 0 : streamPass.kernel().size() - 1;
-        return (int) Math.max(BATCH + reach, inputWindowBytes() / perRow);
     }
 
     /** After the chunk: lets the pages of its own input rows go when the input crowds the RAM. */
@@ -404,16 +403,8 @@ final class SlabStream implements ChunkWorker {
         wbFrom = wbTo = c0;
     }
 
-    private static long outBytes(Sink out) {
-        long n = out.dtype().size();
-        for (long e : out.shape()) {
-            n *= e;
-        }
-        return n;
-    }
-
     /**
-     * Output slabs before {@code upTo} are written by this worker: every {@code writeBehindBytes},
+     * Output slabs before {@code upTo} are written by this worker: every {@code crowdedStep} bytes,
      * the chunk's slabs so far go to the sink ({@link #writeBehind}); a team's member 0 stays
      * {@code 3 * BATCH} slabs behind, farther than the other members can be behind it (they meet at
      * every gathered group).
@@ -424,7 +415,7 @@ final class SlabStream implements ChunkWorker {
         }
         int to = team != null ? upTo - 3 * BATCH : upTo;
         long rows = lay.rows(zCore);
-        if ((long) (to - wbTo) * rows * lay.rowLen * out.dtype().size() < writeBehindBytes) {
+        if ((long) (to - wbTo) * rows * lay.rowLen * out.dtype().size() < crowdedStep) {
             return;
         }
         long[] lo = new long[rank];

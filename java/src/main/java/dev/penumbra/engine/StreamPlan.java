@@ -148,21 +148,12 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
      * which the members share, and each member's own two slab buffers of the passes inside a slab.
      */
     static long teamScratchFloats(Plan plan, long[] shape, int axis, int threads) {
-        long slab = 1;
-        for (int a = 0; a < shape.length; a++) {
-            if (a != axis) {
-                slab *= a == shape.length - 1 && shape[a] <= Integer.MAX_VALUE ? SlabLayout.rowPitch((int) shape[a])
-                        : shape[a];
-            }
-        }
+        long slab = (axis == 0 ? 1 : shape[0]) * rowsAndPitch(shape, axis);
         return scratchFloats(plan, shape, axis, shape[0]) + threads * 2L * (slab + 64);
     }
 
-    /**
-     * Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along
-     * {@code axis} with chunks of {@code zChunk} along axis 0.
-     */
-    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
+    /** Floats of one axis-0 row of a slab along {@code axis}: the slab axes after 0, the last padded to its pitch. */
+    private static long rowsAndPitch(long[] shape, int axis) {
         long rest = 1;
         int last = shape.length - 1;
         for (int a = 1; a < shape.length; a++) {
@@ -170,6 +161,15 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
                 rest *= a == last && shape[a] <= Integer.MAX_VALUE ? SlabLayout.rowPitch((int) shape[a]) : shape[a];
             }
         }
+        return rest;
+    }
+
+    /**
+     * Floats of scratch one worker needs for {@code plan} on {@code shape}, streaming along
+     * {@code axis} with chunks of {@code zChunk} along axis 0.
+     */
+    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
+        long rest = rowsAndPitch(shape, axis);
         long z = axis == 0 ? 1 : zChunk;
         int reach = 0;
         int zReach = 0;

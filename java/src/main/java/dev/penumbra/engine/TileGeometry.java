@@ -202,6 +202,36 @@ final class TileGeometry {
         void row(int base, int len);
     }
 
+    /** One bundle of a strided pass: the offsets of its source rows, and where its first row starts. */
+    interface BundleAction {
+        void bundle(int[] rowOffsets, int line0);
+    }
+
+    /**
+     * The bundles of a pass along the outer axis {@code axis} over the region {@code [vlo, vhi)}: the
+     * rows along the axis at fixed indices of the other outer axes, one call each, with the offsets
+     * of its source rows ({@code src} from {@link #passSources}; -1 reads the row at {@code cvalRow})
+     * in {@code offsets}, grown when too short. Returns the array in use, for the caller to keep.
+     */
+    int[] forEachBundle(int axis, int[] vlo, int[] vhi, int[] src, int cvalRow, int[] offsets, BundleAction action) {
+        int last = rank - 1;
+        int step = ts[axis];
+        int[] rowOffsets = offsets.length < src.length ? new int[src.length] : offsets;
+        int[] lo = vlo.clone();
+        int[] hi = vhi.clone();
+        hi[axis] = lo[axis] + 1;
+        hi[last] = lo[last] + 1;
+        forEachRow(lo, hi, (rowBase, ignored) -> {
+            int line0 = rowBase - vlo[axis] * step;
+            for (int i = 0; i < src.length; i++) {
+                int m = src[i];
+                rowOffsets[i] = m < 0 ? cvalRow : line0 + m * step;
+            }
+            action.bundle(rowOffsets, line0);
+        });
+        return rowOffsets;
+    }
+
     /** Calls {@code action} for each C-order row (last axis) of the box [lo, hi) of the tile. */
     void forEachRow(int[] lo, int[] hi, RowAction action) {
         int last = rank - 1;

@@ -137,22 +137,11 @@ final class TileWorker implements ChunkWorker {
         hi[axis] = lo[axis] + 1;
         boolean sums = runningSums && k.runningMean() && spanning;
         if (axis != last && kernel.hasRows() && !sums) {
-            if (rowOffsets.length < src.length) {
-                rowOffsets = new int[src.length];
-            }
             // one call per bundle: the rows along the pass axis at fixed indices of the other outer axes
-            int[] blo = lo.clone();
-            int[] bhi = hi.clone();
             int width = vhi[last] - vlo[last];
-            bhi[last] = blo[last] + 1;
-            g.forEachRow(blo, bhi, (rowBase, ignored) -> {
-                int line0 = rowBase - vlo[axis] * step;
-                for (int i = 0; i < src.length; i++) {
-                    int m = src[i];
-                    rowOffsets[i] = m < 0 ? cvalRow : line0 + m * step;
-                }
+            rowOffsets = g.forEachBundle(axis, vlo, vhi, src, cvalRow, rowOffsets, (offsets, line0) -> {
                 int d0 = line0 + outStart * step;
-                kernel.rows(cur, rowOffsets, nOut, width, nxt, d0, step, k);
+                kernel.rows(cur, offsets, nOut, width, nxt, d0, step, k);
                 if (rounds) {
                     for (int o = 0; o < nOut; o++) {
                         for (int x = d0 + o * step, e = x + width; x < e; x++) {

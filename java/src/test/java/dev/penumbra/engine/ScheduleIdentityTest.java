@@ -55,6 +55,19 @@ class ScheduleIdentityTest {
         return v;
     }
 
+    /**
+     * Scratch bytes for two threads each streaming one term of a compound plan, not all terms at once:
+     * the plan then streams a term at a time (one sweep of every term would need them all).
+     */
+    static long oneTermScratch(Plan plan, long[] shape, int elementBytes) {
+        long one = 0;
+        for (Term t : plan.terms()) {
+            Plan p = new Plan(plan.rank(), List.of(t), Plan.Combine.SINGLE, plan.cval());
+            one = Math.max(one, StreamPlan.scratchFloats(p, shape, StreamPlan.streamAxis(shape), shape[0]));
+        }
+        return one * elementBytes * 2;
+    }
+
     static long mismatch(Volume a, Volume b) {
         return MemorySegment.mismatch(a.segment(), 0, a.byteSize(), b.segment(), 0, b.byteSize());
     }
@@ -83,13 +96,7 @@ class ScheduleIdentityTest {
                         if (plan.terms().size() > 1) {
                             // scratch for one term's stream, not all of them at once: a term at a time
                             // (TermSweep needs them all), folded into the output
-                            long one = 0;
-                            for (Term t : plan.terms()) {
-                                Plan p = new Plan(3, List.of(t), Plan.Combine.SINGLE, plan.cval());
-                                one = Math.max(one, StreamPlan.scratchFloats(p, shape, StreamPlan.streamAxis(shape),
-                                        shape[0]));
-                            }
-                            Run ran2 = Engine.run(plan, in, unfused, s.withScratchBytes(one * 4 * 2));
+                            Run ran2 = Engine.run(plan, in, unfused, s.withScratchBytes(oneTermScratch(plan, shape, 4)));
                             assertEquals(Strategy.STREAM, ran2.strategy(), what);
                             assertEquals(-1, mismatch(auto, unfused), "term at a time != auto: " + what);
                         }
@@ -194,13 +201,7 @@ class ScheduleIdentityTest {
                         assertTrue(cut.zChunk() > 0 && cut.zChunk() < shape[0], "axis 0 cut: " + cut + " " + what);
                         assertEquals(-1, mismatch(auto, other), "z-cut stream != auto: " + what);
                     } else {
-                        long one = 0;
-                        for (Term t : plan.terms()) {
-                            Plan p = new Plan(3, List.of(t), Plan.Combine.SINGLE, plan.cval());
-                            one = Math.max(one, StreamPlan.scratchFloats(p, shape, StreamPlan.streamAxis(shape),
-                                    shape[0]));
-                        }
-                        Run termwise = Engine.run(plan, in, other, s.withScratchBytes(one * 8 * 2));
+                        Run termwise = Engine.run(plan, in, other, s.withScratchBytes(oneTermScratch(plan, shape, 8)));
                         assertEquals(Strategy.STREAM, termwise.strategy(), what);
                         assertEquals(-1, mismatch(auto, other), "term at a time != auto: " + what);
                     }
