@@ -563,6 +563,93 @@ void NAME(penumbra_range_f32)(const float *a, int32_t from, int32_t n, float *ac
 
 /* ---- double lines (the double path), in the order of the Java simd backend: j = c .. 1 ---- */
 
+/* Vectors of outputs in flight per step of a double line (independent fma chains). */
+#if PN_ISA == 0
+#define LU 1
+#else
+#define LU 4
+#endif
+
+#if PN_ISA == 2
+/* Elements t..t+7 of the 16 doubles lo:hi (t a constant after inlining: one valignq). */
+static inline __attribute__((always_inline)) __m512d shiftd(__m512d lo, __m512d hi, int t) {
+    switch (t) {
+        case 0: return lo;
+        case 1: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 1));
+        case 2: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 2));
+        case 3: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 3));
+        case 4: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 4));
+        case 5: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 5));
+        case 6: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 6));
+        case 7: return _mm512_castsi512_pd(_mm512_alignr_epi64(_mm512_castpd_si512(hi), _mm512_castpd_si512(lo), 7));
+        default: return hi;
+    }
+}
+
+/*
+ * A folded double line 32 outputs at a time, its shifted inputs built with valignq from the few
+ * vectors that cover them (a quarter still as unaligned loads: load ports and shuffle units share
+ * the work), as lineShifted does for floats. c and anti are constants in each instantiation; the
+ * values and the operation order are line_f64's (j = c .. 1), so the bits are too. Returns the
+ * outputs done.
+ */
+static inline __attribute__((always_inline)) int32_t lineShiftedD(const double *s, double *d, const float *sf,
+                                                                  float *df, int32_t n, const double *w,
+                                                                  const int c, const int anti, const int fl) {
+    enum { NA = 8 }; /* covers t <= 24 + 2c + 7 for c <= 16 */
+    int32_t i = 0;
+    __m512d wv[17];
+    for (int j = 0; j <= c; j++) {
+        wv[j] = _mm512_set1_pd(w[j]);
+    }
+    int need = ((24 + 2 * c) >> 3) + 2; /* vectors read from s + i */
+    for (; i + 32 <= n && i + 8 * need <= n + 2 * c; i += 32) {
+        const double *p = fl ? 0 : s + i;
+        const float *pf = fl ? sf + i : 0;
+        __m512d A[NA];
+        for (int k = 0; k < NA; k++) {
+            A[k] = k < need ? (fl ? LDFD(pf + 8 * k) : _mm512_loadu_pd(p + 8 * k)) : A[k - 1];
+        }
+#define PN_X(t) (((t) & 3) == 1 && !fl ? _mm512_loadu_pd(p + (t)) : shiftd(A[(t) >> 3], A[((t) >> 3) + 1], (t) & 7))
+        __m512d a[4];
+        for (int u = 0; u < 4; u++) {
+            a[u] = _mm512_mul_pd(PN_X(8 * u + c), wv[c]);
+        }
+        _Pragma("GCC unroll 16") for (int j = c; j >= 1; j--) {
+            for (int u = 0; u < 4; u++) {
+                __m512d l = PN_X(8 * u + c - j), r = PN_X(8 * u + c + j);
+                a[u] = _mm512_fmadd_pd(anti ? _mm512_sub_pd(l, r) : _mm512_add_pd(l, r), wv[c - j], a[u]);
+            }
+        }
+#undef PN_X
+        for (int u = 0; u < 4; u++) {
+            if (fl) {
+                STFD(df + i + 8 * u, a[u]);
+            } else {
+                _mm512_storeu_pd(d + i + 8 * u, a[u]);
+            }
+        }
+    }
+    return i;
+}
+
+#define PN_SHIFTED_D(C) \
+    case C: return anti ? lineShiftedD(s, d, sf, df, n, w, C, 1, fl) : lineShiftedD(s, d, sf, df, n, w, C, 0, fl);
+
+/* The outputs the shifted version did (0 when the radius has no instantiation): doubles from s to d,
+ * or (fl) floats from sf to df with double sums, each output rounded to float once. */
+static inline __attribute__((always_inline)) int32_t lineShiftedDAny(const double *s, double *d, const float *sf,
+                                                                     float *df, int32_t n, const double *w, int c,
+                                                                     int anti, const int fl) {
+    switch (c) {
+        PN_SHIFTED_D(1) PN_SHIFTED_D(2) PN_SHIFTED_D(3) PN_SHIFTED_D(4) PN_SHIFTED_D(5) PN_SHIFTED_D(6)
+        PN_SHIFTED_D(7) PN_SHIFTED_D(8) PN_SHIFTED_D(9) PN_SHIFTED_D(10) PN_SHIFTED_D(11) PN_SHIFTED_D(12)
+        PN_SHIFTED_D(13) PN_SHIFTED_D(14) PN_SHIFTED_D(15) PN_SHIFTED_D(16)
+        default: return 0;
+    }
+}
+#endif
+
 void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int32_t dstPos, int32_t n,
                              const double *w, int32_t size, int32_t c, int32_t sym) {
     const double *s = src + srcPos;
@@ -587,6 +674,26 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
     }
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
     VD wc = SET1D(w[c]);
+#if PN_ISA == 2
+    i = lineShiftedDAny(s, d, 0, 0, n, w, c, anti, 0);
+#endif
+    for (; i + LU * VDL <= n; i += LU * VDL) {
+        const double *m = s + i + c;
+        VD a[LU];
+        for (int u = 0; u < LU; u++) {
+            a[u] = MULD(LDD(m + u * VDL), wc);
+        }
+        for (int j = c; j >= 1; j--) {
+            VD wj = SET1D(w[c - j]);
+            for (int u = 0; u < LU; u++) {
+                VD l = LDD(m + u * VDL - j), r = LDD(m + u * VDL + j);
+                a[u] = FMAD(anti ? SUBD(l, r) : ADDD(l, r), wj, a[u]);
+            }
+        }
+        for (int u = 0; u < LU; u++) {
+            STD(d + i + u * VDL, a[u]);
+        }
+    }
     for (; i + VDL <= n; i += VDL) {
         const double *m = s + i + c;
         VD acc = MULD(LDD(m), wc);
@@ -617,6 +724,12 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
 #define DU 1
 #else
 #define DU 4
+#endif
+/* Vectors across a row in the folded four-row step of rows_d.inc (4 * RQD fma chains). */
+#if PN_ISA == 2
+#define RQD 2
+#else
+#define RQD 1
 #endif
 
 static inline float fold1d(const float *m, const double *w, int c, int anti) {
@@ -665,6 +778,9 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
     }
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
     VD wc = SET1D(w[c]);
+#if PN_ISA == 2
+    i = lineShiftedDAny(0, 0, s, d, n, w, c, anti, 1);
+#endif
     for (; i + DU * VDL <= n; i += DU * VDL) {
         const float *m = s + i + c;
         VD a[DU];
@@ -694,6 +810,7 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #define RNAME penumbra_rows_f32d
 #define RQUAD quad32d
 #define RQUADG quad32dGeneral
+#define RTAIL tail32d
 #include "rows_d.inc"
 #undef RT
 #undef RLD
@@ -701,6 +818,7 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #undef RNAME
 #undef RQUAD
 #undef RQUADG
+#undef RTAIL
 
 /* double storage (float64 outputs) */
 #define RT double
@@ -709,4 +827,5 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #define RNAME penumbra_rows_f64
 #define RQUAD quad64
 #define RQUADG quad64General
+#define RTAIL tail64
 #include "rows_d.inc"
