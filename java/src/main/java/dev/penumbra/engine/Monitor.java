@@ -19,6 +19,7 @@ public final class Monitor {
         BEFORE("passes before the streamed axis (z)"),
         STREAM("streamed-axis pass (y)"),
         AFTER("passes after it (x)"),
+        FOLD("fold the terms together (compound ops)"),
         WRITE("write to the output"),
         WAIT("wait for the other team members"),
         TILES("fused tiles: gather, all passes, scatter");

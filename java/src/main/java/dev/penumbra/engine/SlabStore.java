@@ -63,7 +63,8 @@ abstract sealed class SlabStore {
     /**
      * Folds {@code n} values of a term at {@code src[s]} into {@code acc[a]} as scipy folds the terms
      * of a compound filter in the output's type: the first term is copied (squared, for HYPOT), each
-     * next one added (its square added), and the last HYPOT term takes the square root.
+     * next one added (its square added), and the last HYPOT term takes the square root. The first
+     * term may already sit where the fold goes ({@code src == acc}, {@code s == a}).
      */
     abstract void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how);
 
@@ -148,7 +149,9 @@ abstract sealed class SlabStore {
                     r[a + i] = last ? (float) Math.sqrt(x) : x;
                 }
             } else if (first) {
-                System.arraycopy(b, s, r, a, n);
+                if (b != r || s != a) {
+                    System.arraycopy(b, s, r, a, n);
+                }
             } else {
                 for (int i = 0; i < n; i++) {
                     r[a + i] = r[a + i] + b[s + i];
@@ -237,7 +240,9 @@ abstract sealed class SlabStore {
                     r[a + i] = last ? Math.sqrt(x) : x;
                 }
             } else if (first) {
-                System.arraycopy(b, s, r, a, n);
+                if (b != r || s != a) {
+                    System.arraycopy(b, s, r, a, n);
+                }
             } else {
                 for (int i = 0; i < n; i++) {
                     r[a + i] = r[a + i] + b[s + i];

@@ -124,6 +124,12 @@ final class SlabStream implements ChunkWorker {
 
     /** How this worker's term folds into the output, or null: it writes the output. */
     private final Fold fold;
+    /**
+     * Another term's stream in the same sweep whose ring holds the raw input slabs this worker's
+     * batches read ({@link #gatherFrom}): its slab passes start from that ring instead of gathering
+     * the input again. Null: this worker gathers.
+     */
+    private SlabStream donor;
     private Object foldRow;
 
     SlabStream(Plan plan, Source in, Sink out, SlabStore store, int s, int zChunk, Fold fold) {
@@ -242,7 +248,7 @@ final class SlabStream implements ChunkWorker {
     }
 
     /** Adds the time since {@code t0} to phase {@code p}; returns now (0 without a monitor). */
-    private long lap(Monitor.Phase p, long t0) {
+    long lap(Monitor.Phase p, long t0) {
         if (mon == null) {
             return 0;
         }
@@ -254,7 +260,7 @@ final class SlabStream implements ChunkWorker {
         return t;
     }
 
-    private long now() {
+    long now() {
         return mon == null ? 0 : System.nanoTime();
     }
 
@@ -503,6 +509,19 @@ final class SlabStream implements ChunkWorker {
      */
     private void slabsAt(int q0, int g, Object dst, int[] dstOffs) {
         boolean direct = before.isEmpty();
+        if (donor != null) {
+            long t = now();
+            for (int j = 0; j < g; j++) {
+                int from = donor.rawSlab(q0 + j);
+                if (direct) {
+                    System.arraycopy(donor.ring, from, dst, dstOffs[j], lay.slabData);
+                } else {
+                    slabPasses(before, donor.ring, from, dst, dstOffs[j], zCore);
+                }
+            }
+            lap(Monitor.Phase.BEFORE, t);
+            return;
+        }
         Object gb = direct ? dst : gatherBuf;
         // the gather spans axis 0's halo; its pass brings the slab back to the chunk's core
         int gatherZ = lay.cutZ ? zCore + lay.zHl + lay.zHr : zCore;
@@ -604,6 +623,39 @@ final class SlabStream implements ChunkWorker {
         }
         store.fold(src, off, foldRow, 0, n, first, fold.index() == fold.count() - 1, fold.how());
         store.write(io, out, at, n, foldRow, 0);
+    }
+
+    /**
+     * True when this worker's ring holds the raw input slabs of every batch it ran, in a layout
+     * others can read: no pass before the streamed one, no team, axis 0 whole.
+     */
+    boolean holdsRawSlabs() {
+        return streamPass != null && before.isEmpty() && team == null && !lay.cutZ;
+    }
+
+    /**
+     * Lets this worker, whose batch needs exactly its own input slabs (no pass on the streamed
+     * axis, no team, axis 0 whole), read them from {@code d}'s ring once {@code d} ran the same
+     * batch: laplace's three terms gathered the input three times (half of the threads' time on
+     * the seed shape in float64). Returns false, and changes nothing, when the layouts differ.
+     */
+    boolean gatherFrom(SlabStream d) {
+        if (streamPass != null || team != null || lay.cutZ || !d.holdsRawSlabs() || d.store != store
+                || d.lay.slabPitch != lay.slabPitch || d.lay.rowPitch != lay.rowPitch || d.lay.bigPitch != lay.bigPitch
+                || d.s != s || d.in != in) {
+            return false;
+        }
+        donor = d;
+        return true;
+    }
+
+    /** Where raw input slab {@code p} (inside the volume) sits in the ring after the batch that read it. */
+    private int rawSlab(int p) {
+        if (p < ready - ringSlots || p >= ready || p < first) {
+            throw new IllegalStateException("slab " + p + " is not in the ring [" + Math.max(first, ready - ringSlots)
+                    + ", " + ready + ")");
+        }
+        return ((p - first) % ringSlots) * lay.slabPitch;
     }
 
     /** The element type of the slabs. */
