@@ -308,9 +308,16 @@ public final class Profiler {
         if (fmaShare >= 0.5) {
             return String.format(Locale.ROOT, "compute-bound: %.0f %% of the FMA floor", 100 * fmaShare);
         }
+        Monitor.Phase most = Monitor.Phase.GATHER;
+        for (Map.Entry<Monitor.Phase, Double> e : phases.entrySet()) {
+            if (e.getValue() > phases.getOrDefault(most, 0.0)) {
+                most = e.getKey();
+            }
+        }
         return String.format(Locale.ROOT, "load-bound in cache: %.0f %% of the FMA floor and %.0f %% of stream"
-                + " bandwidth; the folded passes wait on loads from L1/L2 (25 taps: 13-25 vector loads per 13 FMAs),"
-                + " not on memory or FMA units%s", 100 * fmaShare, 100 * memShare,
+                + " bandwidth, the most time in %s (%.0f %%): the passes wait on loads and shuffles from L1/L2,"
+                + " not on memory or FMA units%s",
+                100 * fmaShare, 100 * memShare, most.label, 100 * phases.getOrDefault(most, 0.0) / Math.max(1e-9, sum),
                 mon.floatPath() ? "" : "; the double path also does half the lanes' work per instruction");
     }
 

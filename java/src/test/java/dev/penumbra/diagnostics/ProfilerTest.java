@@ -77,7 +77,8 @@ class ProfilerTest {
                 Profiler.verdict(1, phases(10, 0, 90), busy, 0.82, 0.1, mon, null));
         assertEquals("compute-bound: 70 % of the FMA floor", Profiler.verdict(1, phases(10, 0, 90), busy, 0.2, 0.7, mon, null));
         assertTrue(Profiler.verdict(1, phases(10, 0, 90), busy, 0.08, 0.16, mon, null)
-                .startsWith("load-bound in cache: 16 % of the FMA floor and 8 % of stream bandwidth"));
+                .startsWith("load-bound in cache: 16 % of the FMA floor and 8 % of stream bandwidth, the most time in"
+                        + " streamed-axis pass (y) (90 %): the passes wait on loads"));
         // two threads whose kernel alone gains 1.1x share a core: that, not the team, caps the run
         KernelScaling.Result shared = new KernelScaling.Result(2, 1e9, 1.1e9);
         assertEquals("shared core: the kernel alone runs only 1.10x faster on 2 threads than on 1 (in-cache data,"
