@@ -35,8 +35,19 @@ extern "C" {
 #define PENUMBRA_SYM_SYMMETRIC 1
 #define PENUMBRA_SYM_ANTISYMMETRIC 2
 
+/* Integer output types of penumbra_cast_f64 (Java: DType): truncation toward zero through a 32-bit
+ * conversion (8-, 16-, 32-bit signed types) or a 64-bit one (uint32, int64), whose out-of-range and
+ * NaN inputs give the conversion's indefinite value, then the type's low bits. */
+#define PENUMBRA_INT_U8 1
+#define PENUMBRA_INT_I8 2
+#define PENUMBRA_INT_U16 3
+#define PENUMBRA_INT_I16 4
+#define PENUMBRA_INT_I32 5
+#define PENUMBRA_INT_U32 6
+#define PENUMBRA_INT_I64 7
+
 /* ABI version: bumped when a signature changes (Java: NativeAbi.VERSION). */
-#define PENUMBRA_ABI_VERSION 3
+#define PENUMBRA_ABI_VERSION 4
 PENUMBRA_API int32_t penumbra_version(void);
 
 /* PENUMBRA_CAP_* bits of this CPU (and OS: AVX state enabled). */
@@ -71,7 +82,9 @@ PENUMBRA_API const char *penumbra_variants(void);
     /* as rows_f32d in double storage (the double path, float64 output): the sums of line_f64 */       \
     PENUMBRA_API void penumbra_rows_f64_##SUFFIX(const double *src, const int32_t *rowOffset, int32_t nOut,          \
                                     int32_t width, double *dst, int32_t dstPos, int32_t dstStride,       \
-                                    const double *w, int32_t size, int32_t center, int32_t sym);
+                                    const double *w, int32_t size, int32_t center, int32_t sym);         \
+    /* a[from..from+n) as an integer output of type PENUMBRA_INT_* stores them, C's cast on x86-64 */   \
+    PENUMBRA_API void penumbra_cast_f64_##SUFFIX(double *a, int32_t from, int32_t n, int32_t type);
 
 PENUMBRA_DECLARE(generic)
 PENUMBRA_DECLARE(avx2)

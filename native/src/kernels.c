@@ -8,6 +8,7 @@
 #include "penumbra.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #if PN_ISA == 2
 #include <immintrin.h>
@@ -559,6 +560,61 @@ void NAME(penumbra_range_f32)(const float *a, int32_t from, int32_t n, float *ac
     }
     acc[0] = lo;
     acc[1] = hi;
+}
+
+/* ---- integer outputs: every pass's values as scipy stores them (DType.castLikeC) ---- */
+
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
+/* cvttsd2si to 32 bits: the truncation when it fits, else the indefinite value INT32_MIN (NaN too) */
+static inline int32_t cvt32(double v) {
+#if defined(__x86_64__)
+    return _mm_cvttsd_si32(_mm_set_sd(v));
+#else
+    return v < 2147483648.0 && v > -2147483649.0 ? (int32_t) v : INT32_MIN;
+#endif
+}
+
+/* cvttsd2si to 64 bits */
+static inline int64_t cvt64(double v) {
+#if defined(__x86_64__)
+    return _mm_cvttsd_si64(_mm_set_sd(v));
+#else
+    return v < 9223372036854775808.0 && v >= -9223372036854775808.0 ? (int64_t) v : INT64_MIN;
+#endif
+}
+
+void NAME(penumbra_cast_f64)(double *a, int32_t from, int32_t n, int32_t type) {
+    double *p = a + from;
+    int32_t i = 0;
+#if PN_ISA >= 1
+    if (type <= PENUMBRA_INT_I32) {
+        /* four at a time: cvttpd2dq gives the same indefinite value, shifts keep the low bits */
+        int sh = type == PENUMBRA_INT_U8 || type == PENUMBRA_INT_I8 ? 24 : type == PENUMBRA_INT_I32 ? 0 : 16;
+        int uns = type == PENUMBRA_INT_U8 || type == PENUMBRA_INT_U16;
+        __m128i cnt = _mm_cvtsi32_si128(sh);
+        for (; i + 4 <= n; i += 4) {
+            __m128i x = _mm256_cvttpd_epi32(_mm256_loadu_pd(p + i));
+            x = _mm_sll_epi32(x, cnt);
+            x = uns ? _mm_srl_epi32(x, cnt) : _mm_sra_epi32(x, cnt);
+            _mm256_storeu_pd(p + i, _mm256_cvtepi32_pd(x)); /* unsigned: below 2^16, exact as int32 */
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double v = p[i];
+        switch (type) {
+            case PENUMBRA_INT_U8: p[i] = (double) (cvt32(v) & 0xff); break;
+            case PENUMBRA_INT_I8: p[i] = (double) (int8_t) cvt32(v); break;
+            case PENUMBRA_INT_U16: p[i] = (double) (cvt32(v) & 0xffff); break;
+            case PENUMBRA_INT_I16: p[i] = (double) (int16_t) cvt32(v); break;
+            case PENUMBRA_INT_I32: p[i] = (double) cvt32(v); break;
+            case PENUMBRA_INT_U32: p[i] = (double) (uint32_t) cvt64(v); break;
+            default: p[i] = (double) cvt64(v); break;
+        }
+    }
 }
 
 /* ---- double lines (the double path), in the order of the Java simd backend: j = c .. 1 ---- */

@@ -1,6 +1,7 @@
 package dev.penumbra.backend;
 
 import dev.penumbra.filter.Kernel1D;
+import dev.penumbra.volume.DType;
 
 /**
  * The per-line math, apart from iteration and threading (ImgLib2's line convolver idea): correlate
@@ -32,5 +33,15 @@ public interface LineKernel {
     default void rows(double[] src, int[] rowOffset, int nOut, int width, double[] dst, int dstPos, int dstStride,
                       Kernel1D kernel) {
         throw new UnsupportedOperationException(name() + " has no row kernel in double");
+    }
+
+    /**
+     * Replaces {@code n} values at {@code a[from]} by what an output of integer type {@code t}
+     * stores for them ({@link DType#castLikeC}: scipy keeps each pass in the output array).
+     */
+    default void castTo(DType t, double[] a, int from, int n) {
+        for (int i = from, e = from + n; i < e; i++) {
+            a[i] = t.castLikeC(a[i]);
+        }
     }
 }

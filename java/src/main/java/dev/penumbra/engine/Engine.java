@@ -311,8 +311,9 @@ public final class Engine {
     /**
      * What a stream of this path keeps its slabs in, or null when the path takes tiles: float32 slabs
      * for the float path and the double path into float32 (float storage, double sums); float64 slabs
-     * for the double path into a float64 output, whose backend has double row kernels. Other outputs
-     * (integers, float32 from data float does not hold) and scipy's running sums take tiles.
+     * for the double path into a float64 or integer output (each pass cast as scipy stores it), whose
+     * backend has double row kernels. Other outputs (float32 from data float does not hold) and
+     * scipy's running sums take tiles.
      */
     private static SlabStore store(Path path, Sink out, Schedule schedule, boolean runningSums) {
         if (path != Path.DOUBLE) {
@@ -320,7 +321,9 @@ public final class Engine {
                     : Backends.floatKernel(schedule.backend()));
         }
         LineKernel kernel = Backends.kernel(schedule.backend());
-        return out.dtype() == DType.F64 && !runningSums && kernel.hasRows() ? SlabStore.doubles(kernel) : null;
+        DType o = out.dtype();
+        return (o == DType.F64 || !o.isFloating()) && !runningSums && kernel.hasRows() ? SlabStore.doubles(kernel, o)
+                : null;
     }
 
     /** Runs one chunk; with a monitor, records its span (and, for tiles, its time and progress). */

@@ -4,6 +4,7 @@ import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.filter.Plan;
+import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
 import java.util.Arrays;
@@ -25,10 +26,22 @@ abstract sealed class SlabStore {
 
     /** Float64 slabs filtered by {@code kernel}, which must have row kernels ({@link LineKernel#hasRows}). */
     static SlabStore doubles(LineKernel kernel) {
+        return doubles(kernel, DType.F64);
+    }
+
+    /**
+     * Float64 slabs for an output of type {@code out}: float64, or an integer type, whose every pass
+     * is cast as scipy stores it in the output ({@link DType#castLikeC}: scipy keeps intermediates in
+     * the output array) and whose terms fold in numpy's wrapping integer arithmetic.
+     */
+    static SlabStore doubles(LineKernel kernel, DType out) {
         if (!kernel.hasRows()) {
             throw new IllegalArgumentException(kernel.name() + " has no row kernel in double");
         }
-        return new Doubles(kernel);
+        if (out != DType.F64 && out.isFloating()) {
+            throw new IllegalArgumentException("double slabs serve float64 and integer outputs, not " + out.numpyName());
+        }
+        return new Doubles(kernel, out);
     }
 
     /** Bytes of one element. */
@@ -162,9 +175,17 @@ abstract sealed class SlabStore {
 
     private static final class Doubles extends SlabStore {
         private final LineKernel kernel;
+        /** The output's integer type, whose casts every pass's values take; null for float64. */
+        private final DType cast;
 
-        Doubles(LineKernel kernel) {
+        Doubles(LineKernel kernel, DType out) {
             this.kernel = kernel;
+            this.cast = out.isFloating() ? null : out;
+        }
+
+        /** Casts {@code n} values at {@code a[from]} as the integer output stores them. */
+        private void cast(double[] a, int from, int n) {
+            kernel.castTo(cast, a, from, n);
         }
 
         @Override
@@ -195,11 +216,19 @@ abstract sealed class SlabStore {
         @Override
         void line(Object src, int srcPos, Object dst, int dstPos, int n, Kernel1D k) {
             kernel.correlate((double[]) src, srcPos, (double[]) dst, dstPos, n, k);
+            if (cast != null) {
+                cast((double[]) dst, dstPos, n);
+            }
         }
 
         @Override
         void rows(Object src, int[] offs, int nOut, int width, Object dst, int dstPos, int dstStride, Kernel1D k) {
             kernel.rows((double[]) src, offs, nOut, width, (double[]) dst, dstPos, dstStride, k);
+            if (cast != null) {
+                for (int o = 0; o < nOut; o++) {
+                    cast((double[]) dst, dstPos + o * dstStride, width);
+                }
+            }
         }
 
         @Override
@@ -232,7 +261,18 @@ abstract sealed class SlabStore {
         void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how) {
             double[] b = (double[]) src;
             double[] r = (double[]) acc;
-            if (how == Plan.Combine.HYPOT) {
+            if (cast != null && how != Plan.Combine.SINGLE) {
+                // numpy's integer arithmetic: tmp *= tmp and output += tmp wrap around; the square
+                // root is numpy's unsafe-cast sqrt (TileWorker.combine folds the same way)
+                DType t = cast;
+                boolean hypot = how == Plan.Combine.HYPOT;
+                for (int i = 0; i < n; i++) {
+                    long w = (long) b[s + i];
+                    long term = hypot ? (long) t.wrap(w * w) : w;
+                    double x = first ? t.wrap(term) : t.wrap((long) r[a + i] + term);
+                    r[a + i] = hypot && last ? t.sqrtLikeNumpy(x) : x;
+                }
+            } else if (how == Plan.Combine.HYPOT) {
                 for (int i = 0; i < n; i++) {
                     double v = b[s + i];
                     double sq = v * v;

@@ -148,11 +148,49 @@ final class RowCopy {
         }
     }
 
-    /** Writes {@code count} values to a float32 or float64 volume, rounding to its dtype. */
+    /**
+     * Writes {@code count} values, rounding to a float dtype; integer dtypes take the values'
+     * integer part ({@link Volume#writeDouble}: the engine hands them already cast).
+     */
     static void write(Volume v, long elem, long stride, int count, double[] src, int srcPos) {
         MemorySegment seg = v.segment();
         DType t = v.dtype();
         long off = elem * t.size();
+        if (stride == 1 && !t.isFloating()) {
+            // whole runs through a staging array, converted as writeDouble converts each element
+            RowCopy r = LOCAL.get();
+            switch (t) {
+                case U8, I8 -> {
+                    byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
+                    for (int i = 0; i < count; i++) {
+                        b[i] = (byte) (long) src[srcPos + i];
+                    }
+                    MemorySegment.copy(b, 0, seg, ValueLayout.JAVA_BYTE, off, count);
+                }
+                case U16, I16 -> {
+                    short[] h = r.shorts.length >= count ? r.shorts : (r.shorts = new short[count]);
+                    for (int i = 0; i < count; i++) {
+                        h[i] = (short) (long) src[srcPos + i];
+                    }
+                    MemorySegment.copy(h, 0, seg, v.layout(), off, count);
+                }
+                case U32, I32 -> {
+                    int[] w = r.ints.length >= count ? r.ints : (r.ints = new int[count]);
+                    for (int i = 0; i < count; i++) {
+                        w[i] = (int) (long) src[srcPos + i];
+                    }
+                    MemorySegment.copy(w, 0, seg, v.layout(), off, count);
+                }
+                default -> {
+                    long[] w = r.longs.length >= count ? r.longs : (r.longs = new long[count]);
+                    for (int i = 0; i < count; i++) {
+                        w[i] = (long) src[srcPos + i];
+                    }
+                    MemorySegment.copy(w, 0, seg, v.layout(), off, count);
+                }
+            }
+            return;
+        }
         if (stride != 1 || (t != DType.F32 && t != DType.F64)) {
             long step = stride * t.size();
             for (int i = 0; i < count; i++) {

@@ -2,13 +2,13 @@ package dev.penumbra.backend.ffm;
 
 /**
  * The constants of {@code native/include/penumbra.h}, in one Java place: the ABI version the loader
- * checks against {@code penumbra_version()}, the capability bits of {@code penumbra_caps()} and the
- * symmetry codes the kernels take. {@code NativeAbiTest} reads the header and fails when the two
+ * checks against {@code penumbra_version()}, the capability bits of {@code penumbra_caps()}, the
+ * symmetry codes the kernels take and the integer types of the cast. {@code NativeAbiTest} reads the header and fails when the two
  * disagree.
  */
 final class NativeAbi {
     /** {@code PENUMBRA_ABI_VERSION}: bumped when a signature changes; the loader refuses another. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     /** {@code PENUMBRA_CAP_*}: what {@code penumbra_caps()} reports of the CPU (and the OS's AVX state). */
     static final int CAP_AVX2 = 1;
@@ -19,6 +19,15 @@ final class NativeAbi {
     static final int SYM_NONE = 0;
     static final int SYM_SYMMETRIC = 1;
     static final int SYM_ANTISYMMETRIC = 2;
+
+    /** {@code PENUMBRA_INT_*}: the integer output types {@code penumbra_cast_f64} casts to. */
+    static final int INT_U8 = 1;
+    static final int INT_I8 = 2;
+    static final int INT_U16 = 3;
+    static final int INT_I16 = 4;
+    static final int INT_I32 = 5;
+    static final int INT_U32 = 6;
+    static final int INT_I64 = 7;
 
     private NativeAbi() {
     }

@@ -3,6 +3,7 @@ package dev.penumbra.backend.ffm;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.filter.Kernel1D;
+import dev.penumbra.volume.DType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -152,6 +153,29 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
             lib.rangeF32.invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** In C (penumbra_cast_f64), the same values as {@link DType#castLikeC}: no per-element Java loop. */
+    @Override
+    public void castTo(DType t, double[] a, int from, int n) {
+        int code = switch (t) {
+            case U8 -> NativeAbi.INT_U8;
+            case I8 -> NativeAbi.INT_I8;
+            case U16 -> NativeAbi.INT_U16;
+            case I16 -> NativeAbi.INT_I16;
+            case I32 -> NativeAbi.INT_I32;
+            case U32 -> NativeAbi.INT_U32;
+            case I64 -> NativeAbi.INT_I64;
+            default -> throw new IllegalArgumentException("not an integer type: " + t.numpyName());
+        };
+        if (from < 0 || n < 0 || from > a.length - n) {
+            throw new IllegalArgumentException("cast: [" + from + ", " + from + "+" + n + ") of " + a.length);
+        }
+        try {
+            lib.castF64.invokeExact(MemorySegment.ofArray(a), from, n, code);
+        } catch (Throwable x) {
+            throw rethrow(x);
         }
     }
 

@@ -62,6 +62,7 @@ public final class NativeLibrary {
     final MethodHandle lineF32d;
     final MethodHandle rowsF32d;
     final MethodHandle rowsF64;
+    final MethodHandle castF64;
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -92,6 +93,8 @@ public final class NativeLibrary {
                 FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
         rowsF64 = linker.downcallHandle(find(lookup, "penumbra_rows_f64_" + isa),
                 FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
+        castF64 = linker.downcallHandle(find(lookup, "penumbra_cast_f64_" + isa),
+                FunctionDescriptor.ofVoid(a, i, i, i), critical);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {

@@ -16,19 +16,23 @@ class NativeAbiTest {
     void theHeadersConstantsAreNativeAbis() throws Exception {
         Path header = Path.of(System.getProperty("user.dir")).resolve("../native/include/penumbra.h").normalize();
         Map<String, Integer> c = new HashMap<>();
-        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+) (\\d+)$")
+        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+|INT_\\w+) (\\d+)$")
                 .matcher(Files.readString(header));
         while (m.find()) {
             c.put(m.group(1), Integer.parseInt(m.group(2)));
         }
-        Map<String, Integer> java = Map.of(
-                "ABI_VERSION", NativeAbi.VERSION,
-                "CAP_AVX2", NativeAbi.CAP_AVX2,
-                "CAP_FMA", NativeAbi.CAP_FMA,
-                "CAP_AVX512F", NativeAbi.CAP_AVX512F,
-                "SYM_NONE", NativeAbi.SYM_NONE,
-                "SYM_SYMMETRIC", NativeAbi.SYM_SYMMETRIC,
-                "SYM_ANTISYMMETRIC", NativeAbi.SYM_ANTISYMMETRIC);
+        Map<String, Integer> java = Map.ofEntries(
+                Map.entry("INT_U8", NativeAbi.INT_U8), Map.entry("INT_I8", NativeAbi.INT_I8),
+                Map.entry("INT_U16", NativeAbi.INT_U16), Map.entry("INT_I16", NativeAbi.INT_I16),
+                Map.entry("INT_I32", NativeAbi.INT_I32), Map.entry("INT_U32", NativeAbi.INT_U32),
+                Map.entry("INT_I64", NativeAbi.INT_I64),
+                Map.entry("ABI_VERSION", NativeAbi.VERSION),
+                Map.entry("CAP_AVX2", NativeAbi.CAP_AVX2),
+                Map.entry("CAP_FMA", NativeAbi.CAP_FMA),
+                Map.entry("CAP_AVX512F", NativeAbi.CAP_AVX512F),
+                Map.entry("SYM_NONE", NativeAbi.SYM_NONE),
+                Map.entry("SYM_SYMMETRIC", NativeAbi.SYM_SYMMETRIC),
+                Map.entry("SYM_ANTISYMMETRIC", NativeAbi.SYM_ANTISYMMETRIC));
         assertEquals(java, c, "native/include/penumbra.h against NativeAbi");
     }
 }

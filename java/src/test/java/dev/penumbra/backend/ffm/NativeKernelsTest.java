@@ -10,6 +10,7 @@ import dev.penumbra.backend.Backends;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.filter.Kernel1D;
+import dev.penumbra.volume.DType;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -100,6 +101,39 @@ class NativeKernelsTest {
                         simd.rows(buf, ro, nOut, n, ra, 2, n + 4, k);
                         nat.rows(buf, ro, nOut, n, rb, 2, n + 4, k);
                         assertArrayEquals(ra, rb, "rows nOut=" + nOut + " base=" + base + " " + what);
+                    }
+                }
+            }
+        }
+    }
+
+    /** penumbra_cast_f64 gives DType.castLikeC's values (C's cast on x86-64) in every variant and tail. */
+    @Test
+    void castToIntegerTypesIsCastLikeC() {
+        double[] edges = {0, -0.0, 0.5, -0.5, 1.5, -1.5, 127.9, 128, -128.5, -129, 255.9, 256, 257.25, -1,
+            32767.5, 32768, -32768.9, -32769, 65535.9, 65536, 70000.3, 2147483647.0, 2147483648.0, -2147483648.0,
+            -2147483649.0, 4294967295.5, 4294967296.0, -4294967296.0, 9.2e18, 9.3e18, -9.3e18, 1e300,
+            Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.MIN_VALUE, 12345.678};
+        Random r = new Random(13);
+        for (String isa : lib.variants()) {
+            NativeKernels nat = new NativeKernels(lib.variant(isa));
+            for (DType t : DType.values()) {
+                if (t.isFloating()) {
+                    continue;
+                }
+                for (int n : new int[] {0, 1, 3, 4, 5, 9, edges.length, 100}) {
+                    double[] a = new double[n + 2];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = i < edges.length ? edges[(i + n) % edges.length] : r.nextGaussian() * 1e5;
+                    }
+                    double[] want = a.clone();
+                    for (int i = 1; i < n + 1; i++) {
+                        want[i] = t.castLikeC(want[i]);
+                    }
+                    nat.castTo(t, a, 1, n);
+                    for (int i = 0; i < a.length; i++) {
+                        assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(a[i]),
+                                isa + " " + t.numpyName() + " n=" + n + " element " + i + " (" + want[i] + " vs " + a[i] + ")");
                     }
                 }
             }
