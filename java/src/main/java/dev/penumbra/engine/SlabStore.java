@@ -262,15 +262,29 @@ abstract sealed class SlabStore {
             double[] b = (double[]) src;
             double[] r = (double[]) acc;
             if (cast != null && how != Plan.Combine.SINGLE) {
-                // numpy's integer arithmetic: tmp *= tmp and output += tmp wrap around; the square
-                // root is numpy's unsafe-cast sqrt (TileWorker.combine folds the same way)
+                // numpy's integer arithmetic: tmp *= tmp and output += tmp wrap around (DType.wrap,
+                // as TileWorker.combine folds), with the type's wrap as a shift or mask hoisted out of
+                // the loop (the CLI's C1-compiled loops pay for a switch per element); the square root
+                // is numpy's unsafe-cast sqrt
                 DType t = cast;
                 boolean hypot = how == Plan.Combine.HYPOT;
+                int bits = t == DType.I64 ? 64 : t.size() * 8;
+                boolean signed = t == DType.I8 || t == DType.I16 || t == DType.I32 || t == DType.I64;
+                int sh = 64 - bits;
+                long mask = bits == 64 ? -1L : (1L << bits) - 1;
                 for (int i = 0; i < n; i++) {
                     long w = (long) b[s + i];
-                    long term = hypot ? (long) t.wrap(w * w) : w;
-                    double x = first ? t.wrap(term) : t.wrap((long) r[a + i] + term);
-                    r[a + i] = hypot && last ? t.sqrtLikeNumpy(x) : x;
+                    long x = hypot ? w * w : w;
+                    if (!first) {
+                        long sq = signed ? (x << sh) >> sh : x & mask; // tmp wraps before it is added
+                        x = (long) r[a + i] + sq;
+                    }
+                    r[a + i] = signed ? (double) ((x << sh) >> sh) : (double) (x & mask);
+                }
+                if (hypot && last) {
+                    for (int i = 0; i < n; i++) {
+                        r[a + i] = t.sqrtLikeNumpy(r[a + i]);
+                    }
                 }
             } else if (how == Plan.Combine.HYPOT) {
                 for (int i = 0; i < n; i++) {
