@@ -46,6 +46,12 @@ extern "C" {
 #define PENUMBRA_INT_U32 6
 #define PENUMBRA_INT_I64 7
 
+/* Flags of penumbra_fold_*: the first term is copied (squared, for HYPOT), each next one added (its
+ * square added), and the last HYPOT term takes the square root, in the storage type. */
+#define PENUMBRA_FOLD_FIRST 1
+#define PENUMBRA_FOLD_LAST 2
+#define PENUMBRA_FOLD_HYPOT 4
+
 /* ABI version: bumped when a signature changes (Java: NativeAbi.VERSION). */
 #define PENUMBRA_ABI_VERSION 4
 PENUMBRA_API int32_t penumbra_version(void);
@@ -84,7 +90,12 @@ PENUMBRA_API const char *penumbra_variants(void);
                                     int32_t width, double *dst, int32_t dstPos, int32_t dstStride,       \
                                     const double *w, int32_t size, int32_t center, int32_t sym);         \
     /* a[from..from+n) as an integer output of type PENUMBRA_INT_* stores them, C's cast on x86-64 */   \
-    PENUMBRA_API void penumbra_cast_f64_##SUFFIX(double *a, int32_t from, int32_t n, int32_t type);
+    PENUMBRA_API void penumbra_cast_f64_##SUFFIX(double *a, int32_t from, int32_t n, int32_t type);     \
+    /* folds b[s..s+n) into acc[a..a+n) as a compound filter's terms fold (PENUMBRA_FOLD_* flags) */      \
+    PENUMBRA_API void penumbra_fold_f32_##SUFFIX(const float *b, int32_t s, float *acc, int32_t a, int32_t n,       \
+                                    int32_t flags);                                                      \
+    PENUMBRA_API void penumbra_fold_f64_##SUFFIX(const double *b, int32_t s, double *acc, int32_t a, int32_t n,     \
+                                    int32_t flags);
 
 PENUMBRA_DECLARE(generic)
 PENUMBRA_DECLARE(avx2)

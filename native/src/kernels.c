@@ -617,6 +617,35 @@ void NAME(penumbra_cast_f64)(double *a, int32_t from, int32_t n, int32_t type) {
     }
 }
 
+/* ---- folds of a compound filter's terms (SlabStore.fold), in the storage type ---- */
+
+#include <string.h>
+
+#define PN_FOLD(NAMEF, T, SQRT)                                                                        \
+    void NAME(NAMEF)(const T *b, int32_t s, T *acc, int32_t a, int32_t n, int32_t flags) {              \
+        const T *p = b + s;                                                                            \
+        T *r = acc + a;                                                                                \
+        int first = flags & PENUMBRA_FOLD_FIRST, last = flags & PENUMBRA_FOLD_LAST;                    \
+        if (flags & PENUMBRA_FOLD_HYPOT) {                                                             \
+            for (int32_t i = 0; i < n; i++) {                                                          \
+                T sq = p[i] * p[i];                                                                    \
+                T x = first ? sq : r[i] + sq;                                                          \
+                r[i] = last ? SQRT(x) : x;                                                             \
+            }                                                                                          \
+        } else if (first) {                                                                            \
+            if (p != r) {                                                                              \
+                memmove(r, p, (size_t) n * sizeof(T));                                                 \
+            }                                                                                          \
+        } else {                                                                                       \
+            for (int32_t i = 0; i < n; i++) {                                                          \
+                r[i] = r[i] + p[i];                                                                    \
+            }                                                                                          \
+        }                                                                                              \
+    }
+
+PN_FOLD(penumbra_fold_f32, float, sqrtf)
+PN_FOLD(penumbra_fold_f64, double, sqrt)
+
 /* ---- double lines (the double path), in the order of the Java simd backend: j = c .. 1 ---- */
 
 /* Vectors of outputs in flight per step of a double line (independent fma chains). */

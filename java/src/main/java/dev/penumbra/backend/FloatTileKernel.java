@@ -38,4 +38,28 @@ public interface FloatTileKernel {
         acc[0] = lo;
         acc[1] = hi;
     }
+
+    /**
+     * Folds {@code n} values of a compound filter's term at {@code b[s]} into {@code acc[a]} as scipy
+     * folds terms in a float32 output: the first copied ({@code hypot}: squared), each next added
+     * (its square added), the last HYPOT term's sum square-rooted; {@code b == acc, s == a} allowed.
+     */
+    default void fold(float[] b, int s, float[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
+        if (hypot) {
+            for (int i = 0; i < n; i++) {
+                float v = b[s + i];
+                float sq = v * v;
+                float x = first ? sq : acc[a + i] + sq;
+                acc[a + i] = last ? (float) Math.sqrt(x) : x;
+            }
+        } else if (first) {
+            if (b != acc || s != a) {
+                System.arraycopy(b, s, acc, a, n);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                acc[a + i] = acc[a + i] + b[s + i];
+            }
+        }
+    }
 }

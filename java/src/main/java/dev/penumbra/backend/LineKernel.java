@@ -44,4 +44,24 @@ public interface LineKernel {
             a[i] = t.castLikeC(a[i]);
         }
     }
+
+    /** As {@link FloatTileKernel#fold}, in double (a float64 output). */
+    default void fold(double[] b, int s, double[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
+        if (hypot) {
+            for (int i = 0; i < n; i++) {
+                double v = b[s + i];
+                double sq = v * v;
+                double x = first ? sq : acc[a + i] + sq;
+                acc[a + i] = last ? Math.sqrt(x) : x;
+            }
+        } else if (first) {
+            if (b != acc || s != a) {
+                System.arraycopy(b, s, acc, a, n);
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                acc[a + i] = acc[a + i] + b[s + i];
+            }
+        }
+    }
 }

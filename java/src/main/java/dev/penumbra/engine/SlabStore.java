@@ -152,24 +152,7 @@ abstract sealed class SlabStore {
 
         @Override
         void fold(Object src, int s, Object acc, int a, int n, boolean first, boolean last, Plan.Combine how) {
-            float[] b = (float[]) src;
-            float[] r = (float[]) acc;
-            if (how == Plan.Combine.HYPOT) {
-                for (int i = 0; i < n; i++) {
-                    float v = b[s + i];
-                    float sq = v * v;
-                    float x = first ? sq : r[a + i] + sq;
-                    r[a + i] = last ? (float) Math.sqrt(x) : x;
-                }
-            } else if (first) {
-                if (b != r || s != a) {
-                    System.arraycopy(b, s, r, a, n);
-                }
-            } else {
-                for (int i = 0; i < n; i++) {
-                    r[a + i] = r[a + i] + b[s + i];
-                }
-            }
+            kernel.fold((float[]) src, s, (float[]) acc, a, n, first, last, how == Plan.Combine.HYPOT);
         }
     }
 
@@ -286,21 +269,8 @@ abstract sealed class SlabStore {
                         r[a + i] = t.sqrtLikeNumpy(r[a + i]);
                     }
                 }
-            } else if (how == Plan.Combine.HYPOT) {
-                for (int i = 0; i < n; i++) {
-                    double v = b[s + i];
-                    double sq = v * v;
-                    double x = first ? sq : r[a + i] + sq;
-                    r[a + i] = last ? Math.sqrt(x) : x;
-                }
-            } else if (first) {
-                if (b != r || s != a) {
-                    System.arraycopy(b, s, r, a, n);
-                }
             } else {
-                for (int i = 0; i < n; i++) {
-                    r[a + i] = r[a + i] + b[s + i];
-                }
+                kernel.fold(b, s, r, a, n, first, last, how == Plan.Combine.HYPOT);
             }
         }
     }

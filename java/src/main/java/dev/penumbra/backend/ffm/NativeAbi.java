@@ -29,6 +29,16 @@ final class NativeAbi {
     static final int INT_U32 = 6;
     static final int INT_I64 = 7;
 
+    /** {@code PENUMBRA_FOLD_*}: how {@code penumbra_fold_*} folds a term. */
+    static final int FOLD_FIRST = 1;
+    static final int FOLD_LAST = 2;
+    static final int FOLD_HYPOT = 4;
+
+    /** The flags of a fold: the first term, the last, a HYPOT sum of squares. */
+    static int foldFlags(boolean first, boolean last, boolean hypot) {
+        return (first ? FOLD_FIRST : 0) | (last ? FOLD_LAST : 0) | (hypot ? FOLD_HYPOT : 0);
+    }
+
     private NativeAbi() {
     }
 }

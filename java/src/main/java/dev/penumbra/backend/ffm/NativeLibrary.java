@@ -63,6 +63,8 @@ public final class NativeLibrary {
     final MethodHandle rowsF32d;
     final MethodHandle rowsF64;
     final MethodHandle castF64;
+    final MethodHandle foldF32;
+    final MethodHandle foldF64;
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -95,6 +97,10 @@ public final class NativeLibrary {
                 FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
         castF64 = linker.downcallHandle(find(lookup, "penumbra_cast_f64_" + isa),
                 FunctionDescriptor.ofVoid(a, i, i, i), critical);
+        foldF32 = linker.downcallHandle(find(lookup, "penumbra_fold_f32_" + isa),
+                FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
+        foldF64 = linker.downcallHandle(find(lookup, "penumbra_fold_f64_" + isa),
+                FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {

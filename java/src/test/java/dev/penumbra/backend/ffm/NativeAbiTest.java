@@ -16,7 +16,7 @@ class NativeAbiTest {
     void theHeadersConstantsAreNativeAbis() throws Exception {
         Path header = Path.of(System.getProperty("user.dir")).resolve("../native/include/penumbra.h").normalize();
         Map<String, Integer> c = new HashMap<>();
-        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+|INT_\\w+) (\\d+)$")
+        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+|INT_\\w+|FOLD_\\w+) (\\d+)$")
                 .matcher(Files.readString(header));
         while (m.find()) {
             c.put(m.group(1), Integer.parseInt(m.group(2)));
@@ -26,6 +26,8 @@ class NativeAbiTest {
                 Map.entry("INT_U16", NativeAbi.INT_U16), Map.entry("INT_I16", NativeAbi.INT_I16),
                 Map.entry("INT_I32", NativeAbi.INT_I32), Map.entry("INT_U32", NativeAbi.INT_U32),
                 Map.entry("INT_I64", NativeAbi.INT_I64),
+                Map.entry("FOLD_FIRST", NativeAbi.FOLD_FIRST), Map.entry("FOLD_LAST", NativeAbi.FOLD_LAST),
+                Map.entry("FOLD_HYPOT", NativeAbi.FOLD_HYPOT),
                 Map.entry("ABI_VERSION", NativeAbi.VERSION),
                 Map.entry("CAP_AVX2", NativeAbi.CAP_AVX2),
                 Map.entry("CAP_FMA", NativeAbi.CAP_FMA),

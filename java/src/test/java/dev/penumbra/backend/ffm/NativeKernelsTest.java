@@ -107,6 +107,60 @@ class NativeKernelsTest {
         }
     }
 
+    /** penumbra_fold_* gives the Java folds' bits (the interfaces' defaults) for every flag, in place too. */
+    @Test
+    void foldsGiveTheJavaFoldsBits() {
+        FloatTileKernel javaF = new FloatTileKernel() {
+            public String name() {
+                return "java";
+            }
+
+            public void line(float[] src, int srcPos, float[] dst, int dstPos, int n, Kernel1D kernel) {
+            }
+
+            public void rows(float[] src, int[] ro, int nOut, int width, float[] dst, int dstPos, int ds, Kernel1D k) {
+            }
+        };
+        LineKernel javaD = new LineKernel() {
+            public String name() {
+                return "java";
+            }
+
+            public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {
+            }
+        };
+        Random r = new Random(14);
+        for (String isa : lib.variants()) {
+            NativeKernels nat = new NativeKernels(lib.variant(isa));
+            for (int flags = 0; flags < 8; flags++) {
+                boolean first = (flags & 1) != 0, last = (flags & 2) != 0, hypot = (flags & 4) != 0;
+                for (int n : new int[] {0, 1, 7, 33, 1000}) {
+                    for (boolean inPlace : new boolean[] {false, true}) {
+                        String what = isa + " first=" + first + " last=" + last + " hypot=" + hypot + " n=" + n
+                                + " inPlace=" + inPlace;
+                        float[] bf = randomFloats(r, n + 5);
+                        float[] af = randomFloats(r, n + 5);
+                        float[] af2 = af.clone();
+                        float[] bf2 = inPlace ? af2 : bf;
+                        javaF.fold(inPlace ? af : bf, 2, af, 2, n, first, last, hypot);
+                        nat.fold(bf2, 2, af2, 2, n, first, last, hypot);
+                        assertArrayEquals(af, af2, "float " + what);
+                        double[] bd = new double[n + 5];
+                        double[] ad = new double[n + 5];
+                        for (int i = 0; i < bd.length; i++) {
+                            bd[i] = r.nextGaussian() * 1e3;
+                            ad[i] = r.nextGaussian() * 1e3;
+                        }
+                        double[] ad2 = ad.clone();
+                        javaD.fold(inPlace ? ad : bd, 1, ad, 1, n, first, last, hypot);
+                        nat.fold(inPlace ? ad2 : bd, 1, ad2, 1, n, first, last, hypot);
+                        assertArrayEquals(ad, ad2, "double " + what);
+                    }
+                }
+            }
+        }
+    }
+
     /** penumbra_cast_f64 gives DType.castLikeC's values (C's cast on x86-64) in every variant and tail. */
     @Test
     void castToIntegerTypesIsCastLikeC() {
