@@ -95,7 +95,12 @@ PENUMBRA_API const char *penumbra_variants(void);
     PENUMBRA_API void penumbra_fold_f32_##SUFFIX(const float *b, int32_t s, float *acc, int32_t a, int32_t n,       \
                                     int32_t flags);                                                      \
     PENUMBRA_API void penumbra_fold_f64_##SUFFIX(const double *b, int32_t s, double *acc, int32_t a, int32_t n,     \
-                                    int32_t flags);
+                                    int32_t flags);                                                      \
+    /* dst[dstPos+i] = src[i], i < n: 8- or 16-bit integers (PENUMBRA_INT_U8..I16) widened exactly */   \
+    PENUMBRA_API void penumbra_widen_f32_##SUFFIX(const void *src, int32_t type, int32_t n, float *dst,            \
+                                    int32_t dstPos);                                                     \
+    PENUMBRA_API void penumbra_widen_f64_##SUFFIX(const void *src, int32_t type, int32_t n, double *dst,           \
+                                    int32_t dstPos);
 
 PENUMBRA_DECLARE(generic)
 PENUMBRA_DECLARE(avx2)

@@ -646,6 +646,22 @@ void NAME(penumbra_cast_f64)(double *a, int32_t from, int32_t n, int32_t type) {
 PN_FOLD(penumbra_fold_f32, float, sqrtf)
 PN_FOLD(penumbra_fold_f64, double, sqrt)
 
+/* ---- reads of integer volumes: 8- and 16-bit rows widened exactly (loops gcc vectorises) ---- */
+
+#define PN_WIDEN(NAMEF, T)                                                                             \
+    void NAME(NAMEF)(const void *src, int32_t type, int32_t n, T *dst, int32_t dstPos) {                \
+        T *d = dst + dstPos;                                                                           \
+        switch (type) {                                                                                \
+            case PENUMBRA_INT_U8: { const uint8_t *s = src; for (int32_t i = 0; i < n; i++) d[i] = (T) s[i]; break; } \
+            case PENUMBRA_INT_I8: { const int8_t *s = src; for (int32_t i = 0; i < n; i++) d[i] = (T) s[i]; break; }  \
+            case PENUMBRA_INT_U16: { const uint16_t *s = src; for (int32_t i = 0; i < n; i++) d[i] = (T) s[i]; break; } \
+            default: { const int16_t *s = src; for (int32_t i = 0; i < n; i++) d[i] = (T) s[i]; break; }              \
+        }                                                                                              \
+    }
+
+PN_WIDEN(penumbra_widen_f32, float)
+PN_WIDEN(penumbra_widen_f64, double)
+
 /* ---- double lines (the double path), in the order of the Java simd backend: j = c .. 1 ---- */
 
 /* Vectors of outputs in flight per step of a double line (independent fma chains). */

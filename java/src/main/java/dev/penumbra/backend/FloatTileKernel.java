@@ -16,7 +16,7 @@ import dev.penumbra.filter.Kernel1D;
  * bit. The float result stays within 1e-5·max(1,|ref|) of scipy's double accumulation for data of
  * moderate dynamic range (the error is of the order of taps · 2^-24 · sum |w·x|).
  */
-public interface FloatTileKernel {
+public interface FloatTileKernel extends Widening {
     String name();
 
     void line(float[] src, int srcPos, float[] dst, int dstPos, int n, Kernel1D kernel);

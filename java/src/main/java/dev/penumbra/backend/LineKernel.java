@@ -12,7 +12,7 @@ import dev.penumbra.volume.DType;
  * {@code srcPos}. Each output must be computed by the same operations wherever it sits in the
  * buffer, so that any chunking gives the same bytes.
  */
-public interface LineKernel {
+public interface LineKernel extends Widening {
     /** Short name as used by {@code --backend}. */
     String name();
 

@@ -3,6 +3,7 @@ package dev.penumbra.engine;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
+import dev.penumbra.volume.Widen;
 
 /**
  * A worker's reads and writes of runs along the last axis, and the range of what it reads: with
@@ -13,6 +14,12 @@ import dev.penumbra.volume.Source;
 final class RowIO {
     private FloatTileKernel rangeKernel;
     private float[] range;
+    private Widen widen;
+
+    /** Reads of 8- and 16-bit integers widen through {@code w} (a backend's C loop; null: Java's). */
+    void widenWith(Widen w) {
+        widen = w;
+    }
 
     /** Folds the range of everything {@link #readFloat} reads into {@code acc} ({min, max}). */
     void trackRange(FloatTileKernel kernel, float[] acc) {
@@ -21,11 +28,11 @@ final class RowIO {
     }
 
     void read(Source in, long[] at, int count, double[] dst, int dstPos) {
-        in.read(at, count, dst, dstPos);
+        in.read(at, count, dst, dstPos, widen);
     }
 
     void readFloat(Source in, long[] at, int count, float[] dst, int dstPos) {
-        in.readFloat(at, count, dst, dstPos);
+        in.readFloat(at, count, dst, dstPos, widen);
         if (range != null) {
             // the run is in L1 now: the range costs no memory traffic, unlike a pass of its own
             rangeKernel.range(dst, dstPos, count, range);

@@ -7,6 +7,7 @@ import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
+import dev.penumbra.volume.Widen;
 import java.util.Arrays;
 
 /**
@@ -71,6 +72,9 @@ abstract sealed class SlabStore {
     /** Reads a run through {@code io} (which tracks the range of what it reads), or straight from {@code in} when io is null. */
     abstract void read(RowIO io, Source in, long[] at, int n, Object dst, int pos);
 
+    /** What widens 8- and 16-bit input rows for this store's kernels (a native backend's C loop), or null. */
+    abstract Widen widen();
+
     abstract void write(RowIO io, Sink out, long[] at, int n, Object src, int pos);
 
     /**
@@ -134,6 +138,11 @@ abstract sealed class SlabStore {
             for (int i = left + len; i < map.length; i++) {
                 l[i] = map[i] < 0 ? c : s[base + map[i]];
             }
+        }
+
+        @Override
+        Widen widen() {
+            return kernel.widener();
         }
 
         @Override
@@ -224,6 +233,11 @@ abstract sealed class SlabStore {
             for (int i = left + len; i < map.length; i++) {
                 l[i] = map[i] < 0 ? cval : s[base + map[i]];
             }
+        }
+
+        @Override
+        Widen widen() {
+            return kernel.widener();
         }
 
         @Override

@@ -166,6 +166,7 @@ final class SlabStream implements ChunkWorker {
         this.in = in;
         this.out = out;
         this.store = store;
+        io.widenWith(store.widen());
         this.s = s;
         this.rank = plan.rank();
         this.runAt = new long[rank];

@@ -24,7 +24,7 @@ final class RowCopy {
     }
 
     /** Reads {@code count} elements from element {@code elem} with stride {@code stride} as doubles. */
-    static void read(Volume v, long elem, long stride, int count, double[] dst, int dstPos) {
+    static void read(Volume v, long elem, long stride, int count, double[] dst, int dstPos, Widen widen) {
         MemorySegment seg = v.segment();
         DType t = v.dtype();
         long off = elem * t.size();
@@ -41,7 +41,9 @@ final class RowCopy {
             case U8, I8 -> {
                 byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
                 MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, count);
-                if (t == DType.U8) {
+                if (widen != null) {
+                    widen.widen(b, t == DType.U8, count, dst, dstPos);
+                } else if (t == DType.U8) {
                     for (int i = 0; i < count; i++) {
                         dst[dstPos + i] = b[i] & 0xff;
                     }
@@ -54,7 +56,9 @@ final class RowCopy {
             case U16, I16 -> {
                 short[] s = r.shorts.length >= count ? r.shorts : (r.shorts = new short[count]);
                 MemorySegment.copy(seg, layout, off, s, 0, count);
-                if (t == DType.U16) {
+                if (widen != null) {
+                    widen.widen(s, t == DType.U16, count, dst, dstPos);
+                } else if (t == DType.U16) {
                     for (int i = 0; i < count; i++) {
                         dst[dstPos + i] = s[i] & 0xffff;
                     }
@@ -91,7 +95,7 @@ final class RowCopy {
     }
 
     /** Reads {@code count} elements as floats: one copy for float32, through doubles for the rest. */
-    static void readFloat(Volume v, long elem, long stride, int count, float[] dst, int dstPos) {
+    static void readFloat(Volume v, long elem, long stride, int count, float[] dst, int dstPos, Widen widen) {
         if (v.dtype() == DType.F32) {
             long off = elem * 4;
             if (stride == 1) {
@@ -112,7 +116,9 @@ final class RowCopy {
                 case U8, I8 -> {
                     byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
                     MemorySegment.copy(v.segment(), ValueLayout.JAVA_BYTE, off, b, 0, count);
-                    if (v.dtype() == DType.U8) {
+                    if (widen != null) {
+                        widen.widen(b, v.dtype() == DType.U8, count, dst, dstPos);
+                    } else if (v.dtype() == DType.U8) {
                         for (int i = 0; i < count; i++) {
                             dst[dstPos + i] = b[i] & 0xff;
                         }
@@ -126,7 +132,9 @@ final class RowCopy {
                 case U16, I16 -> {
                     short[] h = r.shorts.length >= count ? r.shorts : (r.shorts = new short[count]);
                     MemorySegment.copy(v.segment(), v.layout(), off, h, 0, count);
-                    if (v.dtype() == DType.U16) {
+                    if (widen != null) {
+                        widen.widen(h, v.dtype() == DType.U16, count, dst, dstPos);
+                    } else if (v.dtype() == DType.U16) {
                         for (int i = 0; i < count; i++) {
                             dst[dstPos + i] = h[i] & 0xffff;
                         }
@@ -142,7 +150,7 @@ final class RowCopy {
             }
         }
         double[] d = r.doubles.length >= count ? r.doubles : (r.doubles = new double[count]);
-        read(v, elem, stride, count, d, 0);
+        read(v, elem, stride, count, d, 0, null);
         for (int i = 0; i < count; i++) {
             dst[dstPos + i] = (float) d[i];
         }

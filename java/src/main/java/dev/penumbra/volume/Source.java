@@ -27,6 +27,16 @@ public interface Source extends Shaped {
     /** As {@link #read}, rounded to float (exact for float32 data). */
     void readFloat(long[] at, int count, float[] dst, int dstPos);
 
+    /** As {@link #read}, 8- and 16-bit integers widened by {@code widen} (null: as read does). */
+    default void read(long[] at, int count, double[] dst, int dstPos, Widen widen) {
+        read(at, count, dst, dstPos);
+    }
+
+    /** As {@link #readFloat}, 8- and 16-bit integers widened by {@code widen} (null: as readFloat does). */
+    default void readFloat(long[] at, int count, float[] dst, int dstPos, Widen widen) {
+        readFloat(at, count, dst, dstPos);
+    }
+
     /** The box {@code [lo, hi)} will be read soon: a source may start fetching it (advice only). */
     default void willRead(long[] lo, long[] hi) {
     }

@@ -232,12 +232,22 @@ public final class Volume implements Source, Sink, AutoCloseable {
 
     @Override
     public void read(long[] at, int count, double[] dst, int dstPos) {
-        RowCopy.read(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos);
+        RowCopy.read(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos, null);
     }
 
     @Override
     public void readFloat(long[] at, int count, float[] dst, int dstPos) {
-        RowCopy.readFloat(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos);
+        RowCopy.readFloat(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos, null);
+    }
+
+    @Override
+    public void read(long[] at, int count, double[] dst, int dstPos, Widen widen) {
+        RowCopy.read(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos, widen);
+    }
+
+    @Override
+    public void readFloat(long[] at, int count, float[] dst, int dstPos, Widen widen) {
+        RowCopy.readFloat(this, runStart(at, count), strides[shape.length - 1], count, dst, dstPos, widen);
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
 import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Widen;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -12,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * call). Every index the C code will touch is checked here first, so bad arguments raise
  * {@link IllegalArgumentException} in Java and never reach C.
  */
-public final class NativeKernels implements FloatTileKernel, LineKernel {
+public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
     private final NativeLibrary lib;
 
     public NativeKernels(NativeLibrary lib) {
@@ -146,6 +147,11 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
         public void fold(float[] b, int s, float[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
             NativeKernels.this.fold(b, s, acc, a, n, first, last, hypot);
         }
+
+        @Override
+        public Widen widener() {
+            return NativeKernels.this;
+        }
     };
 
     @Override
@@ -158,6 +164,47 @@ public final class NativeKernels implements FloatTileKernel, LineKernel {
             lib.rangeF32.invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    @Override
+    public Widen widener() {
+        return this;
+    }
+
+    @Override
+    public void widen(byte[] src, boolean unsigned, int n, float[] dst, int dstPos) {
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF32);
+    }
+
+    @Override
+    public void widen(short[] src, boolean unsigned, int n, float[] dst, int dstPos) {
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF32);
+    }
+
+    @Override
+    public void widen(byte[] src, boolean unsigned, int n, double[] dst, int dstPos) {
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF64);
+    }
+
+    @Override
+    public void widen(short[] src, boolean unsigned, int n, double[] dst, int dstPos) {
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF64);
+    }
+
+    /** In C (penumbra_widen_f32/f64): the C1-compiled gather of a uint16 volume was a scalar loop. */
+    private static void widen(Object src, int srcLength, int type, int n, Object dst, int dstPos, int dstLength,
+                              java.lang.invoke.MethodHandle h) {
+        if (n < 0 || n > srcLength || dstPos < 0 || dstPos > dstLength - n) {
+            throw new IllegalArgumentException("widen: " + n + " of " + srcLength + " into [" + dstPos + ", "
+                    + dstPos + "+" + n + ") of " + dstLength);
+        }
+        MemorySegment s = src instanceof byte[] b ? MemorySegment.ofArray(b) : MemorySegment.ofArray((short[]) src);
+        MemorySegment d = dst instanceof float[] f ? MemorySegment.ofArray(f) : MemorySegment.ofArray((double[]) dst);
+        try {
+            h.invokeExact(s, type, n, d, dstPos);
+        } catch (Throwable x) {
+            throw rethrow(x);
         }
     }
 

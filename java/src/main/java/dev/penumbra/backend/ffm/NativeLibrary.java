@@ -65,6 +65,8 @@ public final class NativeLibrary {
     final MethodHandle castF64;
     final MethodHandle foldF32;
     final MethodHandle foldF64;
+    final MethodHandle widenF32;
+    final MethodHandle widenF64;
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -101,6 +103,10 @@ public final class NativeLibrary {
                 FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
         foldF64 = linker.downcallHandle(find(lookup, "penumbra_fold_f64_" + isa),
                 FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
+        widenF32 = linker.downcallHandle(find(lookup, "penumbra_widen_f32_" + isa),
+                FunctionDescriptor.ofVoid(a, i, i, a, i), critical);
+        widenF64 = linker.downcallHandle(find(lookup, "penumbra_widen_f64_" + isa),
+                FunctionDescriptor.ofVoid(a, i, i, a, i), critical);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {

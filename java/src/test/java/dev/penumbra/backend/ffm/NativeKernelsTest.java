@@ -107,6 +107,44 @@ class NativeKernelsTest {
         }
     }
 
+    /** penumbra_widen_* gives every 8- and 16-bit value exactly, signed and unsigned, in every variant. */
+    @Test
+    void widenGivesEveryIntegerExactly() {
+        byte[] b = new byte[256 + 3];
+        short[] h = new short[65536 + 3];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (i - 128);
+        }
+        for (int i = 0; i < h.length; i++) {
+            h[i] = (short) (i - 32768);
+        }
+        for (String isa : lib.variants()) {
+            NativeKernels nat = new NativeKernels(lib.variant(isa));
+            for (boolean unsigned : new boolean[] {false, true}) {
+                float[] bf = new float[b.length + 2];
+                double[] bd = new double[b.length + 2];
+                nat.widen(b, unsigned, b.length, bf, 2);
+                nat.widen(b, unsigned, b.length, bd, 2);
+                for (int i = 0; i < b.length; i++) {
+                    int want = unsigned ? b[i] & 0xff : b[i];
+                    assertEquals(want, bf[i + 2], isa + " byte " + i);
+                    assertEquals(want, bd[i + 2], isa + " byte " + i);
+                }
+                float[] hf = new float[h.length + 1];
+                double[] hd = new double[h.length + 1];
+                nat.widen(h, unsigned, h.length, hf, 1);
+                nat.widen(h, unsigned, h.length, hd, 1);
+                for (int i = 0; i < h.length; i++) {
+                    int want = unsigned ? h[i] & 0xffff : h[i];
+                    assertEquals(want, hf[i + 1], isa + " short " + i);
+                    assertEquals(want, hd[i + 1], isa + " short " + i);
+                }
+                assertEquals(0f, hf[0], "nothing before dstPos");
+            }
+            assertThrows(IllegalArgumentException.class, () -> nat.widen(h, true, 10, new float[5], 0));
+        }
+    }
+
     /** penumbra_fold_* gives the Java folds' bits (the interfaces' defaults) for every flag, in place too. */
     @Test
     void foldsGiveTheJavaFoldsBits() {
