@@ -2,6 +2,7 @@ package dev.penumbra.cli;
 
 import dev.penumbra.BadParameterException;
 import dev.penumbra.PenumbraException;
+import dev.penumbra.backend.Backends;
 import dev.penumbra.engine.Engine;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.PrintWriter;
@@ -73,6 +74,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (Boolean.getBoolean("penumbra.c1only")) {
+            // the launcher chose the native kernels for a filter command: load them (FFM's downcall
+            // handles, ~65 ms) on the other core while picocli parses and the files open
+            Thread.ofPlatform().daemon().name("penumbra-native-load").start(Backends::best);
+        }
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
