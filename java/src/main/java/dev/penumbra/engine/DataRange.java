@@ -60,13 +60,18 @@ final class DataRange {
         float[] buf = new float[(int) (hi[last] - lo[last])];
         long[] at = lo.clone();
         long step = Math.max(1, runs / Math.max(1, rows));
+        long[] rowHi = hi.clone();
         for (long r = step / 2; r < runs; r += step) {
             long rest = r;
             for (int a = last - 1; a >= 0; a--) {
                 long e = hi[a] - lo[a];
                 at[a] = lo[a] + rest % e;
                 rest /= e;
+                rowHi[a] = at[a] + 1;
             }
+            // fetched as one row: a fault's own read-ahead (8-16 MB on some disks) read 2.2 GB for the
+            // 256 sample rows of a 6 GiB volume not in memory
+            src.willRead(at, rowHi);
             src.readFloat(at, buf.length, buf, 0);
             kernel.range(buf, 0, buf.length, range);
         }

@@ -11,6 +11,7 @@ import dev.penumbra.filter.Pass;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.filter.Term;
 import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Madvise;
 import dev.penumbra.volume.Sink;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
@@ -294,10 +295,21 @@ public final class Engine {
             }
             merge(seen, mine);
         };
-        if (workers == 1 && schedule.executor() == null) {
-            work.run();
-        } else {
-            Workers.run(work, workers, schedule.executor(), failure);
+        // a stream over an input bigger than memory fetches its windows itself (SlabStream.streamInput)
+        boolean fetchesItself = sp != null && in.byteSize() > Madvise.physicalMemory() / 4;
+        if (fetchesItself) {
+            in.ownReadAhead(false);
+        }
+        try {
+            if (workers == 1 && schedule.executor() == null) {
+                work.run();
+            } else {
+                Workers.run(work, workers, schedule.executor(), failure);
+            }
+        } finally {
+            if (fetchesItself) {
+                in.ownReadAhead(true);
+            }
         }
         Throwable t = failure.get();
         if (t != null) {

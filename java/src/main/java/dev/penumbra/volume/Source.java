@@ -44,4 +44,14 @@ public interface Source extends Shaped {
     /** This run will not read the box {@code [lo, hi)} again: a source may let it go (advice only). */
     default void doneReading(long[] lo, long[] hi) {
     }
+
+    /**
+     * Whether the source reads ahead on its own where a read finds its data not in memory ({@code
+     * true}, the default), or leaves that to the reader, which says what it needs with
+     * {@link #willRead} ({@code false}: a stream over a volume bigger than memory, whose slab rows lie
+     * scattered through the file, where each fault's read-ahead fetched megabytes around a 16 KiB
+     * row and evicted them again before use). Advice only.
+     */
+    default void ownReadAhead(boolean on) {
+    }
 }

@@ -270,6 +270,14 @@ public final class Volume implements Source, Sink, AutoCloseable {
         letGo(lo, hi);
     }
 
+    /** A mapped file's read-ahead: sequential (as {@link VolumeFiles} maps inputs), or none (random). */
+    @Override
+    public void ownReadAhead(boolean on) {
+        if (segment.isMapped() && segment.byteSize() > 0) {
+            Madvise.advise(segment, 0, segment.byteSize(), on ? Madvise.Advice.SEQUENTIAL : Madvise.Advice.RANDOM);
+        }
+    }
+
     /**
      * An output file's volume ({@link OutputFile}) hands the box to its {@link WriteBehind}, which
      * starts writing it to disk; other volumes ignore it.
