@@ -212,21 +212,20 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
     @Override
     public void fold(float[] b, int s, float[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
-        try {
-            lib.foldF32.invokeExact(MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n,
-                    NativeAbi.foldFlags(first, last, hypot));
-        } catch (Throwable x) {
-            throw rethrow(x);
-        }
+        fold(lib.foldF32, MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
     }
 
     /** In C (penumbra_fold_f64). */
     @Override
     public void fold(double[] b, int s, double[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
+        fold(lib.foldF64, MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
+    }
+
+    private static void fold(java.lang.invoke.MethodHandle h, MemorySegment b, int s, MemorySegment acc, int a,
+                             int n, boolean first, boolean last, boolean hypot) {
         try {
-            lib.foldF64.invokeExact(MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n,
-                    NativeAbi.foldFlags(first, last, hypot));
+            h.invokeExact(b, s, acc, a, n, NativeAbi.foldFlags(first, last, hypot));
         } catch (Throwable x) {
             throw rethrow(x);
         }
