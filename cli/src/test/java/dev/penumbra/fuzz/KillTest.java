@@ -46,16 +46,26 @@ class KillTest {
         Path out = work.resolve("out.npy");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Random rnd = new Random(2026);
+        ProcessBuilder run = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.penumbra.cli.Main", "gaussian", "--sigma", "2", "-q", in.toString(), out.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        // the kill moments spread over one whole run's duration, measured here: fixed moments went
+        // stale when the run got faster (every run finished before its kill)
+        long wholeMs = Long.MAX_VALUE;
+        for (int i = 0; i < 2; i++) { // the faster of two: the first also warms the page cache
+            Files.write(out, old);
+            long t0 = System.nanoTime();
+            assertEquals(0, run.start().waitFor());
+            wholeMs = Math.min(wholeMs, Math.max(100, (System.nanoTime() - t0) / 1_000_000));
+        }
         int kills = 0;
         int midWrite = 0;
         int completed = 0;
         for (int i = 0; i < 16; i++) {
             Files.write(out, old);
-            Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector",
-                    "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    "dev.penumbra.cli.Main", "gaussian", "--sigma", "2", "-q", in.toString(), out.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            Thread.sleep(150 + rnd.nextInt(1200));
+            Process p = run.start();
+            Thread.sleep(wholeMs / 20 + rnd.nextLong(wholeMs * 3 / 4));
             if (p.isAlive()) {
                 boolean writing;
                 try (Stream<Path> s = Files.list(work)) {
@@ -82,7 +92,7 @@ class KillTest {
         try (Stream<Path> s = Files.list(work)) {
             assertEquals(List.of("out.npy"), s.map(f -> f.getFileName().toString()).toList());
         }
-        System.out.println("SIGKILL: " + kills + " kills (" + midWrite + " with a temporary output open), " + completed
+        System.out.println("SIGKILL over a " + wholeMs + " ms run: " + kills + " kills (" + midWrite + " with a temporary output open), " + completed
                 + " runs completed first; target always old or complete; leftovers cleaned by the next run");
     }
 }
