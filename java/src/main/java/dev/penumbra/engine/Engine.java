@@ -296,7 +296,7 @@ public final class Engine {
             merge(seen, mine);
         };
         // a stream over an input bigger than memory fetches its windows itself (SlabStream.streamInput)
-        boolean fetchesItself = sp != null && in.byteSize() > Madvise.physicalMemory() / 4;
+        boolean fetchesItself = sp != null && SlabStream.crowds(in.byteSize(), Madvise.physicalMemory());
         if (fetchesItself) {
             in.ownReadAhead(false);
         }

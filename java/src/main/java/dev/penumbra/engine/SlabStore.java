@@ -3,6 +3,7 @@ package dev.penumbra.engine;
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.backend.LineKernel;
+import dev.penumbra.backend.Widening;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Sink;
@@ -72,8 +73,17 @@ abstract sealed class SlabStore {
     /** Reads a run through {@code io} (which tracks the range of what it reads), or straight from {@code in} when io is null. */
     abstract void read(RowIO io, Source in, long[] at, int n, Object dst, int pos);
 
+    /** The kernels' own widening of 8- and 16-bit input rows ({@link Widening}). */
+    private final Widening kernels;
+
+    private SlabStore(Widening kernels) {
+        this.kernels = kernels;
+    }
+
     /** What widens 8- and 16-bit input rows for this store's kernels (a native backend's C loop), or null. */
-    abstract Widen widen();
+    final Widen widen() {
+        return kernels.widener();
+    }
 
     abstract void write(RowIO io, Sink out, long[] at, int n, Object src, int pos);
 
@@ -89,6 +99,7 @@ abstract sealed class SlabStore {
         private final FloatTileKernel kernel;
 
         Floats(FloatTileKernel kernel) {
+            super(kernel);
             this.kernel = kernel;
         }
 
@@ -141,11 +152,6 @@ abstract sealed class SlabStore {
         }
 
         @Override
-        Widen widen() {
-            return kernel.widener();
-        }
-
-        @Override
         void read(RowIO io, Source in, long[] at, int n, Object dst, int pos) {
             if (io == null) {
                 in.readFloat(at, n, (float[]) dst, pos);
@@ -171,6 +177,7 @@ abstract sealed class SlabStore {
         private final DType cast;
 
         Doubles(LineKernel kernel, DType out) {
+            super(kernel);
             this.kernel = kernel;
             this.cast = out.isFloating() ? null : out;
         }
@@ -233,11 +240,6 @@ abstract sealed class SlabStore {
             for (int i = left + len; i < map.length; i++) {
                 l[i] = map[i] < 0 ? cval : s[base + map[i]];
             }
-        }
-
-        @Override
-        Widen widen() {
-            return kernel.widener();
         }
 
         @Override
