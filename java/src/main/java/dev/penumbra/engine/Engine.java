@@ -164,6 +164,19 @@ public final class Engine {
                 ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;
     }
 
+    /**
+     * The arithmetic AUTO takes for data within {@code [lo, hi]}, for runs over parts of a volume held
+     * elsewhere (dask's blocks, whose whole range a reduction gave): the float32 path where the dtypes
+     * and backend allow it and its error bound holds for that range, else the double path. NaN in
+     * the range (data with NaN) takes the double path.
+     */
+    public static Schedule.Arithmetic arithmeticForRange(Plan plan, DType inDType, DType outDType, Schedule schedule,
+                                                         double lo, double hi) {
+        return ArithmeticPolicy.floatCapable(inDType, outDType, schedule) && ArithmeticPolicy.planAllowsFloat(plan)
+                && ArithmeticPolicy.boundHolds(plan, new float[] {(float) lo, (float) hi})
+                ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;
+    }
+
     private static boolean allFinite(Plan plan, Source in, long[] outOrigin, long[] outShape) {
         long[][] box = ArithmeticPolicy.dependence(plan, in, outOrigin, outShape);
         return DataRange.allFinite(in, box[0], box[1]);
