@@ -91,7 +91,8 @@ def _get_output(output, input):
         if not issubclass(dt.type, np.number):
             raise RuntimeError("output must have numeric dtype")
         return np.empty(shape, dtype=dt)
-    output = np.asarray(output)
+    if not isinstance(output, np.ndarray):  # an ndarray (a memmap too) is filled and returned as it is
+        output = np.asarray(output)
     if output.shape != shape:
         raise RuntimeError("output shape not correct")
     return output
@@ -233,6 +234,34 @@ def _engine_ready(a):
     return all(s % a.itemsize == 0 for s in a.strides)
 
 
+def _flatten(terms):
+    """The plan as ArrayBridge takes it: axes, modes, origins, running-mean sizes, weight counts,
+    weights (concatenated), passes per term."""
+    axes, modes, origins, sizes, counts, weights, per_term = [], [], [], [], [], [], []
+    for t in terms:
+        per_term.append(len(t))
+        for p in t:
+            axes.append(p.axis)
+            modes.append(p.mode)
+            origins.append(p.origin)
+            sizes.append(p.size)
+            counts.append(0 if p.size else len(p.weights))
+            if not p.size:
+                weights.append(p.weights)
+    return axes, modes, origins, sizes, counts, np.concatenate(weights) if weights else np.zeros(0), per_term
+
+
+def _range(a, backend=None):
+    """(min, max) of an array as float32 reads it, one pass in the engine; NaN when it holds NaN."""
+    import jpype
+    if not _engine_ready(a):
+        a = np.ascontiguousarray(a)
+    addr, extent, origin, strides = _describe(a)
+    r = _jvm.bridge().range(addr, extent, a.dtype.str, jpype.JArray(jpype.JLong)(list(a.shape)),
+                            jpype.JArray(jpype.JLong)(strides), origin, 1, backend or "")
+    return float(r[0]), float(r[1])
+
+
 def _call(input, output, terms, combine, cval, threads, backend, arithmetic=None):
     """One engine run of ``terms`` from ``input`` into ``output`` (same shape, supported dtypes)."""
     if input.size == 0:
@@ -246,18 +275,11 @@ def _call(input, output, terms, combine, cval, threads, backend, arithmetic=None
         output = np.empty(output.shape, dtype=output.dtype)
     import jpype
     b = _jvm.bridge()
-    axes, modes, origins, sizes, counts, weights, per_term = [], [], [], [], [], [], []
-    for t in terms:
-        per_term.append(len(t))
-        for p in t:
-            axes.append(p.axis)
-            modes.append(p.mode)
-            origins.append(p.origin)
-            sizes.append(p.size)
-            counts.append(0 if p.size else len(p.weights))
-            if not p.size:
-                weights.append(p.weights)
-    w = np.concatenate(weights) if weights else np.zeros(0)
+    if backend in ("simd", "scalar", "blas") and _jvm.c1_only() and "c1" not in _warned:
+        _warned.add("c1")
+        warnings.warn("penumbra: the JVM runs C1 alone (set PENUMBRA_JIT=full before the first call for the %s "
+                      "backend's speed)" % backend, RuntimeWarning, stacklevel=4)
+    axes, modes, origins, sizes, counts, w, per_term = _flatten(terms)
     ia, ie, io, istr = _describe(input)
     oa, oe, oo, ostr = _describe(output)
     JLong, JInt, JDouble, JString = jpype.JLong, jpype.JInt, jpype.JDouble, jpype.JString
@@ -271,21 +293,18 @@ def _call(input, output, terms, combine, cval, threads, backend, arithmetic=None
     except jpype.JException as e:
         msg = str(e.getMessage()) if e.getMessage() is not None else type(e).__name__
         raise RuntimeError("penumbra: " + msg.splitlines()[0]) from None
-    finally:
-        # the engine read and wrote these arrays: they live until here
-        del input
     if output is not target:
         target[...] = output
 
 
-def _compose(input, output, terms, combine, cval, threads, backend):
+def _compose(input, output, terms, combine, cval, threads, backend, arithmetic=None):
     """scipy's generic_laplace / generic_gradient_magnitude step by step: term 0 into the output,
     each further term into a temporary of the output's dtype, summed (squares for the gradient
     magnitude) in that dtype. Reads ``input`` as it is at each step, so an output that is the input
     gives scipy's bytes; terms without passes are copies, as scipy's gaussian_filter makes them."""
     def term(t, out):
         if t:
-            _call(input, out, [t], "single", cval, threads, backend)
+            _call(input, out, [t], "single", cval, threads, backend, arithmetic)
         else:
             out[...] = input
     term(terms[0], output)
@@ -301,48 +320,32 @@ def _compose(input, output, terms, combine, cval, threads, backend):
         np.sqrt(output, output, casting="unsafe")
 
 
-def _run(input, output, terms, combine, cval, threads, backend):
-    if input.size == 0:
-        return output
-    if len(terms) == 1:
-        _call(input, output, terms, "single", cval, threads, backend)
+def _run(input, output, terms, combine, cval, threads, backend, arithmetic=None):
+    """Fills ``output`` with the plan: no terms (or one without passes) is scipy's copy."""
+    if not terms or (len(terms) == 1 and not terms[0]):
+        output[...] = input[...]
+    elif input.size == 0:
+        pass
+    elif len(terms) == 1:
+        _call(input, output, terms, "single", cval, threads, backend, arithmetic)
     elif any(not t for t in terms) or np.may_share_memory(input, output):
-        _compose(input, output, terms, combine, cval, threads, backend)
+        _compose(input, output, terms, combine, cval, threads, backend, arithmetic)
     else:
-        _call(input, output, terms, combine, cval, threads, backend)
+        _call(input, output, terms, combine, cval, threads, backend, arithmetic)
     return output
 
 
-def _strip(kwargs):
-    return {k: v for k, v in kwargs.items() if k not in ("threads", "backend")}
+# ---- plans: scipy's parameter handling for each function, on the rank alone (shared with penumbra.dask) ----
 
-
-# ---- scipy.ndimage's functions ----
-
-def correlate1d(input, weights, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *, threads=None,
-                backend=None):
-    """scipy.ndimage.correlate1d."""
-    input = np.asarray(input)
-    why = _unsupported(input, output, weights)
-    if why:
-        return _fallback("correlate1d", why, (input, weights, axis, output, mode, cval, origin), {})
-    output = _get_output(output, input)
+def _plan_correlate1d(ndim, weights, axis, mode, origin):
     weights = np.asarray(weights, dtype=np.float64)
     if weights.ndim != 1 or weights.shape[0] < 1:
         raise RuntimeError("no filter weights given")
-    axis = _axis(axis, input.ndim)
-    p = _correlate_pass(weights, axis, mode, origin)
-    return _run(input, output, [[p]], "single", cval, threads, backend)
+    axis = _axis(axis, ndim)
+    return [[_correlate_pass(weights, axis, mode, origin)]], "single"
 
 
-def gaussian_filter1d(input, sigma, axis=-1, order=0, output=None, mode="reflect", cval=0.0, truncate=4.0, *,
-                      radius=None, threads=None, backend=None):
-    """scipy.ndimage.gaussian_filter1d."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        return _fallback("gaussian_filter1d", why, (input, sigma, axis, order, output, mode, cval, truncate),
-                         {"radius": radius})
+def _plan_gaussian_filter1d(ndim, sigma, axis, order, mode, truncate, radius):
     sd = float(sigma)
     lw = int(truncate * sd + 0.5)
     if radius is not None:
@@ -350,165 +353,172 @@ def gaussian_filter1d(input, sigma, axis=-1, order=0, output=None, mode="reflect
     if not isinstance(lw, numbers.Integral) or lw < 0:
         raise ValueError("Radius must be a nonnegative integer.")
     weights = _gaussian_kernel1d(sigma, order, lw)[::-1]
-    output = _get_output(output, input)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape[0] < 1:
-        raise RuntimeError("no filter weights given")
-    axis = _axis(axis, input.ndim)
-    p = _correlate_pass(weights, axis, mode, 0)
-    return _run(input, output, [[p]], "single", cval, threads, backend)
+    return _plan_correlate1d(ndim, weights, axis, mode, 0)
 
 
-def gaussian_filter(input, sigma, order=0, output=None, mode="reflect", cval=0.0, truncate=4.0, *, radius=None,
-                    axes=None, threads=None, backend=None):
-    """scipy.ndimage.gaussian_filter."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        kw = {"radius": radius}
-        if axes is not None:
-            kw["axes"] = axes
-        return _fallback("gaussian_filter", why, (input, sigma, order, output, mode, cval, truncate), kw)
-    output = _get_output(output, input)
-    passes = _gaussian_term(input.ndim, sigma, order, mode, truncate, radius, axes)
-    if not passes:
-        output[...] = input[...]
-        return output
-    return _run(input, output, [passes], "single", cval, threads, backend)
+def _plan_gaussian_filter(ndim, sigma, order, mode, truncate, radius, axes):
+    return [_gaussian_term(ndim, sigma, order, mode, truncate, radius, axes)], "single"
 
 
-def uniform_filter1d(input, size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *, threads=None,
-                     backend=None):
-    """scipy.ndimage.uniform_filter1d."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        return _fallback("uniform_filter1d", why, (input, size, axis, output, mode, cval, origin), {})
-    axis = _axis(axis, input.ndim)
+def _plan_uniform_filter1d(ndim, size, axis, mode, origin):
+    axis = _axis(axis, ndim)
     if size < 1:
         raise RuntimeError("incorrect filter size")
-    output = _get_output(output, input)
-    p = _uniform_pass(size, axis, mode, origin)
-    return _run(input, output, [[p]], "single", cval, threads, backend)
+    return [[_uniform_pass(size, axis, mode, origin)]], "single"
 
 
-def uniform_filter(input, size=3, output=None, mode="reflect", cval=0.0, origin=0, *, axes=None, threads=None,
-                   backend=None):
-    """scipy.ndimage.uniform_filter."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        kw = {} if axes is None else {"axes": axes}
-        return _fallback("uniform_filter", why, (input, size, output, mode, cval, origin), kw)
-    output = _get_output(output, input)
-    axes = _check_axes(axes, input.ndim)
+def _plan_uniform_filter(ndim, size, mode, origin, axes):
+    axes = _check_axes(axes, ndim)
     n = len(axes)
     sizes = _normalize_sequence(size, n)
     origins = _normalize_sequence(origin, n)
     modes = _normalize_sequence(mode, n)
-    passes = [_uniform_pass(sizes[i], axes[i], modes[i], origins[i]) for i in range(n) if sizes[i] > 1]
-    if not passes:
-        output[...] = input[...]
-        return output
-    return _run(input, output, [passes], "single", cval, threads, backend)
+    return [[_uniform_pass(sizes[i], axes[i], modes[i], origins[i]) for i in range(n) if sizes[i] > 1]], "single"
 
 
-def _edge(name, smooth, input, axis, output, mode, cval, threads, backend):
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        return _fallback(name, why, (input, axis, output, mode, cval), {})
-    axis = _axis(axis, input.ndim)
-    output = _get_output(output, input)
-    modes = _normalize_sequence(mode, input.ndim)
+def _plan_edge(ndim, smooth, axis, mode):
+    axis = _axis(axis, ndim)
+    modes = _normalize_sequence(mode, ndim)
     passes = [_correlate_pass([-1.0, 0.0, 1.0], axis, modes[axis], 0)]
-    passes += [_correlate_pass(smooth, ii, modes[ii], 0) for ii in range(input.ndim) if ii != axis]
-    return _run(input, output, [passes], "single", cval, threads, backend)
+    passes += [_correlate_pass(smooth, ii, modes[ii], 0) for ii in range(ndim) if ii != axis]
+    return [passes], "single"
 
 
-def sobel(input, axis=-1, output=None, mode="reflect", cval=0.0, *, threads=None, backend=None):
-    """scipy.ndimage.sobel."""
-    return _edge("sobel", [1.0, 2.0, 1.0], input, axis, output, mode, cval, threads, backend)
-
-
-def prewitt(input, axis=-1, output=None, mode="reflect", cval=0.0, *, threads=None, backend=None):
-    """scipy.ndimage.prewitt."""
-    return _edge("prewitt", [1.0, 1.0, 1.0], input, axis, output, mode, cval, threads, backend)
-
-
-def laplace(input, output=None, mode="reflect", cval=0.0, *, axes=None, threads=None, backend=None):
-    """scipy.ndimage.laplace."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        kw = {} if axes is None else {"axes": axes}
-        return _fallback("laplace", why, (input, output, mode, cval), kw)
-    output = _get_output(output, input)
-    axes = _check_axes(axes, input.ndim)
+def _plan_laplace(ndim, mode, axes):
+    axes = _check_axes(axes, ndim)
     if not axes:
-        output[...] = input[...]
-        return output
+        return [], "single"
     modes = _normalize_sequence(mode, len(axes))
-    terms = [[_correlate_pass([1.0, -2.0, 1.0], axes[i], modes[i], 0)] for i in range(len(axes))]
-    return _run(input, output, terms, "sum", cval, threads, backend)
+    return [[_correlate_pass([1.0, -2.0, 1.0], axes[i], modes[i], 0)] for i in range(len(axes))], "sum"
 
 
-def _gaussian_kwargs(name, kwargs):
+def _gaussian_kwargs(kwargs):
     extra = set(kwargs) - {"truncate", "radius"}
     if extra:
         raise TypeError("gaussian_filter() got an unexpected keyword argument '%s'" % sorted(extra)[0])
     return kwargs.get("truncate", 4.0), kwargs.get("radius")
 
 
-def gaussian_laplace(input, sigma, output=None, mode="reflect", cval=0.0, *, axes=None, threads=None,
-                     backend=None, **kwargs):
-    """scipy.ndimage.gaussian_laplace."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        kw = dict(kwargs) if axes is None else dict(kwargs, axes=axes)
-        return _fallback("gaussian_laplace", why, (input, sigma, output, mode, cval), kw)
-    truncate, radius = _gaussian_kwargs("gaussian_laplace", kwargs)
-    axes = _check_axes(axes, input.ndim)
+def _plan_gaussian_laplace(ndim, sigma, mode, axes, kwargs):
+    truncate, radius = _gaussian_kwargs(kwargs)
+    axes = _check_axes(axes, ndim)
     n = len(axes)
     sigma = _normalize_sequence(sigma, n)
-    if n < input.ndim:
-        full = [0] * input.ndim
-        for s, ax in zip(sigma, axes):
-            full[ax] = s
+    if n < ndim:
+        full = [0] * ndim
+        for s_, ax in zip(sigma, axes):
+            full[ax] = s_
         sigma = full
-    output = _get_output(output, input)
     if not axes:
-        output[...] = input[...]
-        return output
+        return [], "sum"
     modes = _normalize_sequence(mode, n)
     terms = []
     for i in range(n):
-        order = [0] * input.ndim
+        order = [0] * ndim
         order[axes[i]] = 2
-        terms.append(_gaussian_term(input.ndim, sigma, order, modes[i], truncate, radius))
-    return _run(input, output, terms, "sum", cval, threads, backend)
+        terms.append(_gaussian_term(ndim, sigma, order, modes[i], truncate, radius))
+    return terms, "sum"
+
+
+def _plan_gaussian_gradient_magnitude(ndim, sigma, mode, axes, kwargs):
+    truncate, radius = _gaussian_kwargs(kwargs)
+    axes = _check_axes(axes, ndim)
+    if not axes:
+        return [], "hypot"
+    n = len(axes)
+    modes = _normalize_sequence(mode, n)
+    terms = []
+    for i in range(n):
+        order = [0] * ndim
+        order[axes[i]] = 1
+        terms.append(_gaussian_term(ndim, sigma, order, modes[i], truncate, radius))
+    return terms, "hypot"
+
+
+def _filter(name, input, output, fallback_args, fallback_kwargs, plan, plan_args, cval, threads, backend,
+            weights=None):
+    """The common body: scipy's input and output handling, the plan, the run (or scipy's, for arrays the
+    engine does not run)."""
+    input = np.asarray(input)
+    why = _unsupported(input, output, weights)
+    if why:
+        return _fallback(name, why, (input,) + fallback_args, fallback_kwargs)
+    output = _get_output(output, input)
+    terms, combine = plan(input.ndim, *plan_args)
+    return _run(input, output, terms, combine, cval, threads, backend)
+
+
+def _kw(**kw):
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+# ---- scipy.ndimage's functions ----
+
+def correlate1d(input, weights, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *, threads=None,
+                backend=None):
+    """scipy.ndimage.correlate1d."""
+    return _filter("correlate1d", input, output, (weights, axis, output, mode, cval, origin), {},
+                   _plan_correlate1d, (weights, axis, mode, origin), cval, threads, backend, weights=weights)
+
+
+def gaussian_filter1d(input, sigma, axis=-1, order=0, output=None, mode="reflect", cval=0.0, truncate=4.0, *,
+                      radius=None, threads=None, backend=None):
+    """scipy.ndimage.gaussian_filter1d."""
+    return _filter("gaussian_filter1d", input, output, (sigma, axis, order, output, mode, cval, truncate),
+                   _kw(radius=radius), _plan_gaussian_filter1d, (sigma, axis, order, mode, truncate, radius), cval,
+                   threads, backend)
+
+
+def gaussian_filter(input, sigma, order=0, output=None, mode="reflect", cval=0.0, truncate=4.0, *, radius=None,
+                    axes=None, threads=None, backend=None):
+    """scipy.ndimage.gaussian_filter."""
+    return _filter("gaussian_filter", input, output, (sigma, order, output, mode, cval, truncate),
+                   _kw(radius=radius, axes=axes), _plan_gaussian_filter, (sigma, order, mode, truncate, radius, axes),
+                   cval, threads, backend)
+
+
+def uniform_filter1d(input, size, axis=-1, output=None, mode="reflect", cval=0.0, origin=0, *, threads=None,
+                     backend=None):
+    """scipy.ndimage.uniform_filter1d."""
+    return _filter("uniform_filter1d", input, output, (size, axis, output, mode, cval, origin), {},
+                   _plan_uniform_filter1d, (size, axis, mode, origin), cval, threads, backend)
+
+
+def uniform_filter(input, size=3, output=None, mode="reflect", cval=0.0, origin=0, *, axes=None, threads=None,
+                   backend=None):
+    """scipy.ndimage.uniform_filter."""
+    return _filter("uniform_filter", input, output, (size, output, mode, cval, origin), _kw(axes=axes),
+                   _plan_uniform_filter, (size, mode, origin, axes), cval, threads, backend)
+
+
+def sobel(input, axis=-1, output=None, mode="reflect", cval=0.0, *, threads=None, backend=None):
+    """scipy.ndimage.sobel."""
+    return _filter("sobel", input, output, (axis, output, mode, cval), {}, _plan_edge, ([1.0, 2.0, 1.0], axis, mode),
+                   cval, threads, backend)
+
+
+def prewitt(input, axis=-1, output=None, mode="reflect", cval=0.0, *, threads=None, backend=None):
+    """scipy.ndimage.prewitt."""
+    return _filter("prewitt", input, output, (axis, output, mode, cval), {}, _plan_edge,
+                   ([1.0, 1.0, 1.0], axis, mode), cval, threads, backend)
+
+
+def laplace(input, output=None, mode="reflect", cval=0.0, *, axes=None, threads=None, backend=None):
+    """scipy.ndimage.laplace."""
+    return _filter("laplace", input, output, (output, mode, cval), _kw(axes=axes), _plan_laplace, (mode, axes), cval,
+                   threads, backend)
+
+
+def gaussian_laplace(input, sigma, output=None, mode="reflect", cval=0.0, *, axes=None, threads=None,
+                     backend=None, **kwargs):
+    """scipy.ndimage.gaussian_laplace."""
+    return _filter("gaussian_laplace", input, output, (sigma, output, mode, cval), dict(kwargs, **_kw(axes=axes)),
+                   _plan_gaussian_laplace, (sigma, mode, axes, kwargs), cval, threads, backend)
 
 
 def gaussian_gradient_magnitude(input, sigma, output=None, mode="reflect", cval=0.0, *, axes=None, threads=None,
                                 backend=None, **kwargs):
     """scipy.ndimage.gaussian_gradient_magnitude."""
-    input = np.asarray(input)
-    why = _unsupported(input, output)
-    if why:
-        kw = dict(kwargs) if axes is None else dict(kwargs, axes=axes)
-        return _fallback("gaussian_gradient_magnitude", why, (input, sigma, output, mode, cval), kw)
-    truncate, radius = _gaussian_kwargs("gaussian_gradient_magnitude", kwargs)
-    output = _get_output(output, input)
-    axes = _check_axes(axes, input.ndim)
-    if not axes:
-        output[...] = input[...]
-        return output
-    n = len(axes)
-    modes = _normalize_sequence(mode, n)
-    terms = []
-    for i in range(n):
-        order = [0] * input.ndim
-        order[axes[i]] = 1
-        terms.append(_gaussian_term(input.ndim, sigma, order, modes[i], truncate, radius))
-    return _run(input, output, terms, "hypot", cval, threads, backend)
+    return _filter("gaussian_gradient_magnitude", input, output, (sigma, output, mode, cval),
+                   dict(kwargs, **_kw(axes=axes)), _plan_gaussian_gradient_magnitude, (sigma, mode, axes, kwargs),
+                   cval, threads, backend)

@@ -165,6 +165,16 @@ public final class Engine {
     }
 
     /**
+     * {min, max} of a whole volume as float32 reads it (NaN anywhere makes both NaN), on
+     * {@code schedule}'s threads and backend: the range {@link #arithmeticForRange} takes.
+     */
+    public static float[] range(Source in, Schedule schedule) {
+        return DataRange.of(in, new long[in.rank()], in.shape(), schedule.threads(),
+                Backends.floatKernel(schedule.backend()) != null ? Backends.floatKernel(schedule.backend())
+                        : Backends.floatKernel(Backends.Kind.SCALAR));
+    }
+
+    /**
      * The arithmetic AUTO takes for data within {@code [lo, hi]}, for runs over parts of a volume held
      * elsewhere (dask's blocks, whose whole range a reduction gave): the float32 path where the dtypes
      * and backend allow it and its error bound holds for that range, else the double path. NaN in

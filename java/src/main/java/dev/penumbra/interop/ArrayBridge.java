@@ -85,6 +85,14 @@ public final class ArrayBridge {
         return a == Schedule.Arithmetic.FLOAT32 ? "float32" : "float64";
     }
 
+    /** {min, max} of the array as float32 reads it (both NaN when it holds NaN), for {@link #arithmetic}. */
+    public static double[] range(long address, long extent, String dtype, long[] shape, long[] strides, long origin,
+                                 int threads, String backend) {
+        float[] r = Engine.range(wrap("input", address, extent, dtype, shape, strides, origin),
+                schedule(threads, backend, null));
+        return new double[] {r[0], r[1]};
+    }
+
     /** The halo the plan reads on each axis, before and after: {left0, right0, left1, right1, ...}. */
     public static long[] halo(int rank, int[] passesPerTerm, int[] axes, String[] modes, int[] origins,
                               int[] uniformSizes, int[] weightCounts, double[] weights) {
