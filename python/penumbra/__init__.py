@@ -35,8 +35,8 @@ def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size
     float32 (float64 for float64 input), ``"same"`` the input's dtype. Returns what ran, in words."""
     import os
     import jpype
-    from ._jvm import bridge
-    b = bridge()
+    from . import _jvm
+    b = _jvm.bridge()
     modes = [mode] if isinstance(mode, str) else list(mode)
     JArray, JInt, JLong, JDouble, JString = jpype.JArray, jpype.JInt, jpype.JLong, jpype.JDouble, jpype.JString
     if output_dtype is not None and output_dtype != "same":
@@ -49,8 +49,7 @@ def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size
                          JArray(JString)(modes), float(cval), output_dtype or "", raw_dtype or "",
                          JArray(JLong)(_seq(raw_shape, int)), int(threads or 0), backend or "", bool(sync))
     except jpype.JException as e:
-        msg = str(e.getMessage()) if e.getMessage() is not None else type(e).__name__
-        raise ValueError("penumbra: " + msg.splitlines()[0]) from None
+        raise ValueError("penumbra: " + _jvm.message(e)) from None
     return str(r)
 
 

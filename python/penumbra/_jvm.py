@@ -149,3 +149,9 @@ def bridge():
                 _error = "penumbra: the JVM did not start: %s" % (str(e).strip().splitlines() or [type(e).__name__])[0]
                 raise JVMStartError(_error) from None
     return _bridge
+
+
+def message(e):
+    """A Java exception's message, its first line (the project's errors are one line)."""
+    m = e.getMessage()
+    return (str(m) if m is not None else type(e).__name__).splitlines()[0]

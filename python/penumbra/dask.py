@@ -21,18 +21,9 @@ __all__ = list(_ndi.__all__)
 
 
 def _halo(terms, ndim):
-    """The reach of the plan on each axis, before and after (the largest over the terms)."""
-    left, right = [0] * ndim, [0] * ndim
-    for t in terms:
-        tl, tr = [0] * ndim, [0] * ndim
-        for p in t:
-            n = p.size if p.size else len(p.weights)
-            lo = n // 2 + p.origin
-            tl[p.axis] += lo
-            tr[p.axis] += n - 1 - lo
-        left = [max(a, b) for a, b in zip(left, tl)]
-        right = [max(a, b) for a, b in zip(right, tr)]
-    return left, right
+    """The reach of the plan on each axis, before and after: the engine's own (Plan.haloLeft/Right)."""
+    h = list(_jvm.bridge().halo(ndim, *_ndi._flatten(terms)))
+    return h[0::2], h[1::2]
 
 
 def _arithmetic(x, terms, combine, cval, out_dtype, backend):
@@ -48,14 +39,8 @@ def _arithmetic(x, terms, combine, cval, out_dtype, backend):
     lo, hi = ranges[:, 0].min(), ranges[:, 1].max()
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return "float64"
-    import jpype
-    axes, modes, origins, sizes, counts, weights, per_term = _ndi._flatten(terms)
-    b = _jvm.bridge()
-    return str(b.arithmetic(x.ndim, jpype.JArray(jpype.JInt)(per_term), jpype.JArray(jpype.JInt)(axes),
-                            jpype.JArray(jpype.JString)(modes), jpype.JArray(jpype.JInt)(origins),
-                            jpype.JArray(jpype.JInt)(sizes), jpype.JArray(jpype.JInt)(counts),
-                            jpype.JArray(jpype.JDouble)(weights), combine, float(cval), x.dtype.str,
-                            np.dtype(out_dtype).str, float(lo), float(hi), backend or ""))
+    return str(_jvm.bridge().arithmetic(x.ndim, *_ndi._flatten(terms), combine, float(cval), x.dtype.str,
+                                        np.dtype(out_dtype).str, float(lo), float(hi), backend or ""))
 
 
 def _apply(name, x, output, plan, plan_args, cval, threads, backend):

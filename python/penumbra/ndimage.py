@@ -235,8 +235,9 @@ def _engine_ready(a):
 
 
 def _flatten(terms):
-    """The plan as ArrayBridge takes it: axes, modes, origins, running-mean sizes, weight counts,
-    weights (concatenated), passes per term."""
+    """The plan as ArrayBridge takes it, as Java arrays: passes per term, axes, modes, origins,
+    running-mean sizes, weight counts, weights (concatenated)."""
+    import jpype
     axes, modes, origins, sizes, counts, weights, per_term = [], [], [], [], [], [], []
     for t in terms:
         per_term.append(len(t))
@@ -248,7 +249,9 @@ def _flatten(terms):
             counts.append(0 if p.size else len(p.weights))
             if not p.size:
                 weights.append(p.weights)
-    return axes, modes, origins, sizes, counts, np.concatenate(weights) if weights else np.zeros(0), per_term
+    ints = jpype.JArray(jpype.JInt)
+    return (ints(per_term), ints(axes), jpype.JArray(jpype.JString)(modes), ints(origins), ints(sizes), ints(counts),
+            jpype.JArray(jpype.JDouble)(np.concatenate(weights) if weights else np.zeros(0)))
 
 
 def _range(a, backend=None):
@@ -279,20 +282,15 @@ def _call(input, output, terms, combine, cval, threads, backend, arithmetic=None
         _warned.add("c1")
         warnings.warn("penumbra: the JVM runs C1 alone (set PENUMBRA_JIT=full before the first call for the %s "
                       "backend's speed)" % backend, RuntimeWarning, stacklevel=4)
-    axes, modes, origins, sizes, counts, w, per_term = _flatten(terms)
     ia, ie, io, istr = _describe(input)
     oa, oe, oo, ostr = _describe(output)
-    JLong, JInt, JDouble, JString = jpype.JLong, jpype.JInt, jpype.JDouble, jpype.JString
+    JLong = jpype.JArray(jpype.JLong)
     try:
-        b.filter(ia, ie, input.dtype.str, jpype.JArray(JLong)(list(input.shape)), jpype.JArray(JLong)(istr), io,
-                 oa, oe, output.dtype.str, jpype.JArray(JLong)(ostr), oo,
-                 jpype.JArray(JInt)(per_term), jpype.JArray(JInt)(axes), jpype.JArray(JString)(modes),
-                 jpype.JArray(JInt)(origins), jpype.JArray(JInt)(sizes), jpype.JArray(JInt)(counts),
-                 jpype.JArray(JDouble)(w), combine, float(cval), int(threads or 0), backend or "",
+        b.filter(ia, ie, input.dtype.str, JLong(list(input.shape)), JLong(istr), io, oa, oe, output.dtype.str,
+                 JLong(ostr), oo, *_flatten(terms), combine, float(cval), int(threads or 0), backend or "",
                  arithmetic or "")
     except jpype.JException as e:
-        msg = str(e.getMessage()) if e.getMessage() is not None else type(e).__name__
-        raise RuntimeError("penumbra: " + msg.splitlines()[0]) from None
+        raise RuntimeError("penumbra: " + _jvm.message(e)) from None
     if output is not target:
         target[...] = output
 
@@ -346,14 +344,9 @@ def _plan_correlate1d(ndim, weights, axis, mode, origin):
 
 
 def _plan_gaussian_filter1d(ndim, sigma, axis, order, mode, truncate, radius):
-    sd = float(sigma)
-    lw = int(truncate * sd + 0.5)
-    if radius is not None:
-        lw = radius
-    if not isinstance(lw, numbers.Integral) or lw < 0:
-        raise ValueError("Radius must be a nonnegative integer.")
-    weights = _gaussian_kernel1d(sigma, order, lw)[::-1]
-    return _plan_correlate1d(ndim, weights, axis, mode, 0)
+    p = _gaussian_pass(sigma, axis, order, mode, truncate, radius)  # scipy: the weights before the axis
+    p.axis = _axis(axis, ndim)
+    return [[p]], "single"
 
 
 def _plan_gaussian_filter(ndim, sigma, order, mode, truncate, radius, axes):
@@ -362,8 +355,6 @@ def _plan_gaussian_filter(ndim, sigma, order, mode, truncate, radius, axes):
 
 def _plan_uniform_filter1d(ndim, size, axis, mode, origin):
     axis = _axis(axis, ndim)
-    if size < 1:
-        raise RuntimeError("incorrect filter size")
     return [[_uniform_pass(size, axis, mode, origin)]], "single"
 
 

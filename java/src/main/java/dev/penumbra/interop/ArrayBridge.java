@@ -96,7 +96,9 @@ public final class ArrayBridge {
     /** The halo the plan reads on each axis, before and after: {left0, right0, left1, right1, ...}. */
     public static long[] halo(int rank, int[] passesPerTerm, int[] axes, String[] modes, int[] origins,
                               int[] uniformSizes, int[] weightCounts, double[] weights) {
-        Plan plan = plan(rank, passesPerTerm, axes, modes, origins, uniformSizes, weightCounts, weights, "single", 0);
+        // the halo is the terms' largest reach, whichever way they combine
+        Plan plan = plan(rank, passesPerTerm, axes, modes, origins, uniformSizes, weightCounts, weights,
+                passesPerTerm.length > 1 ? "sum" : "single", 0);
         long[] h = new long[2 * rank];
         for (int a = 0; a < rank; a++) {
             h[2 * a] = plan.haloLeft()[a];
