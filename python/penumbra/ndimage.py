@@ -390,6 +390,18 @@ def _gaussian_kwargs(kwargs):
     return kwargs.get("truncate", 4.0), kwargs.get("radius")
 
 
+def _derivative_terms(ndim, sigma, mode, axes, derivative, truncate, radius):
+    """generic_laplace's / generic_gradient_magnitude's terms: for axes[i], gaussian_filter over every
+    axis with ``sigma``, that derivative order along axes[i], and modes[i] on every axis."""
+    modes = _normalize_sequence(mode, len(axes))
+    terms = []
+    for i, ax in enumerate(axes):
+        order = [0] * ndim
+        order[ax] = derivative
+        terms.append(_gaussian_term(ndim, sigma, order, modes[i], truncate, radius))
+    return terms
+
+
 def _plan_gaussian_laplace(ndim, sigma, mode, axes, kwargs):
     truncate, radius = _gaussian_kwargs(kwargs)
     axes = _check_axes(axes, ndim)
@@ -402,13 +414,7 @@ def _plan_gaussian_laplace(ndim, sigma, mode, axes, kwargs):
         sigma = full
     if not axes:
         return [], "sum"
-    modes = _normalize_sequence(mode, n)
-    terms = []
-    for i in range(n):
-        order = [0] * ndim
-        order[axes[i]] = 2
-        terms.append(_gaussian_term(ndim, sigma, order, modes[i], truncate, radius))
-    return terms, "sum"
+    return _derivative_terms(ndim, sigma, mode, axes, 2, truncate, radius), "sum"
 
 
 def _plan_gaussian_gradient_magnitude(ndim, sigma, mode, axes, kwargs):
@@ -416,14 +422,7 @@ def _plan_gaussian_gradient_magnitude(ndim, sigma, mode, axes, kwargs):
     axes = _check_axes(axes, ndim)
     if not axes:
         return [], "hypot"
-    n = len(axes)
-    modes = _normalize_sequence(mode, n)
-    terms = []
-    for i in range(n):
-        order = [0] * ndim
-        order[axes[i]] = 1
-        terms.append(_gaussian_term(ndim, sigma, order, modes[i], truncate, radius))
-    return terms, "hypot"
+    return _derivative_terms(ndim, sigma, mode, axes, 1, truncate, radius), "hypot"
 
 
 def _filter(name, input, output, fallback_args, fallback_kwargs, plan, plan_args, cval, threads, backend,
