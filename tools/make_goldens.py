@@ -277,6 +277,18 @@ def main():
     case('sobel', ints['i2'], axis=2, out='uint32')
     case('gaussian-gradient-magnitude', ints['u2'], sigma=1.5, out='uint32')
     case('laplace', 'lef8_C_5x6x7', out='int64')
+    # short kernels with fractional weights on plateaus: a sum that is an integer in exact arithmetic
+    # lands a last bit below it or not depending on whether products are rounded before they are
+    # added (scipy's C) or fused, and truncation shows that bit
+    rs = np.random.RandomState(17)
+    plateau = np.kron(rs.randint(0, 256, (3, 4, 4)), np.ones((4, 4, 4)))[:10, :13, :15]
+    plateau[rs.rand(*plateau.shape) < 0.1] += 1
+    for code, dt in [('u1', np.uint8), ('u2', np.uint16), ('i2', np.int16)]:
+        name = add_input('plateau_%s_10x13x15' % code, (plateau * (1 if code == 'u1' else 97)).astype(dt))
+        case('gaussian', name, sigma=1.5, truncate=1.5, out='same')
+        case('gaussian', name, sigma=0.7, out='same')
+        case('gaussian-laplace', name, sigma=0.5, truncate=3.0, out='same')
+        case('gaussian-gradient-magnitude', name, sigma=1.0, truncate=3.0, out='same')
 
     # gaussian kernels as scipy builds them (weights already reversed as gaussian_filter1d uses them)
     with open(os.path.join(OUT, 'kernels.tsv'), 'w') as f:

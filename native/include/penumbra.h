@@ -34,6 +34,10 @@ extern "C" {
 #define PENUMBRA_SYM_NONE 0
 #define PENUMBRA_SYM_SYMMETRIC 1
 #define PENUMBRA_SYM_ANTISYMMETRIC 2
+/* ORed into the symmetry code of penumbra_line_f64 and penumbra_rows_f64: every product rounded to
+ * double and then added, in scipy's order, instead of fused multiply-adds (integer outputs, whose
+ * truncation toward zero shows the last bit of a sum: scipy's C has no fma). */
+#define PENUMBRA_ROUNDED_PRODUCTS 4
 
 /* Integer output types of penumbra_cast_f64 (Java: DType): truncation toward zero through a 32-bit
  * conversion (8-, 16-, 32-bit signed types) or a 64-bit one (uint32, int64), whose out-of-range and
@@ -53,7 +57,7 @@ extern "C" {
 #define PENUMBRA_FOLD_HYPOT 4
 
 /* ABI version: bumped when a signature changes (Java: NativeAbi.VERSION). */
-#define PENUMBRA_ABI_VERSION 4
+#define PENUMBRA_ABI_VERSION 5
 PENUMBRA_API int32_t penumbra_version(void);
 
 /* PENUMBRA_CAP_* bits of this CPU (and OS: AVX state enabled). */

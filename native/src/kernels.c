@@ -2,7 +2,8 @@
  * The kernels of penumbra.h, compiled once per instruction set: PN_ISA 0 (generic x86-64: one
  * lane, fmaf), 1 (AVX2 + FMA, 8 float lanes) or 2 (AVX-512F, 16 float lanes), with PN_SUFFIX the
  * symbol suffix. Built with -ffp-contract=off: the only fused multiply-adds are the explicit ones,
- * so every output is one product and then fmas in a fixed order whichever lane or tail computes it
+ * so every output is one product and then fmas (the double kernels with PENUMBRA_ROUNDED_PRODUCTS:
+ * rounded products and adds, scipy's operations) in a fixed order whichever lane or tail computes it
  * (chunking never changes a bit, and all variants agree with each other and with Java's simd).
  */
 #include "penumbra.h"
@@ -76,6 +77,11 @@ typedef double VD;
 #define LDFD(p) ((double) *(p))
 #define STFD(p, v) (*(p) = (float) (v))
 #endif
+
+/* x * w + a: one fused multiply-add, or (ex, PENUMBRA_ROUNDED_PRODUCTS) the product rounded and
+ * then added, as scipy's C computes it; ex is a constant wherever it matters. */
+#define MADDD(x, w, a, ex) ((ex) ? ADDD(MULD((x), (w)), (a)) : FMAD((x), (w), (a)))
+#define MADD1(x, w, a, ex) ((ex) ? (a) + (x) * (w) : fma((x), (w), (a)))
 
 /* Vectors in flight per loop step: each output's sum is a chain of dependent fmas (4 cycles each),
  * so a step keeps several independent outputs going (as many as the registers hold). */
@@ -751,8 +757,9 @@ static inline __attribute__((always_inline)) int32_t lineShiftedDAny(const doubl
 }
 #endif
 
-void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int32_t dstPos, int32_t n,
-                             const double *w, int32_t size, int32_t c, int32_t sym) {
+static inline __attribute__((always_inline)) void lineF64(const double *src, int32_t srcPos, double *dst,
+                                                          int32_t dstPos, int32_t n, const double *w, int32_t size,
+                                                          int32_t c, int32_t sym, const int ex) {
     const double *s = src + srcPos;
     double *d = dst + dstPos;
     int32_t i = 0;
@@ -760,14 +767,14 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
         for (; i + VDL <= n; i += VDL) {
             VD acc = MULD(LDD(s + i + size - 1), SET1D(w[size - 1]));
             for (int k = 0; k < size - 1; k++) {
-                acc = FMAD(LDD(s + i + k), SET1D(w[k]), acc);
+                acc = MADDD(LDD(s + i + k), SET1D(w[k]), acc, ex);
             }
             STD(d + i, acc);
         }
         for (; i < n; i++) {
             double acc = s[i + size - 1] * w[size - 1];
             for (int k = 0; k < size - 1; k++) {
-                acc = fma(s[i + k], w[k], acc);
+                acc = MADD1(s[i + k], w[k], acc, ex);
             }
             d[i] = acc;
         }
@@ -776,7 +783,9 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
     int anti = sym == PENUMBRA_SYM_ANTISYMMETRIC;
     VD wc = SET1D(w[c]);
 #if PN_ISA == 2
-    i = lineShiftedDAny(s, d, 0, 0, n, w, c, anti, 0);
+    if (!ex) {
+        i = lineShiftedDAny(s, d, 0, 0, n, w, c, anti, 0);
+    }
 #endif
     for (; i + LU * VDL <= n; i += LU * VDL) {
         const double *m = s + i + c;
@@ -788,7 +797,7 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
             VD wj = SET1D(w[c - j]);
             for (int u = 0; u < LU; u++) {
                 VD l = LDD(m + u * VDL - j), r = LDD(m + u * VDL + j);
-                a[u] = FMAD(anti ? SUBD(l, r) : ADDD(l, r), wj, a[u]);
+                a[u] = MADDD(anti ? SUBD(l, r) : ADDD(l, r), wj, a[u], ex);
             }
         }
         for (int u = 0; u < LU; u++) {
@@ -800,7 +809,7 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
         VD acc = MULD(LDD(m), wc);
         for (int j = c; j >= 1; j--) {
             VD a = LDD(m - j), b = LDD(m + j);
-            acc = FMAD(anti ? SUBD(a, b) : ADDD(a, b), SET1D(w[c - j]), acc);
+            acc = MADDD(anti ? SUBD(a, b) : ADDD(a, b), SET1D(w[c - j]), acc, ex);
         }
         STD(d + i, acc);
     }
@@ -809,9 +818,18 @@ void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int
         double acc = m[0] * w[c];
         for (int j = c; j >= 1; j--) {
             double p = anti ? m[-j] - m[j] : m[-j] + m[j];
-            acc = fma(p, w[c - j], acc);
+            acc = MADD1(p, w[c - j], acc, ex);
         }
         d[i] = acc;
+    }
+}
+
+void NAME(penumbra_line_f64)(const double *src, int32_t srcPos, double *dst, int32_t dstPos, int32_t n,
+                             const double *w, int32_t size, int32_t c, int32_t sym) {
+    if (sym & PENUMBRA_ROUNDED_PRODUCTS) {
+        lineF64(src, srcPos, dst, dstPos, n, w, size, c, sym & ~PENUMBRA_ROUNDED_PRODUCTS, 1);
+    } else {
+        lineF64(src, srcPos, dst, dstPos, n, w, size, c, sym, 0);
     }
 }
 
@@ -912,6 +930,7 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #define RQUAD quad32d
 #define RQUADG quad32dGeneral
 #define RTAIL tail32d
+#define RIMPL rows32d
 #include "rows_d.inc"
 #undef RT
 #undef RLD
@@ -920,6 +939,7 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #undef RQUAD
 #undef RQUADG
 #undef RTAIL
+#undef RIMPL
 
 /* double storage (float64 outputs) */
 #define RT double
@@ -929,4 +949,5 @@ void NAME(penumbra_line_f32d)(const float *src, int32_t srcPos, float *dst, int3
 #define RQUAD quad64
 #define RQUADG quad64General
 #define RTAIL tail64
+#define RIMPL rows64
 #include "rows_d.inc"

@@ -36,6 +36,17 @@ public interface LineKernel extends Widening {
     }
 
     /**
+     * This backend's kernel with scipy's own operations: every product rounded to double and then
+     * added, in scipy's order (the centre or last tap first, then from the outermost in), where this
+     * one may fuse multiply-adds. An integer output's truncation toward zero shows the last bit of a
+     * sum (a smoothed constant of 7 that sums to 6.999999999999999 stores 6), so integer outputs take
+     * this kernel; float outputs keep the faster one, whose results differ by rounding only.
+     */
+    default LineKernel roundedProducts() {
+        return this;
+    }
+
+    /**
      * Replaces {@code n} values at {@code a[from]} by what an output of integer type {@code t}
      * stores for them ({@link DType#castLikeC}: scipy keeps each pass in the output array).
      */

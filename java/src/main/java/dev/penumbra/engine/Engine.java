@@ -229,7 +229,7 @@ public final class Engine {
      */
     static Run fused(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule, Path path,
                      float[] seen, SlabStream.Fold fold, boolean runningSums, List<Plan> sweep) {
-        LineKernel kernel = Backends.kernel(schedule.backend());
+        LineKernel kernel = lineKernel(schedule, out.dtype());
         FloatTileKernel floatKernel = path == Path.EXACT ? Backends.exactKernel(schedule.backend())
                 : Backends.floatKernel(schedule.backend());
         boolean useFloat = path == Path.FLOAT;
@@ -355,10 +355,19 @@ public final class Engine {
             return SlabStore.floats(path == Path.EXACT ? Backends.exactKernel(schedule.backend())
                     : Backends.floatKernel(schedule.backend()));
         }
-        LineKernel kernel = Backends.kernel(schedule.backend());
+        LineKernel kernel = lineKernel(schedule, out.dtype());
         DType o = out.dtype();
         return (o == DType.F64 || !o.isFloating()) && !runningSums && kernel.hasRows() ? SlabStore.doubles(kernel, o)
                 : null;
+    }
+
+    /**
+     * The double path's kernel for an output of type {@code out}: integer outputs take scipy's own
+     * operations (products rounded, then added), whose last bit their truncation shows.
+     */
+    private static LineKernel lineKernel(Schedule schedule, DType out) {
+        LineKernel k = Backends.kernel(schedule.backend());
+        return out.isFloating() ? k : k.roundedProducts();
     }
 
     /** Runs one chunk; with a monitor, records its span (and, for tiles, its time and progress). */

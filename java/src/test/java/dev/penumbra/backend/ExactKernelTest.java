@@ -127,6 +127,57 @@ class ExactKernelTest {
         return tests.stream();
     }
 
+    /**
+     * The kernels integer outputs take ({@link LineKernel#roundedProducts}): every output, line or
+     * rows, has the bits of the scalar reference, which computes it as scipy's C does (each product
+     * rounded, then added, in scipy's order) — the last bit an integer output's truncation shows.
+     */
+    @TestFactory
+    Stream<DynamicTest> roundedProductsGiveTheScalarReferencesBits() {
+        LineKernel scalar = Backends.kernel(Backends.Kind.SCALAR);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Backends.Kind kind : TestBackends.list()) {
+            LineKernel k = Backends.kernel(kind).roundedProducts();
+            tests.add(DynamicTest.dynamicTest(kind.name(), () -> {
+                checkDoubleLine(scalar, k);
+                if (k.hasRows()) {
+                    checkDoubleRows(scalar, k);
+                }
+            }));
+            if (kind == Backends.Kind.NATIVE) {
+                NativeLibrary lib = NativeLibrary.get().orElseThrow();
+                for (String isa : lib.variants()) {
+                    LineKernel v = new NativeKernels(lib.variant(isa)).roundedProducts();
+                    tests.add(DynamicTest.dynamicTest("native " + isa, () -> {
+                        checkDoubleLine(scalar, v);
+                        checkDoubleRows(scalar, v);
+                    }));
+                }
+            }
+        }
+        return tests.stream();
+    }
+
+    private static void checkDoubleLine(LineKernel reference, LineKernel kernel) {
+        Random r = new Random(23);
+        int n = 203; // tails after every vector width and the 32-output blocks
+        for (Kernel1D k : kernels(r)) {
+            double[] src = new double[n + k.size() - 1];
+            for (int i = 0; i < src.length; i++) {
+                // integers and fractions, as smoothed integer volumes hold them
+                src[i] = i % 3 == 0 ? Math.floor(r.nextDouble() * 256) : r.nextGaussian() * 100;
+            }
+            double[] want = new double[n];
+            double[] got = new double[n];
+            reference.correlate(src, 0, want, 0, n, k);
+            kernel.correlate(src, 0, got, 0, n, k);
+            for (int i = 0; i < n; i++) {
+                assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]),
+                        kernel.name() + " rounded line " + k + " output " + i);
+            }
+        }
+    }
+
     private static void checkDoubleRows(LineKernel reference, LineKernel kernel) {
         Random r = new Random(22);
         int n = 13;

@@ -2,6 +2,7 @@ package dev.penumbra.backend.blas;
 
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
+import dev.penumbra.backend.ScalarLineKernel;
 import dev.penumbra.filter.Kernel1D;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -203,6 +204,14 @@ public final class BlasKernels implements FloatTileKernel, LineKernel {
             }
         }
     }
+
+    /** GEMM sums have their own order: integer outputs take the scalar reference's operations. */
+    @Override
+    public LineKernel roundedProducts() {
+        return SCIPY_ROUNDING;
+    }
+
+    private static final LineKernel SCIPY_ROUNDING = new ScalarLineKernel();
 
     @Override
     public void correlate(double[] src, int srcPos, double[] dst, int dstPos, int n, Kernel1D kernel) {

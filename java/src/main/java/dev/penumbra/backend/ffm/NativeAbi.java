@@ -8,7 +8,7 @@ package dev.penumbra.backend.ffm;
  */
 final class NativeAbi {
     /** {@code PENUMBRA_ABI_VERSION}: bumped when a signature changes; the loader refuses another. */
-    static final int VERSION = 4;
+    static final int VERSION = 5;
 
     /** {@code PENUMBRA_CAP_*}: what {@code penumbra_caps()} reports of the CPU (and the OS's AVX state). */
     static final int CAP_AVX2 = 1;
@@ -19,6 +19,8 @@ final class NativeAbi {
     static final int SYM_NONE = 0;
     static final int SYM_SYMMETRIC = 1;
     static final int SYM_ANTISYMMETRIC = 2;
+    /** {@code PENUMBRA_ROUNDED_PRODUCTS}: ORed into a double kernel's symmetry code, products rounded then added. */
+    static final int ROUNDED_PRODUCTS = 4;
 
     /** {@code PENUMBRA_INT_*}: the integer output types {@code penumbra_cast_f64} casts to. */
     static final int INT_U8 = 1;

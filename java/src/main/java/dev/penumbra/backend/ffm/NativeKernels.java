@@ -15,9 +15,29 @@ import java.lang.foreign.MemorySegment;
  */
 public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
     private final NativeLibrary lib;
+    /** ORed into the double kernels' symmetry code: 0, or {@link NativeAbi#ROUNDED_PRODUCTS}. */
+    private final int doubleFlags;
+    private volatile NativeKernels rounded;
 
     public NativeKernels(NativeLibrary lib) {
+        this(lib, 0);
+    }
+
+    private NativeKernels(NativeLibrary lib, int doubleFlags) {
         this.lib = lib;
+        this.doubleFlags = doubleFlags;
+    }
+
+    @Override
+    public LineKernel roundedProducts() {
+        if (doubleFlags != 0) {
+            return this;
+        }
+        NativeKernels r = rounded;
+        if (r == null) {
+            rounded = r = new NativeKernels(lib, NativeAbi.ROUNDED_PRODUCTS);
+        }
+        return r;
     }
 
     @Override
@@ -271,7 +291,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
         }
         try {
             lib.lineF64.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
-                    MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+                    MemorySegment.ofArray(w), w.length, kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -293,7 +313,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
         try {
             lib.rowsF64.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
                     MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
-                    kernel.center(), sym);
+                    kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {
             throw rethrow(t);
         }

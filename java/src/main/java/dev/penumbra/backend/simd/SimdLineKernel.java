@@ -7,14 +7,42 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API line kernel: the scalar reference's folding, a vector of outputs at a time with fused
- * multiply-adds. The scalar tail repeats the vector lanes' operations exactly (Math.fma in the same
- * order), so an output has the same bits whether a vector or the tail computed it.
+ * multiply-adds — or, in the {@link #roundedProducts} instance, each product rounded and then added,
+ * the scalar reference's bits. The scalar tail repeats the vector lanes' operations exactly (the
+ * same operations in the same order), so an output has the same bits whether a vector or the tail
+ * computed it.
  *
  * <p>This is one of the few classes that import the incubator module; it is only loaded through
  * {@link dev.penumbra.backend.Backends} when the module is present.
  */
 public final class SimdLineKernel implements LineKernel {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final SimdLineKernel ROUNDED = new SimdLineKernel(true);
+
+    /** Products rounded before they are added (scipy's operations), else fused multiply-adds. */
+    private final boolean rounded;
+
+    public SimdLineKernel() {
+        this(false);
+    }
+
+    private SimdLineKernel(boolean rounded) {
+        this.rounded = rounded;
+    }
+
+    @Override
+    public LineKernel roundedProducts() {
+        return ROUNDED;
+    }
+
+    /** x * w + a, fused or (rounded) as two roundings. */
+    private static DoubleVector madd(DoubleVector x, DoubleVector w, DoubleVector a, boolean rounded) {
+        return rounded ? x.mul(w).add(a) : x.fma(w, a);
+    }
+
+    private static double madd(double x, double w, double a, boolean rounded) {
+        return rounded ? a + x * w : Math.fma(x, w, a);
+    }
 
     @Override
     public String name() {
@@ -43,7 +71,7 @@ public final class SimdLineKernel implements LineKernel {
                     for (int j = c; j >= 1; j--) {
                         DoubleVector a = DoubleVector.fromArray(S, src, m - j);
                         DoubleVector b = DoubleVector.fromArray(S, src, m + j);
-                        acc = (anti ? a.sub(b) : a.add(b)).fma(DoubleVector.broadcast(S, w[c - j]), acc);
+                        acc = madd(anti ? a.sub(b) : a.add(b), DoubleVector.broadcast(S, w[c - j]), acc, rounded);
                     }
                     acc.intoArray(dst, dstPos + i);
                 }
@@ -52,7 +80,7 @@ public final class SimdLineKernel implements LineKernel {
                     double acc = src[m] * w[c];
                     for (int j = c; j >= 1; j--) {
                         double pair = anti ? src[m - j] - src[m + j] : src[m - j] + src[m + j];
-                        acc = Math.fma(pair, w[c - j], acc);
+                        acc = madd(pair, w[c - j], acc, rounded);
                     }
                     dst[dstPos + i] = acc;
                 }
@@ -63,7 +91,7 @@ public final class SimdLineKernel implements LineKernel {
                     int s = srcPos + i;
                     DoubleVector acc = DoubleVector.fromArray(S, src, s + size - 1).mul(w[size - 1]);
                     for (int k = 0; k < size - 1; k++) {
-                        acc = DoubleVector.fromArray(S, src, s + k).fma(DoubleVector.broadcast(S, w[k]), acc);
+                        acc = madd(DoubleVector.fromArray(S, src, s + k), DoubleVector.broadcast(S, w[k]), acc, rounded);
                     }
                     acc.intoArray(dst, dstPos + i);
                 }
@@ -71,7 +99,7 @@ public final class SimdLineKernel implements LineKernel {
                     int s = srcPos + i;
                     double acc = src[s + size - 1] * w[size - 1];
                     for (int k = 0; k < size - 1; k++) {
-                        acc = Math.fma(src[s + k], w[k], acc);
+                        acc = madd(src[s + k], w[k], acc, rounded);
                     }
                     dst[dstPos + i] = acc;
                 }
@@ -104,7 +132,7 @@ public final class SimdLineKernel implements LineKernel {
                     for (int j = c; j >= 1; j--) {
                         DoubleVector a = DoubleVector.fromArray(S, src, rowOffset[o + c - j] + x);
                         DoubleVector b = DoubleVector.fromArray(S, src, rowOffset[o + c + j] + x);
-                        acc = (anti ? a.sub(b) : a.add(b)).fma(DoubleVector.broadcast(S, w[c - j]), acc);
+                        acc = madd(anti ? a.sub(b) : a.add(b), DoubleVector.broadcast(S, w[c - j]), acc, rounded);
                     }
                     acc.intoArray(dst, d + x);
                 }
@@ -113,7 +141,7 @@ public final class SimdLineKernel implements LineKernel {
                     for (int j = c; j >= 1; j--) {
                         double l = src[rowOffset[o + c - j] + x];
                         double r = src[rowOffset[o + c + j] + x];
-                        acc = Math.fma(anti ? l - r : l + r, w[c - j], acc);
+                        acc = madd(anti ? l - r : l + r, w[c - j], acc, rounded);
                     }
                     dst[d + x] = acc;
                 }
@@ -122,15 +150,15 @@ public final class SimdLineKernel implements LineKernel {
                 for (; x < bound; x += S.length()) {
                     DoubleVector acc = DoubleVector.fromArray(S, src, lastRow + x).mul(w[size - 1]);
                     for (int k = 0; k < size - 1; k++) {
-                        acc = DoubleVector.fromArray(S, src, rowOffset[o + k] + x)
-                                .fma(DoubleVector.broadcast(S, w[k]), acc);
+                        acc = madd(DoubleVector.fromArray(S, src, rowOffset[o + k] + x),
+                                DoubleVector.broadcast(S, w[k]), acc, rounded);
                     }
                     acc.intoArray(dst, d + x);
                 }
                 for (; x < width; x++) {
                     double acc = src[lastRow + x] * w[size - 1];
                     for (int k = 0; k < size - 1; k++) {
-                        acc = Math.fma(src[rowOffset[o + k] + x], w[k], acc);
+                        acc = madd(src[rowOffset[o + k] + x], w[k], acc, rounded);
                     }
                     dst[d + x] = acc;
                 }

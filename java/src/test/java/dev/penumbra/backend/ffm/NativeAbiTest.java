@@ -16,7 +16,7 @@ class NativeAbiTest {
     void theHeadersConstantsAreNativeAbis() throws Exception {
         Path header = Path.of(System.getProperty("user.dir")).resolve("../native/include/penumbra.h").normalize();
         Map<String, Integer> c = new HashMap<>();
-        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+|INT_\\w+|FOLD_\\w+) (\\d+)$")
+        Matcher m = Pattern.compile("(?m)^#define PENUMBRA_(ABI_VERSION|CAP_\\w+|SYM_\\w+|INT_\\w+|FOLD_\\w+|ROUNDED_PRODUCTS) (\\d+)$")
                 .matcher(Files.readString(header));
         while (m.find()) {
             c.put(m.group(1), Integer.parseInt(m.group(2)));
@@ -34,7 +34,8 @@ class NativeAbiTest {
                 Map.entry("CAP_AVX512F", NativeAbi.CAP_AVX512F),
                 Map.entry("SYM_NONE", NativeAbi.SYM_NONE),
                 Map.entry("SYM_SYMMETRIC", NativeAbi.SYM_SYMMETRIC),
-                Map.entry("SYM_ANTISYMMETRIC", NativeAbi.SYM_ANTISYMMETRIC));
+                Map.entry("SYM_ANTISYMMETRIC", NativeAbi.SYM_ANTISYMMETRIC),
+                Map.entry("ROUNDED_PRODUCTS", NativeAbi.ROUNDED_PRODUCTS));
         assertEquals(java, c, "native/include/penumbra.h against NativeAbi");
     }
 }
