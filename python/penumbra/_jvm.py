@@ -128,7 +128,10 @@ def _start():
                 for line in err.read().decode(errors="replace").splitlines():
                     if "Using incubator modules" not in line:
                         print(line, file=sys.stderr)
-    return jpype.JClass("dev.penumbra.interop.ArrayBridge")
+    b = jpype.JClass("dev.penumbra.interop.ArrayBridge")
+    if os.environ.get("PENUMBRA_WARMUP", "1") != "0":
+        b.warmUp()  # binds the native library and loads the engine on a JVM thread while the caller goes on
+    return b
 
 
 def bridge():
@@ -149,6 +152,19 @@ def bridge():
                 _error = "penumbra: the JVM did not start: %s" % (str(e).strip().splitlines() or [type(e).__name__])[0]
                 raise JVMStartError(_error) from None
     return _bridge
+
+
+def start_early():
+    """Starts the JVM when penumbra.ndimage is imported, and with it the engine's warm-up on a JVM
+    thread (ArrayBridge.warmUp: the native library bound, the engine loaded and compiled), so that the
+    time a script spends loading its data overlaps both and its first call runs near warm speed.
+    PENUMBRA_WARMUP=0 leaves both to the first call. A JVM that cannot start says so at the first call."""
+    if os.environ.get("PENUMBRA_WARMUP", "1") == "0":
+        return
+    try:
+        bridge()
+    except JVMStartError:
+        pass
 
 
 def message(e):

@@ -512,3 +512,6 @@ def gaussian_gradient_magnitude(input, sigma, output=None, mode="reflect", cval=
     return _filter("gaussian_gradient_magnitude", input, output, (sigma, output, mode, cval),
                    dict(kwargs, **_kw(axes=axes)), _plan_gaussian_gradient_magnitude, (sigma, mode, axes, kwargs),
                    cval, threads, backend)
+
+
+_jvm.start_early()

@@ -131,6 +131,31 @@ public final class ArrayBridge {
                 durable).toString();
     }
 
+    /**
+     * Starts, on a daemon thread, a few small runs through the default backend — float32 Gaussian,
+     * the double path into uint16, a float64 Sobel — so that the native library is bound (FFM's
+     * first downcall handles take ~0.1 s), the engine's classes are loaded and the code around the
+     * kernels is compiled while the caller is still loading its data. Python calls this once as the
+     * JVM starts; a call that comes first simply shares the class initialisation. Failures are
+     * ignored here (the caller's own call reports them).
+     */
+    public static void warmUp() {
+        Thread t = new Thread(() -> {
+            try {
+                for (DType d : new DType[] {DType.F32, DType.U16, DType.F64}) {
+                    try (Volume in = Volume.allocate(d, 12, 64, 160); Volume out = Volume.allocate(d, 12, 64, 160)) {
+                        FilterSpec spec = d == DType.F64 ? FilterSpec.of(Op.SOBEL).withAxis(0) : FilterSpec.gaussian(3);
+                        Engine.run(spec.plan(3), in, out, Schedule.defaults());
+                    }
+                }
+            } catch (Throwable ignored) {
+                // the caller's first real call reports whatever failed here
+            }
+        }, "penumbra-warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The backends this build and CPU run ({@code Backends.available()}), by their CLI names. */
     public static String[] backends() {
         return Backends.available().stream().map(k -> k.name().toLowerCase(Locale.ROOT)).toArray(String[]::new);
