@@ -11,7 +11,13 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
 import dev.penumbra.volume.VolumeFiles;
+import dev.penumbra.zarr.ZarrArray;
+import dev.penumbra.zarr.ZarrOutput;
+import dev.penumbra.zarr.ZarrSink;
+import dev.penumbra.zarr.ZarrSource;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -183,6 +189,59 @@ public final class Filters {
                 out.commit(durable);
                 return run;
             }
+        }
+    }
+
+    /**
+     * File to file over any container Penumbra reads: {@code input} a {@code .npy} file, a raw file
+     * ({@code raw} given) or a Zarr array (v2 or v3; in a group, the one at {@code dataset}); {@code
+     * output} a {@code .npy} or raw file, or a Zarr array when {@code zarr} is given or its name ends in
+     * {@code .zarr}. A Zarr output is written chunk by chunk as the run goes and appears only whole
+     * (see {@link ZarrSink}); on any failure nothing is left at {@code output} and an existing output
+     * is untouched.
+     */
+    public static Run applyToFile(FilterSpec spec, Path input, String dataset, RawLayout raw, Path output,
+                                   DType outDType, ZarrOutput zarr, Schedule schedule, boolean durable) {
+        boolean zarrIn = ZarrArray.isZarr(input);
+        if (!zarrIn && java.nio.file.Files.isDirectory(input)) {
+            throw new BadVolumeException(input + " is a folder but not a Zarr array or group (no .zarray, .zgroup or"
+                    + " zarr.json in it)");
+        }
+        if (!zarrIn && dataset != null) {
+            throw new BadParameterException("dataset: " + input + " is not a Zarr group (--dataset names an array"
+                    + " inside one)");
+        }
+        if (zarr == null && ZarrOutput.namedZarr(output)) {
+            zarr = ZarrOutput.defaults();
+        }
+        if (!zarrIn && zarr == null) {
+            return applyToFile(spec, input, raw, output, outDType, schedule, durable);
+        }
+        OutputFile.checkNotSameFile(input, output);
+        try (AutoCloseable in = zarrIn ? ZarrSource.open(input, dataset) : VolumeFiles.open(input, raw)) {
+            Source src = (Source) in;
+            Plan plan = spec.plan(src.rank());
+            DType dt = DType.filterOutput(src.dtype(), outDType);
+            if (zarr == null) {
+                OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
+                try (OutputFile out = OutputFile.create(output, dt, src.shape())) {
+                    Run run = Engine.run(plan, src, out.volume(), schedule);
+                    out.commit(durable);
+                    return run;
+                }
+            }
+            long[] chunks = zarr.chunks() != null ? zarr.chunks() : zarrIn ? ((ZarrSource) in).array().chunks()
+                    : ZarrOutput.defaultChunks(src.shape(), dt);
+            try (ZarrSink out = ZarrSink.create(output, zarr.format(), dt, src.shape(), chunks, zarr.compressor(),
+                    durable)) {
+                Run run = Engine.run(plan, src, (Sink) out, schedule);
+                out.commit();
+                return run;
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -28,11 +28,13 @@ abstract class FilterCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "INPUT", description = "input .npy, or a raw file with --shape")
+    @Parameters(index = "0", paramLabel = "INPUT", description = "input .npy, a Zarr array (v2 or v3; in a group"
+            + " with --dataset), or a raw file with --shape")
     Path input;
 
     @Parameters(index = "1", paramLabel = "OUTPUT",
-            description = "output .npy; any other name is written raw (C order, little-endian)")
+            description = "output .npy, a Zarr array (named *.zarr, or with --zarr-format); any other name is"
+                    + " written raw (C order, little-endian)")
     Path output;
 
     @CommandLine.Mixin
@@ -43,6 +45,9 @@ abstract class FilterCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     RunOptions run;
+
+    @CommandLine.Mixin
+    ContainerOptions containers;
 
     @Option(names = "--output-dtype", paramLabel = "DTYPE", description = "float32, float64, any integer dtype"
             + " (cast as scipy casts: truncation, wrap-around) or same (the input's, scipy's default); default:"
@@ -67,7 +72,12 @@ abstract class FilterCommand implements Callable<Integer> {
         Schedule schedule = run.schedule();
         RawLayout layout = raw.layout(input, spec.commandLine().getParseResult());
         DType outType = outputDtype == null ? null : outputDtype.trim().equalsIgnoreCase("same")
-                ? VolumeFiles.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
+                ? containers.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
+        dev.penumbra.zarr.ZarrOutput zarrOut = containers.zarr(output);
+        if (run.master != null && (zarrOut != null || dev.penumbra.zarr.ZarrArray.isZarr(input))) {
+            throw new BadParameterException("master: the Spark engine reads and writes .npy and raw files; run Zarr"
+                    + " inputs and outputs without --master");
+        }
         long t0 = System.nanoTime();
         if (Boolean.getBoolean("penumbra.c1only") && schedule.backend() != Backends.Kind.NATIVE) {
             // the launcher chose C1 for a native run; without the native kernels the Java ones need C2
@@ -94,7 +104,7 @@ abstract class FilterCommand implements Callable<Integer> {
             if (run.master != null) {
                 sparkStats = Spark.apply(fs, input, layout, output, outType, schedule, run.master);
             } else {
-                ran = Filters.applyToFile(fs, input, layout, output, outType,
+                ran = Filters.applyToFile(fs, input, containers.dataset, layout, output, outType, zarrOut,
                         quiet ? schedule : schedule.withMonitor(new Monitor(progress)), !noSync);
             }
         } finally {

@@ -1,0 +1,343 @@
+package dev.penumbra.zarr;
+
+import dev.penumbra.OutputException;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.OutputFile;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Volume;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * A new Zarr array as the engine's {@link Sink}, written chunk by chunk while the run goes on: a
+ * chunk's values gather in off-heap memory, and the thread whose write completes a chunk encodes it
+ * and writes it to a temporary file that it then renames to the chunk's key — each chunk has one
+ * writer, and no reader ever sees a partial chunk. Everything goes into a private folder beside the
+ * target ({@value OutputFile#TEMP_PREFIX}...); {@link #commit} checks that every chunk was written
+ * whole, writes the metadata last and only then renames the folder into place (replacing an
+ * existing Zarr array only now, when the new one is complete). A run that fails or is killed leaves
+ * no array at the target: at most the temporary folder, whose name says what it is, and which holds
+ * no metadata until the very end.
+ *
+ * <p>A run that is redone (the float path's bound failing) writes every chunk again: a chunk is
+ * written whenever its last value of a round arrives, so the last round's bytes are the ones kept.
+ */
+public final class ZarrSink implements Sink, AutoCloseable {
+    private final Path target;
+    private final Path tmpDir;
+    private final ZarrArray array;
+    private final boolean durable;
+    private final int rank;
+    private final ConcurrentHashMap<Long, Slot> slots = new ConcurrentHashMap<>();
+    private final AtomicLong encodeNanos = new AtomicLong();
+    private final AtomicLong storedBytes = new AtomicLong();
+    private final AtomicLong chunkWrites = new AtomicLong();
+    private boolean committed;
+
+    private static final class Slot {
+        final long[] u;
+        final long valid;
+        final AtomicLong written = new AtomicLong();
+        Arena arena;
+        Volume unit;
+        volatile boolean stored;
+
+        Slot(long[] u, long valid) {
+            this.u = u;
+            this.valid = valid;
+        }
+    }
+
+    private ZarrSink(Path target, Path tmpDir, ZarrArray array, boolean durable) {
+        this.target = target;
+        this.tmpDir = tmpDir;
+        this.array = array;
+        this.durable = durable;
+        this.rank = array.shape.length;
+    }
+
+    /**
+     * Starts a Zarr array for {@code target}: {@code format} 2 or 3, {@code chunks} per axis, {@code
+     * codec} one of {@link Codecs#parse}'s (null: uncompressed); {@code durable}: every file forced
+     * to disk before the array appears. An existing target must be a Zarr array or group (it is
+     * replaced only by a complete result); anything else there is refused.
+     */
+    public static ZarrSink create(Path target, int format, DType dtype, long[] shape, long[] chunks, String compressor,
+                                  boolean durable) {
+        BytesCodec codec = compressor == null ? new Codecs.ZstdCodec(3) : Codecs.parse(compressor, format, dtype.size());
+        ZarrArray a = ZarrArray.forWriting(target, format, dtype, shape, chunks, codec);
+        Path abs = target.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new OutputException("output " + target + ": the folder " + parent + " does not exist");
+        }
+        if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && !ZarrArray.isZarr(abs)) {
+            throw new OutputException("output " + target + " exists and is not a Zarr array: not replaced (remove it"
+                    + " or choose another name)");
+        }
+        Path tmp = parent.resolve(OutputFile.TEMP_PREFIX + abs.getFileName() + "-" + random());
+        try {
+            Files.createDirectory(tmp);
+        } catch (IOException e) {
+            throw new OutputException("output " + target + ": cannot create " + tmp + " (" + e.getMessage() + ")", e);
+        }
+        return new ZarrSink(abs, tmp, a.in(tmp), durable);
+    }
+
+    private static String random() {
+        byte[] b = new byte[6];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    @Override
+    public DType dtype() {
+        return array.dtype;
+    }
+
+    @Override
+    public long[] shape() {
+        return array.shape.clone();
+    }
+
+    /** The array being written. */
+    public ZarrArray array() {
+        return array;
+    }
+
+    /** Time spent encoding and writing chunks, summed over threads. */
+    public long encodeNanos() {
+        return encodeNanos.get();
+    }
+
+    /** Bytes of the chunk files written (the last round's). */
+    public long storedBytes() {
+        return storedBytes.get();
+    }
+
+    /** Chunk files written (a redone run writes each again). */
+    public long chunkWrites() {
+        return chunkWrites.get();
+    }
+
+    @Override
+    public void write(long[] at, int count, double[] src, int srcPos) {
+        run(at, count, (unit, local, n, off) -> unit.write(local, n, src, srcPos + off));
+    }
+
+    @Override
+    public void writeFloat(long[] at, int count, float[] src, int srcPos) {
+        run(at, count, (unit, local, n, off) -> unit.writeFloat(local, n, src, srcPos + off));
+    }
+
+    private interface Piece {
+        void copy(Volume unit, long[] local, int n, int off);
+    }
+
+    private void run(long[] at, int count, Piece piece) {
+        long[] u = new long[rank];
+        long[] local = new long[rank];
+        long[] chunk = array.chunk;
+        for (int a = 0; a < rank - 1; a++) {
+            u[a] = at[a] / chunk[a];
+            local[a] = at[a] - u[a] * chunk[a];
+        }
+        int last = rank - 1;
+        long x = at[last];
+        long end = x + count;
+        int off = 0;
+        while (x < end) {
+            u[last] = x / chunk[last];
+            local[last] = x - u[last] * chunk[last];
+            int n = (int) Math.min(end - x, (u[last] + 1) * chunk[last] - x);
+            Slot s = slot(u);
+            Volume unit;
+            synchronized (s) {
+                if (s.unit == null) {
+                    s.arena = Arena.ofShared();
+                    s.unit = Volume.wrap(s.arena.allocate(Math.max(1, array.unitBytes()), 64), array.dtype,
+                            array.order, array.chunk, array.unitStrides, 0);
+                }
+                unit = s.unit;
+            }
+            piece.copy(unit, local, n, off);
+            if (s.written.addAndGet(n) % s.valid == 0) {
+                store(s);
+            }
+            x += n;
+            off += n;
+        }
+    }
+
+    private Slot slot(long[] u) {
+        long key = array.index(u);
+        Slot s = slots.get(key);
+        if (s != null) {
+            return s;
+        }
+        long valid = 1;
+        for (int a = 0; a < rank; a++) {
+            valid *= Math.min(array.chunk[a], array.shape[a] - u[a] * array.chunk[a]);
+        }
+        long v = valid;
+        return slots.computeIfAbsent(key, k -> new Slot(u.clone(), v));
+    }
+
+    /** Encodes a complete chunk and writes it under its key (temporary file, then rename); frees it. */
+    private void store(Slot s) {
+        long t0 = System.nanoTime();
+        Arena arena;
+        Volume unit;
+        synchronized (s) {
+            arena = s.arena;
+            unit = s.unit;
+            s.arena = null;
+            s.unit = null;
+        }
+        String key = array.key(s.u);
+        Path file = tmpDir.resolve(key);
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment bytes = array.encode(unit.segment().asSlice(0, array.unitBytes()), tmp);
+            Path dir = file.getParent();
+            if (!dir.equals(tmpDir)) {
+                Files.createDirectories(dir);
+            }
+            Path part = dir.resolve(file.getFileName() + ".partial");
+            try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                var buf = bytes.asByteBuffer();
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                if (durable) {
+                    ch.force(false);
+                }
+            }
+            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            storedBytes.addAndGet(bytes.byteSize());
+            chunkWrites.incrementAndGet();
+            s.stored = true;
+        } catch (IOException e) {
+            throw new OutputException("output " + target + ": writing chunk " + key + " failed (" + e.getMessage()
+                    + ")", e);
+        } finally {
+            arena.close();
+            encodeNanos.addAndGet(System.nanoTime() - t0);
+        }
+    }
+
+    /**
+     * Checks that every chunk was written whole, writes the metadata, forces everything to disk when
+     * durable, and renames the array into place (an existing Zarr array at the target is replaced
+     * only now).
+     */
+    public void commit() {
+        long units = 1;
+        for (long g : array.grid) {
+            units *= g;
+        }
+        boolean empty = Arrays.stream(array.shape).anyMatch(e -> e == 0);
+        for (long i = 0; i < units && !empty; i++) {
+            Slot s = slots.get(i);
+            if (s == null || !s.stored || s.written.get() % s.valid != 0) {
+                throw new IllegalStateException("zarr output: chunk " + i + " was not written whole ("
+                        + (s == null ? 0 : s.written.get()) + " values)");
+            }
+        }
+        String[] meta = array.metadata();
+        try {
+            Path m = tmpDir.resolve(meta[0]);
+            Files.writeString(m, meta[1] + "\n", StandardCharsets.UTF_8);
+            if (durable) {
+                try (FileChannel ch = FileChannel.open(m, StandardOpenOption.WRITE)) {
+                    ch.force(true);
+                }
+                syncDirs(tmpDir);
+            }
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                Path old = target.resolveSibling(OutputFile.TEMP_PREFIX + "old-" + target.getFileName() + "-" + random());
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmpDir, target, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmpDir, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            if (durable) {
+                syncDir(target.getParent());
+            }
+            committed = true;
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new OutputException("output " + target + ": cannot rename the finished array into place atomically"
+                    + " (" + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new OutputException("output " + target + ": finishing the array failed (" + e.getMessage() + ")", e);
+        }
+    }
+
+    private static void syncDirs(Path root) throws IOException {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path d : s.filter(Files::isDirectory).toList()) {
+                syncDir(d);
+            }
+        }
+    }
+
+    private static void syncDir(Path d) {
+        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // some file systems cannot sync a directory: the files themselves are on disk
+        }
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Frees the chunks in memory; without a commit, removes the temporary folder and all it holds. */
+    @Override
+    public void close() {
+        for (Slot s : slots.values()) {
+            synchronized (s) {
+                if (s.arena != null) {
+                    s.arena.close();
+                    s.arena = null;
+                    s.unit = null;
+                }
+            }
+        }
+        if (!committed) {
+            try {
+                deleteTree(tmpDir);
+            } catch (UncheckedIOException e) {
+                // best effort: the folder's name says it is a leftover
+            }
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package dev.penumbra.zarr;
+
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Madvise;
+import dev.penumbra.volume.Source;
+import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.Widen;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A Zarr array as the engine's {@link Source}: each run along the last axis is served from the
+ * decoded chunks it crosses. A chunk is decoded once, by the first thread that needs it (others
+ * wait for it), into off-heap memory, and kept in a cache of decoded chunks bounded by
+ * {@code budget} bytes (least recently used first out, never one being read); chunks that were
+ * never written read as the fill value without being stored. {@link #decodedChunks()} against
+ * {@link #chunkCount()} says whether any chunk was decoded twice.
+ */
+public final class ZarrSource implements Source, AutoCloseable {
+    private final ZarrArray array;
+    private final long budget;
+    private final int rank;
+    private final long[] chunk;
+    private final LinkedHashMap<Long, Entry> cache = new LinkedHashMap<>(64, 0.75f, true);
+    private final Map<Long, CompletableFuture<Entry>> loading = new HashMap<>();
+    private long cachedBytes;
+    private final AtomicLong decoded = new AtomicLong();
+    private final AtomicLong decodeNanos = new AtomicLong();
+    private final Arena fillArena = Arena.ofShared();
+    private volatile Volume fillUnit;
+    private boolean closed;
+
+    private static final class Entry {
+        final Arena arena;
+        final Volume unit;
+        final long bytes;
+        int users;
+
+        Entry(Arena arena, Volume unit, long bytes) {
+            this.arena = arena;
+            this.unit = unit;
+            this.bytes = bytes;
+        }
+    }
+
+    private ZarrSource(ZarrArray array, long budget) {
+        this.array = array;
+        this.budget = budget;
+        this.rank = array.shape.length;
+        this.chunk = array.chunk;
+    }
+
+    /**
+     * Opens the array at {@code path} (or the one at {@code dataset} in the group there) with a cache
+     * of decoded chunks as large as the array, up to a quarter of the memory (at least 256 MiB).
+     */
+    public static ZarrSource open(Path path, String dataset) {
+        ZarrArray a = ZarrArray.open(path, dataset);
+        long all = a.unitBytes();
+        for (long g : a.grid) {
+            all = Math.multiplyHigh(all, g) != 0 ? Long.MAX_VALUE : all * g;
+        }
+        long budget = Math.min(all, Math.max(256L << 20, Madvise.physicalMemory() / 4));
+        return new ZarrSource(a, budget);
+    }
+
+    /** The array read. */
+    public ZarrArray array() {
+        return array;
+    }
+
+    @Override
+    public DType dtype() {
+        return array.dtype;
+    }
+
+    @Override
+    public long[] shape() {
+        return array.shape.clone();
+    }
+
+    /** Chunks decoded so far (a chunk decoded twice counts twice). */
+    public long decodedChunks() {
+        return decoded.get();
+    }
+
+    /** Chunks (inner chunks of a sharded array) in the array, stored or not. */
+    public long chunkCount() {
+        long n = 1;
+        for (long g : array.grid) {
+            n *= g;
+        }
+        return n;
+    }
+
+    /** Time spent reading and decoding chunks, summed over threads. */
+    public long decodeNanos() {
+        return decodeNanos.get();
+    }
+
+    @Override
+    public void read(long[] at, int count, double[] dst, int dstPos) {
+        read(at, count, dst, dstPos, (Widen) null);
+    }
+
+    @Override
+    public void readFloat(long[] at, int count, float[] dst, int dstPos) {
+        readFloat(at, count, dst, dstPos, (Widen) null);
+    }
+
+    @Override
+    public void read(long[] at, int count, double[] dst, int dstPos, Widen widen) {
+        run(at, count, (unit, local, n, off) -> unit.read(local, n, dst, dstPos + off, widen));
+    }
+
+    @Override
+    public void readFloat(long[] at, int count, float[] dst, int dstPos, Widen widen) {
+        run(at, count, (unit, local, n, off) -> unit.readFloat(local, n, dst, dstPos + off, widen));
+    }
+
+    private interface Piece {
+        void copy(Volume unit, long[] local, int n, int off);
+    }
+
+    /** Splits a run along the last axis at chunk borders and copies each piece from its chunk. */
+    private void run(long[] at, int count, Piece piece) {
+        long[] u = new long[rank];
+        long[] local = new long[rank];
+        for (int a = 0; a < rank - 1; a++) {
+            u[a] = at[a] / chunk[a];
+            local[a] = at[a] - u[a] * chunk[a];
+        }
+        int last = rank - 1;
+        long x = at[last];
+        long end = x + count;
+        int off = 0;
+        while (x < end) {
+            u[last] = x / chunk[last];
+            local[last] = x - u[last] * chunk[last];
+            int n = (int) Math.min(end - x, (u[last] + 1) * chunk[last] - x);
+            Entry e = acquire(u);
+            try {
+                piece.copy(e.unit == null ? fill() : e.unit, local, n, off);
+            } finally {
+                release(e);
+            }
+            x += n;
+            off += n;
+        }
+    }
+
+    private Volume fill() {
+        Volume f = fillUnit;
+        if (f == null) {
+            synchronized (fillArena) {
+                f = fillUnit;
+                if (f == null) {
+                    fillUnit = f = array.fillUnit(fillArena);
+                }
+            }
+        }
+        return f;
+    }
+
+    /** The decoded unit at grid coordinates {@code u} (in use until released; its unit null: the fill value). */
+    private Entry acquire(long[] u) {
+        long key = array.index(u);
+        while (true) {
+            CompletableFuture<Entry> f;
+            boolean mine = false;
+            synchronized (this) {
+                if (closed) {
+                    throw new IllegalStateException("the Zarr source is closed");
+                }
+                Entry e = cache.get(key);
+                if (e != null) {
+                    e.users++;
+                    return e;
+                }
+                f = loading.get(key);
+                if (f == null) {
+                    f = new CompletableFuture<>();
+                    loading.put(key, f);
+                    mine = true;
+                }
+            }
+            if (mine) {
+                return load(key, u.clone(), f);
+            }
+            Entry e;
+            try {
+                e = f.join();
+            } catch (CompletionException x) {
+                throw x.getCause() instanceof RuntimeException r ? r : x;
+            }
+            synchronized (this) {
+                if (cache.get(key) == e) {
+                    e.users++;
+                    return e;
+                }
+            }
+            // evicted between its loading and this reader: load it again
+        }
+    }
+
+    private Entry load(long key, long[] u, CompletableFuture<Entry> f) {
+        long t0 = System.nanoTime();
+        Arena arena = Arena.ofShared();
+        Entry e;
+        try {
+            Volume unit = array.readUnit(u, arena);
+            if (unit == null) {
+                // not stored: the fill value, remembered so that the file is looked for once
+                arena.close();
+                e = new Entry(null, null, 0);
+            } else {
+                e = new Entry(arena, unit, array.unitBytes());
+            }
+        } catch (RuntimeException x) {
+            arena.close();
+            synchronized (this) {
+                loading.remove(key);
+            }
+            f.completeExceptionally(x);
+            throw x;
+        } finally {
+            decodeNanos.addAndGet(System.nanoTime() - t0);
+        }
+        decoded.incrementAndGet();
+        synchronized (this) {
+            loading.remove(key);
+            e.users++;
+            cache.put(key, e);
+            cachedBytes += e.bytes;
+            evict();
+        }
+        f.complete(e);
+        return e;
+    }
+
+    /** Drops least recently used chunks no one is reading while the cache is over budget. */
+    private void evict() {
+        Iterator<Entry> it = cache.values().iterator();
+        while (cachedBytes > budget && it.hasNext()) {
+            Entry e = it.next();
+            if (e.users == 0) {
+                it.remove();
+                cachedBytes -= e.bytes;
+                if (e.arena != null) {
+                    e.arena.close();
+                }
+            }
+        }
+    }
+
+    private void release(Entry e) {
+        synchronized (this) {
+            e.users--;
+            if (e.users == 0 && cachedBytes > budget) {
+                evict();
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Entry e : cache.values()) {
+            if (e.arena != null) {
+                e.arena.close();
+            }
+        }
+        cache.clear();
+        cachedBytes = 0;
+        fillArena.close();
+    }
+
+    @Override
+    public String toString() {
+        return array.dir + ": " + array;
+    }
+}

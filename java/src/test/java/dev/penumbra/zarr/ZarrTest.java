@@ -1,0 +1,242 @@
+package dev.penumbra.zarr;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.penumbra.Filters;
+import dev.penumbra.OutputException;
+import dev.penumbra.PenumbraException;
+import dev.penumbra.engine.Schedule;
+import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.volume.DType;
+import dev.penumbra.volume.Source;
+import dev.penumbra.volume.Volume;
+import dev.penumbra.volume.VolumeFiles;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Zarr v2 arrays written by zarr-python 2.13 and v3 arrays written to the spec by
+ * {@code tools/make_zarr_fixtures.py} (every codec, byte order, order, key encoding, fill value,
+ * missing chunk and shard layout Penumbra reads) read as numpy reads them; filtered, they give
+ * scipy's results; Penumbra's own Zarr output reads back with the bytes of its .npy output; damaged
+ * stores give one line naming the chunk and leave nothing behind.
+ */
+class ZarrTest {
+    @TempDir
+    Path tmp;
+
+    static Path fixtures() {
+        try {
+            return Path.of(ZarrTest.class.getResource("/zarr/fixtures.tsv").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    record Fixture(String name, Path path, String dataset, int format, String dtype, long[] shape) {
+    }
+
+    static List<Fixture> list() throws IOException {
+        List<Fixture> f = new ArrayList<>();
+        for (String line : Files.readAllLines(fixtures().resolve("fixtures.tsv"))) {
+            if (line.startsWith("#") || line.isBlank()) {
+                continue;
+            }
+            String[] c = line.split("\t");
+            f.add(new Fixture(c[0], fixtures().resolve(c[1]), c[2].equals("-") ? null : c[2], Integer.parseInt(c[3]),
+                    c[4], Arrays.stream(c[5].split(",")).mapToLong(Long::parseLong).toArray()));
+        }
+        return f;
+    }
+
+    /** Every value of {@code s}, row by row, as doubles. */
+    static double[] values(Source s) {
+        long[] shape = s.shape();
+        long n = 1;
+        for (long e : shape) {
+            n *= e;
+        }
+        double[] v = new double[(int) n];
+        int row = (int) shape[shape.length - 1];
+        int[] pos = {0};
+        ZarrArray.forEachRow(shape, at -> {
+            s.read(at, row, v, pos[0]);
+            pos[0] += row;
+        });
+        return v;
+    }
+
+    private static void assertSameValues(double[] want, double[] got, String what) {
+        assertEquals(want.length, got.length, what);
+        for (int i = 0; i < want.length; i++) {
+            if (Double.compare(want[i], got[i]) != 0) {
+                throw new AssertionError(what + ": value " + i + " is " + got[i] + ", expected " + want[i]);
+            }
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> readsEveryFixtureAsNumpyDoes() throws IOException {
+        return list().stream().map(f -> DynamicTest.dynamicTest(f.name(), () -> {
+            try (ZarrSource z = ZarrSource.open(f.path(), f.dataset());
+                 Volume want = VolumeFiles.mapNpy(fixtures().resolve(f.name() + ".expected.npy"))) {
+                assertArrayEquals(f.shape(), z.shape(), f.name());
+                assertEquals(want.dtype(), z.dtype(), f.name());
+                assertEquals(f.format(), z.array().format(), f.name());
+                assertSameValues(values(want), values(z), f.name());
+                assertTrue(z.decodedChunks() <= z.chunkCount(), f.name() + ": a chunk was decoded twice");
+            }
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> filteredFixturesGiveScipysResult() throws IOException {
+        return list().stream().filter(f -> Files.exists(fixtures().resolve(f.name() + ".gaussian1.npy")))
+                .map(f -> DynamicTest.dynamicTest(f.name(), () -> {
+                    Path npy = tmp.resolve(f.name() + ".npy");
+                    Filters.applyToFile(FilterSpec.gaussian(1.0), f.path(), f.dataset(), null, npy, null, null,
+                            Schedule.defaults(), false);
+                    try (Volume got = VolumeFiles.mapNpy(npy);
+                         Volume ref = VolumeFiles.mapNpy(fixtures().resolve(f.name() + ".gaussian1.npy"))) {
+                        assertEquals(ref.dtype(), got.dtype());
+                        double[] g = values(got);
+                        double[] r = values(ref);
+                        double tol = ref.dtype() == DType.F64 ? 1e-10 : 1e-5;
+                        for (int i = 0; i < r.length; i++) {
+                            boolean ok = Double.isNaN(r[i]) ? Double.isNaN(g[i])
+                                    : Math.abs(g[i] - r[i]) <= tol * Math.max(1, Math.abs(r[i]));
+                            assertTrue(ok, f.name() + ": value " + i + " is " + g[i] + ", scipy " + r[i]);
+                        }
+                        // the same run into Zarr (v3 zstd, and v2 blosc) reads back with the .npy's bytes
+                        for (ZarrOutput zo : List.of(ZarrOutput.defaults(), new ZarrOutput(2, null, "blosc-lz4:5"))) {
+                            Path z = tmp.resolve(f.name() + "-v" + zo.format() + ".zarr");
+                            Filters.applyToFile(FilterSpec.gaussian(1.0), f.path(), f.dataset(), null, z, null, zo,
+                                    Schedule.defaults(), false);
+                            try (ZarrSource back = ZarrSource.open(z, null)) {
+                                assertEquals(got.dtype(), back.dtype());
+                                assertSameValues(g, values(back), f.name() + " through zarr v" + zo.format());
+                            }
+                        }
+                    }
+                }));
+    }
+
+    @Test
+    void zarrOutputMetadataFollowsTheSpecs() throws IOException {
+        Path in = fixtures().resolve("v2_u2_zstd");
+        Path v3 = tmp.resolve("out3.zarr");
+        Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, null, v3, DType.U16,
+                new ZarrOutput(3, new long[] {3, 5, 7}, "zstd:5"), Schedule.defaults(), true);
+        JsonObject m = JsonParser.parseString(Files.readString(v3.resolve("zarr.json"))).getAsJsonObject();
+        assertEquals(3, m.get("zarr_format").getAsInt());
+        assertEquals("array", m.get("node_type").getAsString());
+        assertEquals("uint16", m.get("data_type").getAsString());
+        assertEquals("[5,11,13]", m.get("shape").toString());
+        assertEquals("{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[3,5,7]}}", m.get("chunk_grid").toString());
+        assertEquals("{\"name\":\"default\",\"configuration\":{\"separator\":\"/\"}}",
+                m.get("chunk_key_encoding").toString());
+        assertEquals("[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\","
+                + "\"configuration\":{\"level\":5,\"checksum\":false}}]", m.get("codecs").toString());
+        assertEquals(0, m.get("fill_value").getAsInt());
+        // chunk keys c/i/j/k, every chunk present: ceil(5/3) * ceil(11/5) * ceil(13/7)
+        try (Stream<Path> s = Files.walk(v3.resolve("c"))) {
+            assertEquals(2 * 3 * 2, s.filter(Files::isRegularFile).count());
+        }
+        assertTrue(Files.isRegularFile(v3.resolve("c/1/2/1")));
+        Path v2 = tmp.resolve("out2.zarr");
+        Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, null, v2, null, new ZarrOutput(2, null, "zlib:3"),
+                Schedule.defaults(), false);
+        JsonObject z = JsonParser.parseString(Files.readString(v2.resolve(".zarray"))).getAsJsonObject();
+        assertEquals("<f4", z.get("dtype").getAsString());
+        assertEquals("[2,4,6]", z.get("chunks").toString()); // the input's chunks
+        assertEquals("{\"id\":\"zlib\",\"level\":3}", z.get("compressor").toString());
+        assertTrue(z.get("filters").isJsonNull());
+        assertEquals("C", z.get("order").getAsString());
+        assertTrue(Files.isRegularFile(v2.resolve("2.2.2")));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp")), "temporary left");
+        }
+    }
+
+    @Test
+    void anExistingOutputIsReplacedOnlyByACompleteArray() throws IOException {
+        Path out = tmp.resolve("o.zarr");
+        Path good = fixtures().resolve("v2_f4_raw");
+        Filters.applyToFile(FilterSpec.gaussian(1.0), good, null, null, out, null, null, Schedule.defaults(), false);
+        String before = Files.readString(out.resolve("zarr.json"));
+        long files;
+        try (Stream<Path> s = Files.walk(out)) {
+            files = s.count();
+        }
+        Path bad = fixtures().resolve("damaged/dmg_v2_zstd_corrupt");
+        assertThrows(PenumbraException.class, () -> Filters.applyToFile(FilterSpec.gaussian(1.0), bad, null, null,
+                out, null, null, Schedule.defaults(), false));
+        assertEquals(before, Files.readString(out.resolve("zarr.json")));
+        try (Stream<Path> s = Files.walk(out)) {
+            assertEquals(files, s.count());
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp")), "temporary left");
+        }
+        // something at the output that is not a Zarr array is never replaced
+        Path plain = Files.createDirectory(tmp.resolve("plain.zarr"));
+        Files.writeString(plain.resolve("notes.txt"), "mine");
+        OutputException e = assertThrows(OutputException.class, () -> Filters.applyToFile(FilterSpec.gaussian(1.0),
+                good, null, null, plain, null, null, Schedule.defaults(), false));
+        assertTrue(e.getMessage().contains("exists and is not a Zarr array"), e.getMessage());
+        assertEquals("mine", Files.readString(plain.resolve("notes.txt")));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> damagedStoresGiveOneLineNamingTheChunk() throws IOException {
+        List<DynamicTest> t = new ArrayList<>();
+        for (String line : Files.readAllLines(fixtures().resolve("damaged.tsv"))) {
+            if (line.startsWith("#") || line.isBlank()) {
+                continue;
+            }
+            String[] c = line.split("\t");
+            Path path = fixtures().resolve(c[1]);
+            String dataset = c[2].equals("-") ? null : c[2];
+            String key = c[4];
+            String codec = c[5];
+            t.add(DynamicTest.dynamicTest(c[0] + " (" + c[3] + ")", () -> {
+                Path dir = Files.createDirectories(tmp.resolve(c[0]));
+                for (Path out : List.of(dir.resolve("out.zarr"), dir.resolve("out.npy"))) {
+                    PenumbraException e = assertThrows(PenumbraException.class, () -> Filters.applyToFile(
+                            FilterSpec.gaussian(1.0), path, dataset, null, out, null, null, Schedule.defaults(), false));
+                    String m = e.getMessage();
+                    assertFalse(m.contains("\n"), "one line: " + m);
+                    if (!key.equals("-")) {
+                        assertTrue(m.contains(path.resolve(key).toString()), "names the chunk " + key + ": " + m);
+                    }
+                    if (!codec.equals("-")) {
+                        assertTrue(m.contains(codec), "names " + codec + ": " + m);
+                    }
+                    if (dataset != null) {
+                        assertTrue(m.contains(dataset), "names the dataset: " + m);
+                    }
+                    try (Stream<Path> s = Files.list(dir)) {
+                        assertEquals(List.of(), s.toList(), "nothing left behind");
+                    }
+                }
+            }));
+        }
+        return t.stream();
+    }
+}
