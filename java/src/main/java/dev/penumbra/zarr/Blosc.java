@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -62,7 +63,7 @@ final class Blosc {
         }
     }
 
-    static MemorySegment decompress(MemorySegment src, long expected, Arena arena) {
+    static MemorySegment decompress(MemorySegment src, long expected, SegmentAllocator arena) {
         require();
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment in = native_(src, tmp);
@@ -91,7 +92,7 @@ final class Blosc {
     }
 
     static MemorySegment compress(MemorySegment src, int clevel, int shuffle, int typesize, String cname, int blocksize,
-                                  Arena arena) {
+                                  SegmentAllocator arena) {
         require();
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment in = native_(src, tmp);

@@ -3,6 +3,7 @@ package dev.penumbra.zarr;
 import com.google.gson.JsonObject;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * A bytes-to-bytes stage of a Zarr chunk's encoding: a compressor (zstd, zlib, gzip, blosc) or a
@@ -18,10 +19,10 @@ interface BytesCodec {
      * Decodes {@code src} into memory of {@code arena}: {@code expected} bytes when that is known
      * (the chunk's size after the last stage), else -1.
      */
-    MemorySegment decode(MemorySegment src, long expected, Arena arena);
+    MemorySegment decode(MemorySegment src, long expected, SegmentAllocator arena);
 
     /** Encodes {@code src} into memory of {@code arena} (a slice of it: the encoded bytes exactly). */
-    MemorySegment encode(MemorySegment src, Arena arena);
+    MemorySegment encode(MemorySegment src, SegmentAllocator arena);
 
     /** The v2 {@code compressor} object, or null when v2 has no such compressor. */
     JsonObject v2Json();

@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import dev.penumbra.BadParameterException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -135,7 +136,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment decode(MemorySegment src, long expected, Arena arena) {
+        public MemorySegment decode(MemorySegment src, long expected, SegmentAllocator arena) {
             checkSize(src.byteSize(), "a zstd chunk");
             ByteBuffer in = buffer(src);
             long size;
@@ -175,7 +176,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment encode(MemorySegment src, Arena arena) {
+        public MemorySegment encode(MemorySegment src, SegmentAllocator arena) {
             checkSize(src.byteSize(), "a chunk");
             long bound = Zstd.compressBound(src.byteSize());
             MemorySegment out = arena.allocate(bound, 64);
@@ -220,7 +221,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment decode(MemorySegment src, long expected, Arena arena) {
+        public MemorySegment decode(MemorySegment src, long expected, SegmentAllocator arena) {
             checkSize(src.byteSize(), "a " + name() + " chunk");
             ByteBuffer in = buffer(src);
             if (gzip) {
@@ -311,7 +312,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment encode(MemorySegment src, Arena arena) {
+        public MemorySegment encode(MemorySegment src, SegmentAllocator arena) {
             checkSize(src.byteSize(), "a chunk");
             Deflater def = new Deflater(level, gzip);
             try {
@@ -379,12 +380,12 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment decode(MemorySegment src, long expected, Arena arena) {
+        public MemorySegment decode(MemorySegment src, long expected, SegmentAllocator arena) {
             return Blosc.decompress(src, expected, arena);
         }
 
         @Override
-        public MemorySegment encode(MemorySegment src, Arena arena) {
+        public MemorySegment encode(MemorySegment src, SegmentAllocator arena) {
             return Blosc.compress(src, clevel, shuffle, typesize, cname, blocksize, arena);
         }
 
@@ -419,7 +420,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment decode(MemorySegment src, long expected, Arena arena) {
+        public MemorySegment decode(MemorySegment src, long expected, SegmentAllocator arena) {
             if (src.byteSize() < 4) {
                 throw new ChunkException("shorter than its crc32c checksum (truncated chunk)");
             }
@@ -434,7 +435,7 @@ final class Codecs {
         }
 
         @Override
-        public MemorySegment encode(MemorySegment src, Arena arena) {
+        public MemorySegment encode(MemorySegment src, SegmentAllocator arena) {
             MemorySegment out = arena.allocate(src.byteSize() + 4, 64);
             out.copyFrom(src);
             CRC32C crc = new CRC32C();

@@ -13,6 +13,7 @@ import dev.penumbra.volume.Volume;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -501,7 +502,7 @@ public final class ZarrArray {
 
     /** A unit filled with the fill value. */
     Volume fillUnit(Arena arena) {
-        MemorySegment seg = arena.allocate(Math.max(1, unitBytes()), 64);
+        MemorySegment seg = arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes());
         Volume v = Volume.wrap(seg, dtype, order, chunk, unitStrides, 0);
         if (fill != 0 || Double.doubleToRawLongBits(fill) != 0) {
             double[] row = new double[(int) chunk[chunk.length - 1]];
@@ -537,10 +538,12 @@ public final class ZarrArray {
     }
 
     /**
-     * Reads and decodes the unit at grid coordinates {@code u} into memory of {@code arena}, or null
-     * when it is not stored (the fill value). Damage gives a {@link BadVolumeException} naming the file.
+     * Reads and decodes the unit at grid coordinates {@code u} into {@code dst} (at least
+     * {@link #unitBytes} bytes), its stored bytes read into {@code stage} where they fit (else
+     * mapped), or returns null when it is not stored (the fill value). Damage gives a
+     * {@link BadVolumeException} naming the file.
      */
-    Volume readUnit(long[] u, Arena arena) {
+    Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
         Path file;
         long offset = 0;
         long length = -1;
@@ -570,24 +573,40 @@ public final class ZarrArray {
                         + " lies at bytes " + offset + ".." + (offset + length) + " of a file of " + size + " (truncated"
                         + " shard)");
             }
-            MemorySegment raw = length == 0 ? MemorySegment.ofArray(new byte[0])
-                    : ch.map(FileChannel.MapMode.READ_ONLY, offset, length, tmp);
+            MemorySegment raw;
+            if (length == 0) {
+                raw = MemorySegment.ofArray(new byte[0]);
+            } else if (codecs.isEmpty() && length == unitBytes() || stage != null && length <= stage.byteSize()) {
+                // read into reused memory (a mapping would fault its pages in one by one)
+                raw = (codecs.isEmpty() ? dst : stage).asSlice(0, length);
+                var buf = raw.asByteBuffer();
+                long pos = offset;
+                while (buf.hasRemaining()) {
+                    int n = ch.read(buf, pos);
+                    if (n < 0) {
+                        throw new ChunkException("ends early (truncated chunk)");
+                    }
+                    pos += n;
+                }
+            } else {
+                raw = ch.map(FileChannel.MapMode.READ_ONLY, offset, length, tmp);
+            }
             MemorySegment bytes = raw;
+            SegmentAllocator into = (n, align) -> dst.asSlice(0, n);
             for (int i = codecs.size() - 1; i >= 0; i--) {
-                bytes = codecs.get(i).decode(bytes, i == 0 ? unitBytes() : -1, i == 0 ? arena : tmp);
+                bytes = codecs.get(i).decode(bytes, i == 0 ? unitBytes() : -1, i == 0
+                        ? into : tmp);
             }
             if (bytes.byteSize() != unitBytes()) {
                 throw new ChunkException("holds " + bytes.byteSize() + " bytes, a chunk of "
                         + Arrays.toString(chunk) + " " + dtype.numpyName() + " is " + unitBytes()
                         + (bytes.byteSize() < unitBytes() ? " (truncated chunk)" : ""));
             }
-            if (!bytes.scope().equals(arena.scope())) {
+            if (bytes.address() != dst.address() || !bytes.isNative()) {
                 // the stored bytes themselves (no codec, or a checksum's slice of them): copied out of the mapping
-                MemorySegment own = arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes());
-                own.copyFrom(bytes);
-                bytes = own;
+                dst.asSlice(0, unitBytes()).copyFrom(bytes);
             }
-            return Volume.wrap(bytes, dtype, order, chunk, unitStrides, 0);
+            return Volume.wrap(dst.asSlice(0, unitBytes()), dtype, order, chunk, unitStrides, 0);
         } catch (NoSuchFileException e) {
             return null;
         } catch (ChunkException e) {
@@ -672,7 +691,7 @@ public final class ZarrArray {
     }
 
     /** Encodes a decoded unit (little-endian, C order, as {@link #forWriting} lays it out). */
-    MemorySegment encode(MemorySegment unit, Arena arena) {
+    MemorySegment encode(MemorySegment unit, SegmentAllocator arena) {
         MemorySegment bytes = unit;
         for (BytesCodec c : codecs) {
             bytes = c.encode(bytes, arena);

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -50,12 +51,15 @@ public final class ZarrSink implements Sink, AutoCloseable {
     private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicLong chunkWrites = new AtomicLong();
     private boolean committed;
+    private final ChunkBuffers buffers;
+    /** Encoding scratch: two stages of a chunk's worst-case encoded size (zstd's bound, a checksum). */
+    private final ChunkBuffers scratch;
 
     private static final class Slot {
         final long[] u;
         final long valid;
         final AtomicLong written = new AtomicLong();
-        Arena arena;
+        MemorySegment buffer;
         Volume unit;
         volatile boolean stored;
 
@@ -71,6 +75,8 @@ public final class ZarrSink implements Sink, AutoCloseable {
         this.array = array;
         this.durable = durable;
         this.rank = array.shape.length;
+        this.buffers = new ChunkBuffers(array.unitBytes());
+        this.scratch = new ChunkBuffers(2 * (array.unitBytes() + array.unitBytes() / 128 + 4096));
     }
 
     /**
@@ -171,9 +177,11 @@ public final class ZarrSink implements Sink, AutoCloseable {
             Volume unit;
             synchronized (s) {
                 if (s.unit == null) {
-                    s.arena = Arena.ofShared();
-                    s.unit = Volume.wrap(s.arena.allocate(Math.max(1, array.unitBytes()), 64), array.dtype,
-                            array.order, array.chunk, array.unitStrides, 0);
+                    s.buffer = buffers.take().asSlice(0, array.unitBytes());
+                    if (s.valid < array.unitElements()) {
+                        s.buffer.fill((byte) 0); // an edge chunk's padding: the fill value, 0
+                    }
+                    s.unit = Volume.wrap(s.buffer, array.dtype, array.order, array.chunk, array.unitStrides, 0);
                 }
                 unit = s.unit;
             }
@@ -203,18 +211,17 @@ public final class ZarrSink implements Sink, AutoCloseable {
     /** Encodes a complete chunk and writes it under its key (temporary file, then rename); frees it. */
     private void store(Slot s) {
         long t0 = System.nanoTime();
-        Arena arena;
-        Volume unit;
+        MemorySegment buffer;
         synchronized (s) {
-            arena = s.arena;
-            unit = s.unit;
-            s.arena = null;
+            buffer = s.buffer;
+            s.buffer = null;
             s.unit = null;
         }
         String key = array.key(s.u);
         Path file = tmpDir.resolve(key);
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment bytes = array.encode(unit.segment().asSlice(0, array.unitBytes()), tmp);
+        MemorySegment work = scratch.take();
+        try {
+            MemorySegment bytes = array.encode(buffer, SegmentAllocator.slicingAllocator(work));
             Path dir = file.getParent();
             if (!dir.equals(tmpDir)) {
                 Files.createDirectories(dir);
@@ -238,7 +245,8 @@ public final class ZarrSink implements Sink, AutoCloseable {
             throw new OutputException("output " + target + ": writing chunk " + key + " failed (" + e.getMessage()
                     + ")", e);
         } finally {
-            arena.close();
+            scratch.give(work);
+            buffers.give(buffer);
             encodeNanos.addAndGet(System.nanoTime() - t0);
         }
     }
@@ -325,13 +333,12 @@ public final class ZarrSink implements Sink, AutoCloseable {
     public void close() {
         for (Slot s : slots.values()) {
             synchronized (s) {
-                if (s.arena != null) {
-                    s.arena.close();
-                    s.arena = null;
-                    s.unit = null;
-                }
+                s.buffer = null;
+                s.unit = null;
             }
         }
+        buffers.close();
+        scratch.close();
         if (!committed) {
             try {
                 deleteTree(tmpDir);

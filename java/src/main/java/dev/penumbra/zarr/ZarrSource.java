@@ -6,6 +6,7 @@ import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.Widen;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -37,14 +38,18 @@ public final class ZarrSource implements Source, AutoCloseable {
     private volatile Volume fillUnit;
     private boolean closed;
 
+    private final ChunkBuffers buffers;
+    /** A chunk's stored (compressed) bytes, read here before they are decoded. */
+    private final ChunkBuffers staging;
+
     private static final class Entry {
-        final Arena arena;
+        final MemorySegment buffer;
         final Volume unit;
         final long bytes;
         int users;
 
-        Entry(Arena arena, Volume unit, long bytes) {
-            this.arena = arena;
+        Entry(MemorySegment buffer, Volume unit, long bytes) {
+            this.buffer = buffer;
             this.unit = unit;
             this.bytes = bytes;
         }
@@ -55,6 +60,8 @@ public final class ZarrSource implements Source, AutoCloseable {
         this.budget = budget;
         this.rank = array.shape.length;
         this.chunk = array.chunk;
+        this.buffers = new ChunkBuffers(array.unitBytes());
+        this.staging = new ChunkBuffers(array.unitBytes() + array.unitBytes() / 64 + 4096);
     }
 
     /**
@@ -68,6 +75,10 @@ public final class ZarrSource implements Source, AutoCloseable {
             all = Math.multiplyHigh(all, g) != 0 ? Long.MAX_VALUE : all * g;
         }
         long budget = Math.min(all, Math.max(256L << 20, Madvise.physicalMemory() / 4));
+        String set = System.getProperty("penumbra.zarr.cacheBytes");
+        if (set != null) {
+            budget = Long.parseLong(set.trim());
+        }
         return new ZarrSource(a, budget);
     }
 
@@ -131,6 +142,9 @@ public final class ZarrSource implements Source, AutoCloseable {
 
     /** Splits a run along the last axis at chunk borders and copies each piece from its chunk. */
     private void run(long[] at, int count, Piece piece) {
+        if (!prefetching.get() && prefetching.compareAndSet(false, true)) {
+            prefetch();
+        }
         long[] u = new long[rank];
         long[] local = new long[rank];
         for (int a = 0; a < rank - 1; a++) {
@@ -154,6 +168,49 @@ public final class ZarrSource implements Source, AutoCloseable {
             x += n;
             off += n;
         }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean prefetching = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * When every chunk fits the cache, decodes them all ahead of the readers, one thread per core,
+     * in key order: a stream's first slab often crosses every chunk (along axis 0 through chunks
+     * deeper than the slab), and its readers would otherwise wait for one chunk after another.
+     * Failures are left to the reader that needs the chunk (it decodes it again and reports).
+     */
+    private void prefetch() {
+        long units = chunkCount();
+        if (units < 2 || units * array.unitBytes() > budget) {
+            return;
+        }
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+        int workers = (int) Math.min(units, Runtime.getRuntime().availableProcessors());
+        for (int w = 0; w < workers; w++) {
+            Thread t = new Thread(() -> {
+                long i;
+                while ((i = next.getAndIncrement()) < units) {
+                    long[] u = new long[rank];
+                    long r = i;
+                    for (int a = rank - 1; a >= 0; a--) {
+                        u[a] = r % array.grid[a];
+                        r /= array.grid[a];
+                    }
+                    try {
+                        release(acquire(u));
+                    } catch (RuntimeException e) {
+                        if (closedNow()) {
+                            return;
+                        }
+                    }
+                }
+            }, "penumbra-zarr-prefetch-" + w);
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private synchronized boolean closedNow() {
+        return closed;
     }
 
     private Volume fill() {
@@ -212,25 +269,27 @@ public final class ZarrSource implements Source, AutoCloseable {
 
     private Entry load(long key, long[] u, CompletableFuture<Entry> f) {
         long t0 = System.nanoTime();
-        Arena arena = Arena.ofShared();
+        MemorySegment buf = buffers.take();
+        MemorySegment stage = staging.take();
         Entry e;
         try {
-            Volume unit = array.readUnit(u, arena);
+            Volume unit = array.readUnit(u, buf, stage);
             if (unit == null) {
                 // not stored: the fill value, remembered so that the file is looked for once
-                arena.close();
+                buffers.give(buf);
                 e = new Entry(null, null, 0);
             } else {
-                e = new Entry(arena, unit, array.unitBytes());
+                e = new Entry(buf, unit, array.unitBytes());
             }
         } catch (RuntimeException x) {
-            arena.close();
+            buffers.give(buf);
             synchronized (this) {
                 loading.remove(key);
             }
             f.completeExceptionally(x);
             throw x;
         } finally {
+            staging.give(stage);
             decodeNanos.addAndGet(System.nanoTime() - t0);
         }
         decoded.incrementAndGet();
@@ -253,8 +312,8 @@ public final class ZarrSource implements Source, AutoCloseable {
             if (e.users == 0) {
                 it.remove();
                 cachedBytes -= e.bytes;
-                if (e.arena != null) {
-                    e.arena.close();
+                if (e.buffer != null) {
+                    buffers.give(e.buffer);
                 }
             }
         }
@@ -275,12 +334,9 @@ public final class ZarrSource implements Source, AutoCloseable {
             return;
         }
         closed = true;
-        for (Entry e : cache.values()) {
-            if (e.arena != null) {
-                e.arena.close();
-            }
-        }
         cache.clear();
+        buffers.close();
+        staging.close();
         cachedBytes = 0;
         fillArena.close();
     }
