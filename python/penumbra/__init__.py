@@ -27,10 +27,13 @@ def _seq(v, cast):
 
 def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size=None, origin=None, axis=-1,
                 weights=None, mode="reflect", cval=0.0, output_dtype=None, raw_dtype=None, raw_shape=None,
-                threads=None, backend=None, sync=True):
-    """Filters the file ``input`` (``.npy``; raw with ``raw_dtype`` and ``raw_shape``) into ``output``
-    (``.npy`` by name, else raw), as ``./penumbra OP`` does: mapped, streamed, the output written
-    atomically and only whole (``sync=False`` skips the final fsync). ``op`` as the CLI or scipy names
+                threads=None, backend=None, sync=True, dataset=None, zarr_format=None, out_chunks=None,
+                compressor=None):
+    """Filters the file ``input`` (``.npy``; a Zarr array, v2 or v3, ``dataset`` naming it inside a group;
+    raw with ``raw_dtype`` and ``raw_shape``) into ``output`` (``.npy`` by name; a Zarr array when named
+    ``*.zarr`` or ``zarr_format`` is 2 or 3, with ``out_chunks`` and ``compressor`` ``"NAME[:LEVEL]"``,
+    default zstd:3; else raw), as ``./penumbra OP`` does: streamed, the output written atomically and
+    only whole (``sync=False`` skips the final fsync). ``op`` as the CLI or scipy names
     it (``gaussian``, ``gaussian_laplace``, ...); parameters as scipy's; ``output_dtype`` None gives
     float32 (float64 for float64 input), ``"same"`` the input's dtype. Returns what ran, in words."""
     import os
@@ -47,7 +50,9 @@ def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size
                          JArray(JInt)(_seq(order, int)), float(truncate), JArray(JInt)(_seq(size, int)),
                          JArray(JInt)(_seq(origin, int)), int(axis), JArray(JDouble)(_seq(weights, float)),
                          JArray(JString)(modes), float(cval), output_dtype or "", raw_dtype or "",
-                         JArray(JLong)(_seq(raw_shape, int)), int(threads or 0), backend or "", bool(sync))
+                         JArray(JLong)(_seq(raw_shape, int)), int(threads or 0), backend or "", bool(sync),
+                         dataset or "", int(zarr_format or 0), JArray(JLong)(_seq(out_chunks, int)),
+                         compressor or "")
     except jpype.JException as e:
         raise ValueError("penumbra: " + _jvm.message(e)) from None
     return str(r)

@@ -17,6 +17,8 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
+import dev.penumbra.zarr.ZarrArray;
+import dev.penumbra.zarr.ZarrOutput;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -108,15 +110,19 @@ public final class ArrayBridge {
     }
 
     /**
-     * File to file as {@link dev.penumbra.Filters#applyToFile}: {@code input} a {@code .npy} file, or raw
-     * when {@code rawDtype} is given (numpy's dtype string, e.g. {@code <f4}, with {@code rawShape});
-     * the output appears atomically and only whole. Parameters as {@link FilterSpec}'s (empty arrays
-     * take its defaults); {@code outDtype} null or empty for Penumbra's default.
+     * File to file as {@link dev.penumbra.Filters#applyToFile}: {@code input} a {@code .npy} file, a Zarr
+     * array ({@code dataset} inside a group; empty for none), or raw when {@code rawDtype} is given
+     * (numpy's dtype string, e.g. {@code <f4}, with {@code rawShape}); {@code output} a {@code .npy} or raw
+     * file, or a Zarr array when named {@code *.zarr} or {@code zarrFormat} is 2 or 3 (0: by name), with
+     * {@code outChunks} (empty: default) and {@code compressor} (empty: zstd level 3). The output appears
+     * atomically and only whole. Parameters as {@link FilterSpec}'s (empty arrays take its defaults);
+     * {@code outDtype} null or empty for Penumbra's default.
      */
     public static String filterFile(String op, String input, String output, double[] sigma, int[] order,
                                     double truncate, int[] size, int[] origin, int axis, double[] weights,
                                     String[] modes, double cval, String outDtype, String rawDtype, long[] rawShape,
-                                    int threads, String backend, boolean durable) {
+                                    int threads, String backend, boolean durable, String dataset, int zarrFormat,
+                                    long[] outChunks, String compressor) {
         BoundaryMode[] m = modes == null || modes.length == 0 ? null
                 : java.util.Arrays.stream(modes).map(BoundaryMode::parse).toArray(BoundaryMode[]::new);
         FilterSpec spec = new FilterSpec(Op.parse(op), sigma, order == null || order.length == 0 ? null : order,
@@ -125,9 +131,20 @@ public final class ArrayBridge {
         RawLayout raw = rawDtype == null || rawDtype.isEmpty() ? null
                 : new RawLayout(dtype("raw dtype", rawDtype), rawDtype.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN
                         : ByteOrder.LITTLE_ENDIAN, rawShape, 0);
+        String ds = dataset == null || dataset.isEmpty() ? null : dataset;
+        Path in = Path.of(input);
         DType out = outDtype == null || outDtype.isEmpty() ? null : outDtype.trim().equalsIgnoreCase("same")
-                ? VolumeFiles.dtypeOf(Path.of(input), raw) : DType.parse(outDtype, "output dtype");
-        return Filters.applyToFile(spec, Path.of(input), raw, Path.of(output), out, schedule(threads, backend, null),
+                ? (ZarrArray.isZarr(in) ? ZarrArray.open(in, ds).dtype() : VolumeFiles.dtypeOf(in, raw))
+                : DType.parse(outDtype, "output dtype");
+        boolean zarrOut = zarrFormat != 0 || (outChunks != null && outChunks.length > 0)
+                || (compressor != null && !compressor.isEmpty()) || ZarrOutput.namedZarr(Path.of(output));
+        if (zarrFormat != 0 && zarrFormat != 2 && zarrFormat != 3) {
+            throw new BadParameterException("zarr_format: expected 2 or 3, got " + zarrFormat);
+        }
+        ZarrOutput z = !zarrOut ? null : new ZarrOutput(zarrFormat == 0 ? 3 : zarrFormat,
+                outChunks == null || outChunks.length == 0 ? null : outChunks,
+                compressor == null || compressor.isEmpty() ? null : compressor);
+        return Filters.applyToFile(spec, in, ds, raw, Path.of(output), out, z, schedule(threads, backend, null),
                 durable).toString();
     }
 

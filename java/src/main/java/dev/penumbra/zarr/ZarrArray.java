@@ -169,6 +169,13 @@ public final class ZarrArray {
             throw new BadVolumeException((Files.isRegularFile(v2) ? v2 : v3) + ": unknown " + e.getMessage());
         } catch (IOException e) {
             throw new BadVolumeException(dir + ": cannot read the Zarr metadata (" + e.getMessage() + ")");
+        } catch (dev.penumbra.PenumbraException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // a field of the wrong JSON kind where another was expected (Gson's getAs*, a missing object)
+            throw new BadVolumeException((Files.isRegularFile(v2) ? v2 : v3) + " is not valid Zarr metadata ("
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": "
+                    + e.getMessage().lines().findFirst().orElse("")) + ")");
         }
     }
 
@@ -578,7 +585,7 @@ public final class ZarrArray {
                 raw = MemorySegment.ofArray(new byte[0]);
             } else if (codecs.isEmpty() && length == unitBytes() || stage != null && length <= stage.byteSize()) {
                 // read into reused memory (a mapping would fault its pages in one by one)
-                raw = (codecs.isEmpty() ? dst : stage).asSlice(0, length);
+                raw = (codecs.isEmpty() && length == unitBytes() ? dst : stage).asSlice(0, length);
                 var buf = raw.asByteBuffer();
                 long pos = offset;
                 while (buf.hasRemaining()) {
