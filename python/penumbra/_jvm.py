@@ -112,6 +112,8 @@ def _start():
         heap = max(256, 64 + 48 * cores)
         opts = ["-Xmx%dm" % heap, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-Dpenumbra.quiet=true"]
+        if _jdk_major(jdk) >= 23:
+            opts.append("--sun-misc-unsafe-memory-access=allow")  # jHDF's LZF decoder uses sun.misc.Unsafe
         if c1_only(root):
             opts += ["-XX:TieredStopAtLevel=1", "-Dpenumbra.c1only=true"]
         opts += os.environ.get("PENUMBRA_JAVA_OPTS", "").split()

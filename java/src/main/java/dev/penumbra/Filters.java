@@ -17,7 +17,7 @@ import dev.penumbra.volume.VolumeFiles;
 import dev.penumbra.zarr.ZarrArray;
 import dev.penumbra.zarr.ZarrOutput;
 import dev.penumbra.zarr.ZarrSink;
-import dev.penumbra.zarr.ZarrSource;
+import dev.penumbra.formats.Inputs;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -193,8 +193,9 @@ public final class Filters {
     }
 
     /**
-     * File to file over any container Penumbra reads: {@code input} a {@code .npy} file, a raw file
-     * ({@code raw} given) or a Zarr array (v2 or v3; in a group, the one at {@code dataset}); {@code
+     * File to file over any input Penumbra reads ({@link Inputs}): {@code input} a {@code .npy} file, a
+     * raw file ({@code raw} given), a Zarr array (v2 or v3; in a group, the one at {@code dataset}), an
+     * HDF5 dataset ({@code dataset}) or a TIFF stack; {@code
      * output} a {@code .npy} or raw file, or a Zarr array when {@code zarr} is given or its name ends in
      * {@code .zarr}. A Zarr output is written chunk by chunk as the run goes and appears only whole
      * (see {@link ZarrSink}); on any failure nothing is left at {@code output} and an existing output
@@ -202,24 +203,15 @@ public final class Filters {
      */
     public static Run applyToFile(FilterSpec spec, Path input, String dataset, RawLayout raw, Path output,
                                    DType outDType, ZarrOutput zarr, Schedule schedule, boolean durable) {
-        boolean zarrIn = ZarrArray.isZarr(input);
-        if (!zarrIn && java.nio.file.Files.isDirectory(input)) {
-            throw new BadVolumeException(input + " is a folder but not a Zarr array or group (no .zarray, .zgroup or"
-                    + " zarr.json in it)");
-        }
-        if (!zarrIn && dataset != null) {
-            throw new BadParameterException("dataset: " + input + " is not a Zarr group (--dataset names an array"
-                    + " inside one)");
-        }
         if (zarr == null && ZarrOutput.namedZarr(output)) {
             zarr = ZarrOutput.defaults();
         }
-        if (!zarrIn && zarr == null) {
+        if (zarr == null && dataset == null && !Inputs.isContainer(input) && !java.nio.file.Files.isDirectory(input)) {
             return applyToFile(spec, input, raw, output, outDType, schedule, durable);
         }
         OutputFile.checkNotSameFile(input, output);
-        try (AutoCloseable in = zarrIn ? ZarrSource.open(input, dataset) : VolumeFiles.open(input, raw)) {
-            Source src = (Source) in;
+        try (Inputs.Input in = Inputs.open(input, dataset, raw)) {
+            Source src = in.source();
             Plan plan = spec.plan(src.rank());
             DType dt = DType.filterOutput(src.dtype(), outDType);
             if (zarr == null) {
@@ -230,7 +222,7 @@ public final class Filters {
                     return run;
                 }
             }
-            long[] chunks = zarr.chunks() != null ? zarr.chunks() : zarrIn ? ((ZarrSource) in).array().chunks()
+            long[] chunks = zarr.chunks() != null ? zarr.chunks() : in.store() instanceof ZarrArray z ? z.chunks()
                     : ZarrOutput.defaultChunks(src.shape(), dt);
             try (ZarrSink out = ZarrSink.create(output, zarr.format(), dt, src.shape(), chunks, zarr.compressor(),
                     durable)) {
@@ -238,10 +230,6 @@ public final class Filters {
                 out.commit();
                 return run;
             }
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 }

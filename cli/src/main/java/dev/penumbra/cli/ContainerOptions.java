@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 
 /** Chunked containers: the array inside a Zarr group, and how a Zarr OUTPUT is written. */
 final class ContainerOptions {
-    @Option(names = "--dataset", paramLabel = "PATH", description = "the array inside a Zarr group INPUT"
-            + " (e.g. entry/data)")
+    @Option(names = "--dataset", paramLabel = "PATH", description = "the array inside a Zarr group or the dataset"
+            + " inside an HDF5 INPUT (e.g. /entry/data)")
     String dataset;
 
     @Option(names = "--zarr-format", paramLabel = "2|3", description = "write OUTPUT as a Zarr array of this"
@@ -43,6 +43,11 @@ final class ContainerOptions {
 
     /** The input's element type (for --output-dtype same). */
     DType dtypeOf(Path input, RawLayout layout) {
-        return ZarrArray.isZarr(input) ? ZarrArray.open(input, dataset).dtype() : VolumeFiles.dtypeOf(input, layout);
+        if (dev.penumbra.formats.Inputs.isContainer(input)) {
+            try (var in = dev.penumbra.formats.Inputs.open(input, dataset, layout)) {
+                return in.source().dtype();
+            }
+        }
+        return VolumeFiles.dtypeOf(input, layout);
     }
 }

@@ -29,7 +29,8 @@ abstract class FilterCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "INPUT", description = "input .npy, a Zarr array (v2 or v3; in a group"
-            + " with --dataset), or a raw file with --shape")
+            + " with --dataset), an HDF5 file (--dataset /path), a TIFF stack (multi-page, or a folder of"
+            + " slices), or a raw file with --shape")
     Path input;
 
     @Parameters(index = "1", paramLabel = "OUTPUT",
@@ -74,9 +75,9 @@ abstract class FilterCommand implements Callable<Integer> {
         DType outType = outputDtype == null ? null : outputDtype.trim().equalsIgnoreCase("same")
                 ? containers.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
         dev.penumbra.zarr.ZarrOutput zarrOut = containers.zarr(output);
-        if (run.master != null && (zarrOut != null || dev.penumbra.zarr.ZarrArray.isZarr(input))) {
-            throw new BadParameterException("master: the Spark engine reads and writes .npy and raw files; run Zarr"
-                    + " inputs and outputs without --master");
+        if (run.master != null && (zarrOut != null || dev.penumbra.formats.Inputs.isContainer(input))) {
+            throw new BadParameterException("master: the Spark engine reads and writes .npy and raw files; run Zarr,"
+                    + " HDF5 and TIFF inputs and Zarr outputs without --master");
         }
         long t0 = System.nanoTime();
         if (Boolean.getBoolean("penumbra.c1only") && schedule.backend() != Backends.Kind.NATIVE) {

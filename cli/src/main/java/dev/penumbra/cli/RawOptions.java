@@ -26,13 +26,13 @@ final class RawOptions {
     @Option(names = "--offset", paramLabel = "BYTES", description = "header bytes to skip in a raw INPUT (default 0)")
     Long offset;
 
-    /** The raw layout of {@code input}, or null for a .npy file or Zarr store (which must not be given one). */
+    /** The raw layout of {@code input}, or null for a .npy file or a container (which must not be given one). */
     RawLayout layout(Path input, CommandLine.ParseResult pr) {
-        if (dev.penumbra.zarr.ZarrArray.isZarr(input)) {
+        if (dev.penumbra.formats.Inputs.isContainer(input) || java.nio.file.Files.isDirectory(input)) {
             for (String o : List.of("--shape", "--dtype", "--byte-order", "--offset")) {
                 if (pr.hasMatchedOption(o)) {
                     throw new BadParameterException(o + ": applies to raw input only; " + input
-                            + " is a Zarr store and carries its own metadata");
+                            + " is a Zarr, HDF5 or TIFF input and carries its own metadata");
                 }
             }
             return null;

@@ -54,6 +54,26 @@ public final class VolumeFiles {
                 layout.offset(), need);
     }
 
+    /**
+     * Maps read-only the C-ordered array of {@code shape} that lies at byte {@code offset} inside a
+     * larger file (an HDF5 contiguous dataset), which must hold all of it.
+     */
+    public static Volume mapRegion(Path file, DType dtype, java.nio.ByteOrder order, long[] shape, long offset) {
+        checkReadable(file);
+        long need = Shapes.elementCount(shape, "shape") * dtype.size();
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new BadVolumeException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        if (offset < 0 || offset + need > size) {
+            throw new BadVolumeException(file + ": " + need + " bytes of data at " + offset + " lie beyond its "
+                    + size + " bytes (truncated file)");
+        }
+        return map(file, dtype, order, shape, Shapes.cStrides(shape), offset, need);
+    }
+
     /** What to give to read a file that is not {@code .npy}; the CLI names its options instead. */
     public static final String RAW_HINT = "give its raw layout (shape and dtype) to read it as raw";
 

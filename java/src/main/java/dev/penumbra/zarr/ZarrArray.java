@@ -7,6 +7,8 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.BadVolumeException;
+import dev.penumbra.formats.ChunkStore;
+import dev.penumbra.formats.ChunkedSource;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Shapes;
 import dev.penumbra.volume.Volume;
@@ -35,7 +37,7 @@ import java.util.stream.Stream;
  * shard). A decoded chunk is a {@link Volume} over off-heap memory whose strides say its layout (C or
  * F order, a v3 transpose) and whose byte order is the stored one: nothing is reordered or swapped.
  */
-public final class ZarrArray {
+public final class ZarrArray implements ChunkStore {
     /** The array's folder. */
     final Path dir;
     /** 2 or 3. */
@@ -103,17 +105,30 @@ public final class ZarrArray {
                 || Files.isRegularFile(p.resolve(".zgroup")) || Files.isRegularFile(p.resolve("zarr.json")));
     }
 
+    /** Opens the array as the engine's source ({@link #open}, then {@link ChunkedSource#of}). */
+    public static ChunkedSource source(Path root, String dataset) {
+        return ChunkedSource.of(open(root, dataset));
+    }
+
+    @Override
+    public String describe() {
+        return dir + ": " + this;
+    }
+
     /** The element type. */
+    @Override
     public DType dtype() {
         return dtype;
     }
 
     /** The shape (a copy). */
+    @Override
     public long[] shape() {
         return shape.clone();
     }
 
     /** The chunk shape (for a sharded array, the inner chunks'). */
+    @Override
     public long[] chunks() {
         return chunk.clone();
     }
@@ -472,7 +487,8 @@ public final class ZarrArray {
         return n;
     }
 
-    long unitBytes() {
+    @Override
+    public long unitBytes() {
         return unitElements() * dtype.size();
     }
 
@@ -508,7 +524,8 @@ public final class ZarrArray {
     }
 
     /** A unit filled with the fill value. */
-    Volume fillUnit(Arena arena) {
+    @Override
+    public Volume fillUnit(Arena arena) {
         MemorySegment seg = arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes());
         Volume v = Volume.wrap(seg, dtype, order, chunk, unitStrides, 0);
         if (fill != 0 || Double.doubleToRawLongBits(fill) != 0) {
@@ -519,7 +536,7 @@ public final class ZarrArray {
         return v;
     }
 
-    static void forEachRow(long[] shape, java.util.function.Consumer<long[]> f) {
+    public static void forEachRow(long[] shape, java.util.function.Consumer<long[]> f) {
         int r = shape.length;
         if (r == 0) {
             f.accept(new long[0]);
@@ -550,7 +567,8 @@ public final class ZarrArray {
      * mapped), or returns null when it is not stored (the fill value). Damage gives a
      * {@link BadVolumeException} naming the file.
      */
-    Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
+    @Override
+    public Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
         Path file;
         long offset = 0;
         long length = -1;

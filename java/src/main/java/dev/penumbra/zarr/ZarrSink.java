@@ -1,6 +1,7 @@
 package dev.penumbra.zarr;
 
 import dev.penumbra.OutputException;
+import dev.penumbra.formats.ChunkBuffers;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.Sink;

@@ -13,6 +13,7 @@ import dev.penumbra.OutputException;
 import dev.penumbra.PenumbraException;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.formats.ChunkedSource;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
@@ -94,11 +95,11 @@ class ZarrTest {
     @TestFactory
     Stream<DynamicTest> readsEveryFixtureAsNumpyDoes() throws IOException {
         return list().stream().map(f -> DynamicTest.dynamicTest(f.name(), () -> {
-            try (ZarrSource z = ZarrSource.open(f.path(), f.dataset());
+            try (ChunkedSource z = ZarrArray.source(f.path(), f.dataset());
                  Volume want = VolumeFiles.mapNpy(fixtures().resolve(f.name() + ".expected.npy"))) {
                 assertArrayEquals(f.shape(), z.shape(), f.name());
                 assertEquals(want.dtype(), z.dtype(), f.name());
-                assertEquals(f.format(), z.array().format(), f.name());
+                assertEquals(f.format(), ((ZarrArray) z.store()).format(), f.name());
                 assertSameValues(values(want), values(z), f.name());
                 assertTrue(z.decodedChunks() <= z.chunkCount(), f.name() + ": a chunk was decoded twice");
             }
@@ -128,7 +129,7 @@ class ZarrTest {
                             Path z = tmp.resolve(f.name() + "-v" + zo.format() + ".zarr");
                             Filters.applyToFile(FilterSpec.gaussian(1.0), f.path(), f.dataset(), null, z, null, zo,
                                     Schedule.defaults(), false);
-                            try (ZarrSource back = ZarrSource.open(z, null)) {
+                            try (ChunkedSource back = ZarrArray.source(z, null)) {
                                 assertEquals(got.dtype(), back.dtype());
                                 assertSameValues(g, values(back), f.name() + " through zarr v" + zo.format());
                             }

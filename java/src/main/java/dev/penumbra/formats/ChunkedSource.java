@@ -1,4 +1,4 @@
-package dev.penumbra.zarr;
+package dev.penumbra.formats;
 
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Madvise;
@@ -7,7 +7,6 @@ import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.Widen;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -17,18 +16,20 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A Zarr array as the engine's {@link Source}: each run along the last axis is served from the
- * decoded chunks it crosses. A chunk is decoded once, by the first thread that needs it (others
+ * A chunked array ({@link ChunkStore}: Zarr, chunked HDF5, TIFF stacks) as the engine's
+ * {@link Source}: each run along the last axis is served from the decoded chunks it crosses. A chunk is decoded once, by the first thread that needs it (others
  * wait for it), into off-heap memory, and kept in a cache of decoded chunks bounded by
  * {@code budget} bytes (least recently used first out, never one being read); chunks that were
  * never written read as the fill value without being stored. {@link #decodedChunks()} against
  * {@link #chunkCount()} says whether any chunk was decoded twice.
  */
-public final class ZarrSource implements Source, AutoCloseable {
-    private final ZarrArray array;
+public final class ChunkedSource implements Source, AutoCloseable {
+    private final ChunkStore array;
+    private final long[] grid;
     private final long budget;
     private final int rank;
     private final long[] chunk;
+    private final long[] shape;
     private final LinkedHashMap<Long, Entry> cache = new LinkedHashMap<>(64, 0.75f, true);
     private final Map<Long, CompletableFuture<Entry>> loading = new HashMap<>();
     private long cachedBytes;
@@ -55,46 +56,47 @@ public final class ZarrSource implements Source, AutoCloseable {
         }
     }
 
-    private ZarrSource(ZarrArray array, long budget) {
+    private ChunkedSource(ChunkStore array, long budget) {
         this.array = array;
         this.budget = budget;
-        this.rank = array.shape.length;
-        this.chunk = array.chunk;
+        this.rank = array.shape().length;
+        this.chunk = array.chunks();
+        this.shape = array.shape();
+        this.grid = gridOf(shape, chunk);
         this.buffers = new ChunkBuffers(array.unitBytes());
         this.staging = new ChunkBuffers(array.unitBytes() + array.unitBytes() / 64 + 4096);
     }
 
     /**
-     * Opens the array at {@code path} (or the one at {@code dataset} in the group there) with a cache
-     * of decoded chunks as large as the array, up to a quarter of the memory (at least 256 MiB).
+     * Reads {@code a} with a cache of decoded chunks as large as the array, up to a quarter of the
+     * memory (at least 256 MiB; the system property {@code penumbra.chunkCacheBytes} sets it).
      */
-    public static ZarrSource open(Path path, String dataset) {
-        ZarrArray a = ZarrArray.open(path, dataset);
+    public static ChunkedSource of(ChunkStore a) {
         long all = a.unitBytes();
-        for (long g : a.grid) {
+        for (long g : gridOf(a.shape(), a.chunks())) {
             all = Math.multiplyHigh(all, g) != 0 ? Long.MAX_VALUE : all * g;
         }
         long budget = Math.min(all, Math.max(256L << 20, Madvise.physicalMemory() / 4));
-        String set = System.getProperty("penumbra.zarr.cacheBytes");
+        String set = System.getProperty("penumbra.chunkCacheBytes");
         if (set != null) {
             budget = Long.parseLong(set.trim());
         }
-        return new ZarrSource(a, budget);
+        return new ChunkedSource(a, budget);
     }
 
     /** The array read. */
-    public ZarrArray array() {
+    public ChunkStore store() {
         return array;
     }
 
     @Override
     public DType dtype() {
-        return array.dtype;
+        return array.dtype();
     }
 
     @Override
     public long[] shape() {
-        return array.shape.clone();
+        return shape.clone();
     }
 
     /** Chunks decoded so far (a chunk decoded twice counts twice). */
@@ -105,7 +107,7 @@ public final class ZarrSource implements Source, AutoCloseable {
     /** Chunks (inner chunks of a sharded array) in the array, stored or not. */
     public long chunkCount() {
         long n = 1;
-        for (long g : array.grid) {
+        for (long g : grid) {
             n *= g;
         }
         return n;
@@ -192,8 +194,8 @@ public final class ZarrSource implements Source, AutoCloseable {
                     long[] u = new long[rank];
                     long r = i;
                     for (int a = rank - 1; a >= 0; a--) {
-                        u[a] = r % array.grid[a];
-                        r /= array.grid[a];
+                        u[a] = r % grid[a];
+                        r /= grid[a];
                     }
                     try {
                         release(acquire(u));
@@ -213,6 +215,24 @@ public final class ZarrSource implements Source, AutoCloseable {
         return closed;
     }
 
+    /** Chunks per axis. */
+    static long[] gridOf(long[] shape, long[] chunk) {
+        long[] g = new long[shape.length];
+        for (int a = 0; a < shape.length; a++) {
+            g[a] = chunk[a] == 0 ? 0 : (shape[a] + chunk[a] - 1) / chunk[a];
+        }
+        return g;
+    }
+
+    /** The chunk index (C order over the grid) of grid coordinates {@code u}. */
+    private long index(long[] u) {
+        long i = 0;
+        for (int a = 0; a < u.length; a++) {
+            i = i * grid[a] + u[a];
+        }
+        return i;
+    }
+
     private Volume fill() {
         Volume f = fillUnit;
         if (f == null) {
@@ -228,7 +248,7 @@ public final class ZarrSource implements Source, AutoCloseable {
 
     /** The decoded unit at grid coordinates {@code u} (in use until released; its unit null: the fill value). */
     private Entry acquire(long[] u) {
-        long key = array.index(u);
+        long key = index(u);
         while (true) {
             CompletableFuture<Entry> f;
             boolean mine = false;
@@ -337,12 +357,13 @@ public final class ZarrSource implements Source, AutoCloseable {
         cache.clear();
         buffers.close();
         staging.close();
+        array.close();
         cachedBytes = 0;
         fillArena.close();
     }
 
     @Override
     public String toString() {
-        return array.dir + ": " + array;
+        return array.describe();
     }
 }
