@@ -37,6 +37,21 @@ public interface ChunkStore {
     /** Where the array lives, for messages. */
     String describe();
 
+    /** A chunk of {@code fill} in fresh memory of {@code arena}, laid out by {@code strides} and {@code order}. */
+    static Volume filled(Arena arena, DType dtype, java.nio.ByteOrder order, long[] chunk, long[] strides, double fill) {
+        long bytes = dtype.size();
+        for (long c : chunk) {
+            bytes *= c;
+        }
+        Volume v = Volume.wrap(arena.allocate(Math.max(1, bytes), 64).asSlice(0, bytes), dtype, order, chunk, strides, 0);
+        if (Double.doubleToRawLongBits(fill) != 0) {
+            double[] row = new double[(int) chunk[chunk.length - 1]];
+            java.util.Arrays.fill(row, fill);
+            dev.penumbra.zarr.ZarrArray.forEachRow(chunk, at -> v.write(at, row.length, row, 0));
+        }
+        return v;
+    }
+
     /** Releases what reading held open (files, readers). */
     default void close() {
     }

@@ -265,14 +265,7 @@ public final class Hdf5 {
 
         @Override
         public Volume fillUnit(Arena arena) {
-            MemorySegment seg = arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes());
-            Volume v = Volume.wrap(seg, dtype, order, chunk, Shapes.cStrides(chunk), 0);
-            if (fill != 0) {
-                double[] row = new double[(int) chunk[chunk.length - 1]];
-                Arrays.fill(row, fill);
-                dev.penumbra.zarr.ZarrArray.forEachRow(chunk, at -> v.write(at, row.length, row, 0));
-            }
-            return v;
+            return ChunkStore.filled(arena, dtype, order, chunk, Shapes.cStrides(chunk), fill);
         }
 
         @Override

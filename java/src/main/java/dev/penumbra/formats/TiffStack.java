@@ -289,8 +289,7 @@ public final class TiffStack implements ChunkStore {
     @Override
     public Volume fillUnit(Arena arena) {
         long[] c = chunks();
-        return Volume.wrap(arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes()), dtype,
-                ByteOrder.LITTLE_ENDIAN, c, Shapes.cStrides(c), 0);
+        return ChunkStore.filled(arena, dtype, ByteOrder.LITTLE_ENDIAN, c, Shapes.cStrides(c), 0);
     }
 
     @Override

@@ -526,14 +526,7 @@ public final class ZarrArray implements ChunkStore {
     /** A unit filled with the fill value. */
     @Override
     public Volume fillUnit(Arena arena) {
-        MemorySegment seg = arena.allocate(Math.max(1, unitBytes()), 64).asSlice(0, unitBytes());
-        Volume v = Volume.wrap(seg, dtype, order, chunk, unitStrides, 0);
-        if (fill != 0 || Double.doubleToRawLongBits(fill) != 0) {
-            double[] row = new double[(int) chunk[chunk.length - 1]];
-            Arrays.fill(row, fill);
-            forEachRow(chunk, at -> v.write(at, row.length, row, 0));
-        }
-        return v;
+        return ChunkStore.filled(arena, dtype, order, chunk, unitStrides, fill);
     }
 
     public static void forEachRow(long[] shape, java.util.function.Consumer<long[]> f) {

@@ -13,7 +13,6 @@ import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
-import dev.penumbra.zarr.ZarrArray;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -53,19 +52,7 @@ class FormatsTest {
     }
 
     static double[] values(Source s) {
-        long[] shape = s.shape();
-        long n = 1;
-        for (long e : shape) {
-            n *= e;
-        }
-        double[] v = new double[(int) n];
-        int row = (int) shape[shape.length - 1];
-        int[] pos = {0};
-        ZarrArray.forEachRow(shape, at -> {
-            s.read(at, row, v, pos[0]);
-            pos[0] += row;
-        });
-        return v;
+        return dev.penumbra.zarr.ZarrTest.values(s);
     }
 
     @TestFactory

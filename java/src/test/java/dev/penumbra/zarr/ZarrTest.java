@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * scipy's results; Penumbra's own Zarr output reads back with the bytes of its .npy output; damaged
  * stores give one line naming the chunk and leave nothing behind.
  */
-class ZarrTest {
+public class ZarrTest {
     @TempDir
     Path tmp;
 
@@ -67,7 +67,7 @@ class ZarrTest {
     }
 
     /** Every value of {@code s}, row by row, as doubles. */
-    static double[] values(Source s) {
+    public static double[] values(Source s) {
         long[] shape = s.shape();
         long n = 1;
         for (long e : shape) {
