@@ -181,14 +181,8 @@ public final class Filters {
                                    Schedule schedule, boolean durable) {
         OutputFile.checkNotSameFile(input, output);
         try (Volume in = VolumeFiles.open(input, raw)) {
-            Plan plan = spec.plan(in.rank());
-            DType dt = DType.filterOutput(in.dtype(), outDType);
-            OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
-            try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
-                Run run = Engine.run(plan, in, out.volume(), schedule);
-                out.commit(durable);
-                return run;
-            }
+            return intoFile(spec.plan(in.rank()), in, output, DType.filterOutput(in.dtype(), outDType), schedule,
+                    durable);
         }
     }
 
@@ -215,12 +209,7 @@ public final class Filters {
             Plan plan = spec.plan(src.rank());
             DType dt = DType.filterOutput(src.dtype(), outDType);
             if (zarr == null) {
-                OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
-                try (OutputFile out = OutputFile.create(output, dt, src.shape())) {
-                    Run run = Engine.run(plan, src, out.volume(), schedule);
-                    out.commit(durable);
-                    return run;
-                }
+                return intoFile(plan, src, output, dt, schedule, durable);
             }
             long[] chunks = zarr.chunks() != null ? zarr.chunks() : in.store() instanceof ZarrArray z ? z.chunks()
                     : ZarrOutput.defaultChunks(src.shape(), dt);
@@ -230,6 +219,16 @@ public final class Filters {
                 out.commit();
                 return run;
             }
+        }
+    }
+
+    /** Runs {@code plan} over {@code in} into a new .npy or raw file, which appears atomically and only whole. */
+    private static Run intoFile(Plan plan, Source in, Path output, DType dt, Schedule schedule, boolean durable) {
+        OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
+        try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
+            Run run = Engine.run(plan, in, out.volume(), schedule);
+            out.commit(durable);
+            return run;
         }
     }
 }

@@ -3,8 +3,6 @@ package dev.penumbra.cli;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Shapes;
-import dev.penumbra.volume.VolumeFiles;
-import dev.penumbra.zarr.ZarrArray;
 import dev.penumbra.zarr.ZarrOutput;
 import dev.penumbra.volume.DType;
 import java.nio.file.Path;
@@ -43,11 +41,6 @@ final class ContainerOptions {
 
     /** The input's element type (for --output-dtype same). */
     DType dtypeOf(Path input, RawLayout layout) {
-        if (dev.penumbra.formats.Inputs.isContainer(input)) {
-            try (var in = dev.penumbra.formats.Inputs.open(input, dataset, layout)) {
-                return in.source().dtype();
-            }
-        }
-        return VolumeFiles.dtypeOf(input, layout);
+        return dev.penumbra.formats.Inputs.dtypeOf(input, dataset, layout);
     }
 }

@@ -62,7 +62,7 @@ public final class ChunkedSource implements Source, AutoCloseable {
         this.rank = array.shape().length;
         this.chunk = array.chunks();
         this.shape = array.shape();
-        this.grid = gridOf(shape, chunk);
+        this.grid = ChunkRuns.grid(shape, chunk);
         this.buffers = new ChunkBuffers(array.unitBytes());
         this.staging = new ChunkBuffers(array.unitBytes() + array.unitBytes() / 64 + 4096);
     }
@@ -73,7 +73,7 @@ public final class ChunkedSource implements Source, AutoCloseable {
      */
     public static ChunkedSource of(ChunkStore a) {
         long all = a.unitBytes();
-        for (long g : gridOf(a.shape(), a.chunks())) {
+        for (long g : ChunkRuns.grid(a.shape(), a.chunks())) {
             all = Math.multiplyHigh(all, g) != 0 ? Long.MAX_VALUE : all * g;
         }
         long budget = Math.min(all, Math.max(256L << 20, Madvise.physicalMemory() / 4));
@@ -147,29 +147,14 @@ public final class ChunkedSource implements Source, AutoCloseable {
         if (!prefetching.get() && prefetching.compareAndSet(false, true)) {
             prefetch();
         }
-        long[] u = new long[rank];
-        long[] local = new long[rank];
-        for (int a = 0; a < rank - 1; a++) {
-            u[a] = at[a] / chunk[a];
-            local[a] = at[a] - u[a] * chunk[a];
-        }
-        int last = rank - 1;
-        long x = at[last];
-        long end = x + count;
-        int off = 0;
-        while (x < end) {
-            u[last] = x / chunk[last];
-            local[last] = x - u[last] * chunk[last];
-            int n = (int) Math.min(end - x, (u[last] + 1) * chunk[last] - x);
+        ChunkRuns.split(at, count, chunk, (u, local, n, off) -> {
             Entry e = acquire(u);
             try {
                 piece.copy(e.unit == null ? fill() : e.unit, local, n, off);
             } finally {
                 release(e);
             }
-            x += n;
-            off += n;
-        }
+        });
     }
 
     private final java.util.concurrent.atomic.AtomicBoolean prefetching = new java.util.concurrent.atomic.AtomicBoolean();
@@ -215,24 +200,6 @@ public final class ChunkedSource implements Source, AutoCloseable {
         return closed;
     }
 
-    /** Chunks per axis. */
-    static long[] gridOf(long[] shape, long[] chunk) {
-        long[] g = new long[shape.length];
-        for (int a = 0; a < shape.length; a++) {
-            g[a] = chunk[a] == 0 ? 0 : (shape[a] + chunk[a] - 1) / chunk[a];
-        }
-        return g;
-    }
-
-    /** The chunk index (C order over the grid) of grid coordinates {@code u}. */
-    private long index(long[] u) {
-        long i = 0;
-        for (int a = 0; a < u.length; a++) {
-            i = i * grid[a] + u[a];
-        }
-        return i;
-    }
-
     private Volume fill() {
         Volume f = fillUnit;
         if (f == null) {
@@ -248,7 +215,7 @@ public final class ChunkedSource implements Source, AutoCloseable {
 
     /** The decoded unit at grid coordinates {@code u} (in use until released; its unit null: the fill value). */
     private Entry acquire(long[] u) {
-        long key = index(u);
+        long key = ChunkRuns.index(u, grid);
         while (true) {
             CompletableFuture<Entry> f;
             boolean mine = false;

@@ -38,6 +38,16 @@ public final class Inputs {
         return ZarrArray.isZarr(input) || Hdf5.isHdf5(input) || TiffStack.isTiff(input);
     }
 
+    /** The element type of what {@link #open} would read (for an output of the input's dtype). */
+    public static dev.penumbra.volume.DType dtypeOf(Path input, String dataset, RawLayout raw) {
+        if (!isContainer(input)) {
+            return VolumeFiles.dtypeOf(input, raw);
+        }
+        try (Input in = open(input, dataset, raw)) {
+            return in.source().dtype();
+        }
+    }
+
     /**
      * Opens {@code input}: {@code dataset} names the array in a Zarr group or the dataset in an HDF5
      * file (null: the array itself, or the file's only dataset); {@code raw} the layout of a raw file.

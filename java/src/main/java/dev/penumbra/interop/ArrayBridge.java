@@ -16,7 +16,6 @@ import dev.penumbra.filter.Term;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
-import dev.penumbra.volume.VolumeFiles;
 import dev.penumbra.zarr.ZarrOutput;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -133,7 +132,7 @@ public final class ArrayBridge {
         String ds = dataset == null || dataset.isEmpty() ? null : dataset;
         Path in = Path.of(input);
         DType out = outDtype == null || outDtype.isEmpty() ? null : outDtype.trim().equalsIgnoreCase("same")
-                ? inputDtype(in, ds, raw)
+                ? dev.penumbra.formats.Inputs.dtypeOf(in, ds, raw)
                 : DType.parse(outDtype, "output dtype");
         boolean zarrOut = zarrFormat != 0 || (outChunks != null && outChunks.length > 0)
                 || (compressor != null && !compressor.isEmpty()) || ZarrOutput.namedZarr(Path.of(output));
@@ -145,15 +144,6 @@ public final class ArrayBridge {
                 compressor == null || compressor.isEmpty() ? null : compressor);
         return Filters.applyToFile(spec, in, ds, raw, Path.of(output), out, z, schedule(threads, backend, null),
                 durable).toString();
-    }
-
-    private static DType inputDtype(Path in, String dataset, RawLayout raw) {
-        if (dev.penumbra.formats.Inputs.isContainer(in)) {
-            try (var i = dev.penumbra.formats.Inputs.open(in, dataset, raw)) {
-                return i.source().dtype();
-            }
-        }
-        return VolumeFiles.dtypeOf(in, raw);
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.penumbra.zarr;
 
 import com.github.luben.zstd.Zstd;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.penumbra.BadParameterException;
 import java.lang.foreign.Arena;
@@ -463,9 +462,5 @@ final class Codecs {
         UnknownCodecException(String message) {
             super(message);
         }
-    }
-
-    static boolean isNull(JsonElement e) {
-        return e == null || e.isJsonNull();
     }
 }

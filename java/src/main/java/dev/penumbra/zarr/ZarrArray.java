@@ -7,6 +7,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.penumbra.BadParameterException;
 import dev.penumbra.BadVolumeException;
+import dev.penumbra.formats.ChunkRuns;
 import dev.penumbra.formats.ChunkStore;
 import dev.penumbra.formats.ChunkedSource;
 import dev.penumbra.volume.DType;
@@ -93,10 +94,7 @@ public final class ZarrArray implements ChunkStore {
         this.cPrefix = cPrefix;
         this.sharding = sharding;
         this.orderForV2 = orderForV2;
-        this.grid = new long[shape.length];
-        for (int a = 0; a < shape.length; a++) {
-            grid[a] = chunk[a] == 0 ? 0 : (shape[a] + chunk[a] - 1) / chunk[a];
-        }
+        this.grid = ChunkRuns.grid(shape, chunk);
     }
 
     /** True when {@code p} is a folder holding Zarr metadata (an array or a group, v2 or v3). */
@@ -494,11 +492,7 @@ public final class ZarrArray implements ChunkStore {
 
     /** The unit index (C order over the grid) of unit coordinates {@code u}. */
     long index(long[] u) {
-        long i = 0;
-        for (int a = 0; a < u.length; a++) {
-            i = i * grid[a] + u[a];
-        }
-        return i;
+        return ChunkRuns.index(u, grid);
     }
 
     /** The key of the chunk (or shard) at grid coordinates {@code c}, relative to the array's folder. */

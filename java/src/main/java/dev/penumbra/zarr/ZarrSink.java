@@ -2,6 +2,7 @@ package dev.penumbra.zarr;
 
 import dev.penumbra.OutputException;
 import dev.penumbra.formats.ChunkBuffers;
+import dev.penumbra.formats.ChunkRuns;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.Sink;
@@ -159,21 +160,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
     }
 
     private void run(long[] at, int count, Piece piece) {
-        long[] u = new long[rank];
-        long[] local = new long[rank];
-        long[] chunk = array.chunk;
-        for (int a = 0; a < rank - 1; a++) {
-            u[a] = at[a] / chunk[a];
-            local[a] = at[a] - u[a] * chunk[a];
-        }
-        int last = rank - 1;
-        long x = at[last];
-        long end = x + count;
-        int off = 0;
-        while (x < end) {
-            u[last] = x / chunk[last];
-            local[last] = x - u[last] * chunk[last];
-            int n = (int) Math.min(end - x, (u[last] + 1) * chunk[last] - x);
+        ChunkRuns.split(at, count, array.chunk, (u, local, n, off) -> {
             Slot s = slot(u);
             Volume unit;
             synchronized (s) {
@@ -190,9 +177,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
             if (s.written.addAndGet(n) % s.valid == 0) {
                 store(s);
             }
-            x += n;
-            off += n;
-        }
+        });
     }
 
     private Slot slot(long[] u) {
