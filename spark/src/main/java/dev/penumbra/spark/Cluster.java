@@ -5,6 +5,8 @@ import dev.penumbra.PenumbraException;
 import dev.penumbra.diagnostics.Json;
 import java.io.File;
 import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -72,10 +75,57 @@ public final class Cluster {
             }
             waitFor(() -> aliveWorkers() >= workers, 90, "the Workers did not register (see " + runDir.resolve("logs")
                     + ")");
+            writeJobSettings(runDir, workers * cores);
             return "cluster: Master " + MASTER_URL + " (UI http://127.0.0.1:" + UI_PORT + "), " + workers
                     + " workers of " + cores + " core(s); pids and logs in " + runDir;
         } catch (IOException e) {
             throw new PenumbraException("cluster: cannot start (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The file in a run directory with the Spark settings a job on that cluster needs. */
+    static final String JOB_SETTINGS = "spark-job.properties";
+
+    /**
+     * The run directory jobs look in for their cluster's settings: {@code -Dpenumbra.cluster.dir},
+     * else {@code $PENUMBRA_CLUSTER_DIR}, else {@link #defaultRunDir()}.
+     */
+    public static Path jobRunDir() {
+        String p = System.getProperty("penumbra.cluster.dir", System.getenv("PENUMBRA_CLUSTER_DIR"));
+        return p == null || p.isEmpty() ? defaultRunDir() : Path.of(p);
+    }
+
+    /**
+     * The settings a job at {@code master} takes from the cluster this user started there (empty for
+     * any other master): all the cluster's cores ({@code spark.cores.max}), and no task before the
+     * executors holding them have registered, so a job's tasks spread over every Worker.
+     */
+    static Properties jobSettings(String master) {
+        Properties p = new Properties();
+        Path f = jobRunDir().resolve(JOB_SETTINGS);
+        try (Reader r = Files.newBufferedReader(f)) {
+            p.load(r);
+        } catch (NoSuchFileException e) {
+            return new Properties();
+        } catch (IOException e) {
+            throw new PenumbraException("spark: cannot read the cluster's settings " + f + " (" + e.getMessage()
+                    + ")", e);
+        }
+        if (!master.equals(p.getProperty("spark.master"))) {
+            return new Properties();
+        }
+        p.remove("spark.master");
+        return p;
+    }
+
+    private static void writeJobSettings(Path runDir, int totalCores) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("spark.master", MASTER_URL);
+        p.setProperty("spark.cores.max", String.valueOf(totalCores));
+        p.setProperty("spark.scheduler.minRegisteredResourcesRatio", "1.0");
+        p.setProperty("spark.scheduler.maxRegisteredResourcesWaitingTime", "60s");
+        try (Writer w = Files.newBufferedWriter(runDir.resolve(JOB_SETTINGS))) {
+            p.store(w, "written by penumbra cluster start: what a job on this cluster sets");
         }
     }
 

@@ -101,6 +101,7 @@ public final class SparkFilters {
                 conf.setIfMissing("spark.executor.extraClassPath", System.getProperty("java.class.path"));
                 conf.setIfMissing("spark.executor.extraJavaOptions", String.join(" ", engineOptions()));
                 conf.setIfMissing("spark.executor.memory", "512m");
+                Cluster.jobSettings(master).forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
             }
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 long sparkStart = System.nanoTime() - s0;

@@ -44,12 +44,14 @@ class ClusterTest {
     @BeforeAll
     static void start() {
         runDir = dir.resolve("cluster");
+        System.setProperty("penumbra.cluster.dir", runDir.toString());
         System.out.println(Cluster.start(runDir, 2, 1));
     }
 
     @AfterAll
     static void stop() {
         Cluster.stop(runDir);
+        System.clearProperty("penumbra.cluster.dir");
     }
 
     /** Executor and worker logs, for a failure's report. */
