@@ -25,7 +25,8 @@ final class ProfileCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "OP", description = "filter op, e.g. gaussian")
     String opName;
 
-    @Parameters(index = "1", paramLabel = "INPUT", description = "input .npy, or a raw file with --shape")
+    @Parameters(index = "1", paramLabel = "INPUT", description = "input .npy, Zarr, HDF5 or TIFF, or a raw"
+            + " file with --shape")
     Path input;
 
     @CommandLine.Mixin
@@ -36,6 +37,9 @@ final class ProfileCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
     RunOptions run;
+
+    @CommandLine.Mixin
+    ContainerOptions containers;
 
     @Option(names = "--json", description = "one JSON object instead of the report")
     boolean json;
@@ -56,6 +60,8 @@ final class ProfileCommand implements Callable<Integer> {
         if (png != null) {
             Charts.checkWritable(png, "png");
         }
+        // the temporary output is a Zarr array when a Zarr option asks for one
+        dev.penumbra.zarr.ZarrOutput zarr = containers.zarr(Path.of("profile"));
         if (run.master != null) {
             // on Spark: the job's task statistics and where the wall time went
             if (png != null) {
@@ -76,7 +82,7 @@ final class ProfileCommand implements Callable<Integer> {
             }
             return 0;
         }
-        Profiler.Report r = Profiler.profile(fs, input, layout, schedule);
+        Profiler.Report r = Profiler.profile(fs, input, containers.dataset, layout, zarr, schedule);
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? r.json() + System.lineSeparator() : r.text());
         if (png != null) {

@@ -13,7 +13,14 @@ import dev.penumbra.volume.Madvise;
 import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
-import dev.penumbra.volume.VolumeFiles;
+import dev.penumbra.formats.ChunkedSource;
+import dev.penumbra.formats.Inputs;
+import dev.penumbra.volume.Shapes;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
+import dev.penumbra.zarr.ZarrArray;
+import dev.penumbra.zarr.ZarrOutput;
+import dev.penumbra.zarr.ZarrSink;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -46,7 +53,8 @@ public final class Profiler {
                          double filterMs, double forceMs, Map<Monitor.Phase, Double> phaseMs, double[] busy,
                          int chunks, int tasks, boolean team, long bytesRead, long bytesWritten, double memFloorMs,
                          double fmaFloorMs, double fmasPerVoxel, double fmaRatePerThread,
-                         KernelScaling.Result kernelScaling, List<Monitor.Span> spans, String verdict) {
+                         KernelScaling.Result kernelScaling, List<Monitor.Span> spans, Containers containers,
+                         String verdict) {
         public Report {
             shape = shape.clone();
             busy = busy.clone();
@@ -69,7 +77,7 @@ public final class Profiler {
             return Arrays.asList(spec, input, Arrays.stream(shape).boxed().toList(), dtype, backend, threads, floatPath,
                     redone, pathWhy, residentBefore, mapMs, firstRunMs, warmups, filterMs, forceMs, phaseMs,
                     Arrays.stream(busy).boxed().toList(), chunks, tasks, team, bytesRead, bytesWritten, memFloorMs,
-                    fmaFloorMs, fmasPerVoxel, fmaRatePerThread, kernelScaling, spans, verdict);
+                    fmaFloorMs, fmasPerVoxel, fmaRatePerThread, kernelScaling, spans, containers, verdict);
         }
 
         @Override
@@ -136,6 +144,9 @@ public final class Profiler {
             b.append(String.format(Locale.ROOT, "floors: memory (copy of the same bytes, %d threads) %.1f ms = %.0f %%"
                     + " of this run; FMA (%.0f folded FMAs a voxel at %.1f G/s a thread) %.1f ms = %.0f %%%n", threads,
                     memFloorMs, 100 * memShare(), fmasPerVoxel, fmaRatePerThread / 1e9, fmaFloorMs, 100 * fmaShare()));
+            if (containers != null) {
+                b.append(containers.text(filterMs, threads));
+            }
             b.append("verdict: ").append(verdict).append('\n');
             return b.toString();
         }
@@ -159,6 +170,11 @@ public final class Profiler {
             if (kernelScaling != null) {
                 o.put("kernel_scaling", kernelScaling.scaling(), 3);
             }
+            if (containers != null) {
+                double all = filterMs * threads;
+                o.put("decode_ms", containers.decodeMs(), 2).put("decode_share", containers.decodeMs() / all, 3)
+                        .put("encode_ms", containers.encodeMs(), 2).put("encode_share", containers.encodeMs() / all, 3);
+            }
             return o.put("verdict", verdict).toString();
         }
     }
@@ -167,41 +183,73 @@ public final class Profiler {
      * Profiles {@code spec} on {@code input} (raw with {@code raw}, else .npy) into a temporary file
      * beside it (or in {@code java.io.tmpdir} when that directory is not writable), deleted
      * afterwards: warm-up runs until the time settles (JIT), the best of three watched runs, then the
- * force to disk.
+     * force to disk.
      */
     public static Report profile(FilterSpec spec, Path input, RawLayout raw, Schedule schedule) {
+        return profile(spec, input, null, raw, null, schedule);
+    }
+
+    /**
+     * {@link #profile(FilterSpec, Path, RawLayout, Schedule)} over any input {@link Inputs} reads
+     * ({@code dataset}: the array in a Zarr group or HDF5 file), into a temporary Zarr array when
+     * {@code zarr} is given. A chunked input is opened afresh for every run, so each run decodes its
+     * chunks as a real one does; the report gives the threads' time spent decoding input chunks and
+     * encoding output chunks.
+     */
+    public static Report profile(FilterSpec spec, Path input, String dataset, RawLayout raw, ZarrOutput zarr,
+                                 Schedule schedule) {
         // the kernel's own scaling first, before the runs' JIT compilation competes for a core
         FloatTileKernel fk = Backends.floatKernel(schedule.backend());
         KernelScaling.Result scaling = schedule.threads() > 1 && fk != null
                 ? KernelScaling.measure(fk, schedule.threads(), 100) : null;
         long t0 = System.nanoTime();
-        try (Volume in = VolumeFiles.open(input, raw)) {
+        try (Inputs.Input first = Inputs.open(input, dataset, raw)) {
+            Source in = first.source();
             double mapMs = (System.nanoTime() - t0) / 1e6;
-            double resident = Madvise.residentFraction(in.segment());
+            boolean chunked = first.store() != null;
+            double resident = in instanceof Volume v ? Madvise.residentFraction(v.segment()) : -1;
             Plan plan = spec.plan(in.rank());
             DType dt = DType.filterOutput(in.dtype(), null);
             Path dir = input.toAbsolutePath().normalize().getParent();
             if (dir == null || !Files.isWritable(dir)) {
                 dir = Path.of(System.getProperty("java.io.tmpdir"));
             }
-            Path target = dir.resolve(".penumbra-profile-" + ProcessHandle.current().pid() + ".out");
+            Path target = dir.resolve(".penumbra-profile-" + ProcessHandle.current().pid() + (zarr != null ? ".zarr"
+                    : ".out"));
+            long[] outChunks = zarr == null ? null : zarr.chunks() != null ? zarr.chunks()
+                    : first.store() instanceof ZarrArray z ? z.chunks() : ZarrOutput.defaultChunks(in.shape(), dt);
+            // one run: a fresh chunked input (its chunks decoded again) and, for Zarr, a fresh array
+            // (never committed: closing it removes it); returns {nanos, decode nanos, encode nanos}
+            RunOnce once = (out, s) -> {
+                Inputs.Input fresh = chunked ? Inputs.open(input, dataset, raw) : null;
+                Source src = fresh != null ? fresh.source() : in;
+                try (ZarrSink zs = zarr == null ? null : ZarrSink.create(target, zarr.format(), dt, in.shape(),
+                        outChunks, zarr.compressor(), false)) {
+                    long a = System.nanoTime();
+                    Run r = zs != null ? Engine.run(plan, src, (Sink) zs, s) : Engine.run(plan, src, out, s);
+                    long ns = System.nanoTime() - a;
+                    return new Timed(r, ns, src instanceof ChunkedSource c ? c.decodeNanos() : 0,
+                            zs != null ? zs.encodeNanos() : 0);
+                } finally {
+                    if (fresh != null) {
+                        fresh.close();
+                    }
+                }
+            };
             double firstMs;
             double filterMs;
             double forceMs;
             Monitor mon = null;
-            Run ran = null;
+            Timed best = null;
             int warmups = 0;
-            try (OutputFile out = OutputFile.create(target, dt, in.shape())) {
+            try (OutputFile out = zarr != null ? null : OutputFile.create(target, dt, in.shape())) {
+                Volume ov = out == null ? null : out.volume();
                 // warm up until a run is no longer 5 % faster than the one before (JIT compilation
                 // threads compete for the cores until then), at most 8 runs
-                long a = System.nanoTime();
-                Engine.run(plan, in, out.volume(), schedule);
-                firstMs = (System.nanoTime() - a) / 1e6;
+                firstMs = once.run(ov, schedule).nanos() / 1e6;
                 double prev = firstMs;
                 for (warmups = 1; warmups < 8; warmups++) {
-                    long w = System.nanoTime();
-                    Engine.run(plan, in, out.volume(), schedule);
-                    double ms = (System.nanoTime() - w) / 1e6;
+                    double ms = once.run(ov, schedule).nanos() / 1e6;
                     if (ms > 0.95 * prev) {
                         warmups++;
                         break;
@@ -212,17 +260,18 @@ public final class Profiler {
                 filterMs = Double.MAX_VALUE;
                 for (int r = 0; r < 3; r++) {
                     Monitor m = new Monitor(null, true);
-                    long b = System.nanoTime();
-                    Run run = Engine.run(plan, in, out.volume(), schedule.withMonitor(m));
-                    double ms = (System.nanoTime() - b) / 1e6;
+                    Timed t = once.run(ov, schedule.withMonitor(m));
+                    double ms = t.nanos() / 1e6;
                     if (ms < filterMs) {
                         filterMs = ms;
                         mon = m;
-                        ran = run;
+                        best = t;
                     }
                 }
                 long c = System.nanoTime();
-                out.commit();
+                if (out != null) {
+                    out.commit();
+                }
                 forceMs = (System.nanoTime() - c) / 1e6;
             } finally {
                 try {
@@ -242,25 +291,65 @@ public final class Profiler {
                     busy[s.worker()] += (s.endNanos() - s.startNanos()) / 1e6 / filterMs;
                 }
             }
-            long outBytes = in.elementCount() * dt.size();
+            long elements = Shapes.elementCount(in.shape(), "input");
+            long outBytes = elements * dt.size();
             double memFloor = copyFloorMs(in.byteSize(), schedule.threads());
             double rate = Backends.fmaRatePerThread();
             double fmas = plan.foldedFmasPerElement();
-            double fmaFloor = fmas * in.elementCount() / (rate * schedule.threads()) * 1e3;
+            double fmaFloor = fmas * elements / (rate * schedule.threads()) * 1e3;
             if (!mon.floatPath()) {
                 scaling = null; // the double path's kernels are others
             }
             String verdict = verdict(resident, phases, busy, memFloor / filterMs, fmaFloor / filterMs, mon, scaling);
+            Containers containers = chunked || zarr != null ? new Containers(first.store() == null ? null
+                    : first.store().toString(), zarr == null ? null : "zarr v" + zarr.format() + " chunks "
+                    + Arrays.toString(outChunks) + " " + (zarr.compressor() == null ? "zstd:3" : zarr.compressor()),
+                    best.decodeNanos() / 1e6, best.encodeNanos() / 1e6) : null;
+            if (containers != null && containers.share(filterMs, schedule.threads()) > 0.5) {
+                verdict = containers.verdict(filterMs, schedule.threads());
+            }
             return new Report(spec.toString(), input, in.shape(), in.dtype(), schedule.backend().name()
-                    .toLowerCase(Locale.ROOT), schedule.threads(), mon.floatPath(), mon.redone(), ran.why(), resident, mapMs,
-                    firstMs, warmups, filterMs, forceMs, phases, busy, mon.chunks(),
+                    .toLowerCase(Locale.ROOT), schedule.threads(), mon.floatPath(), mon.redone(), best.run().why(),
+                    resident, mapMs, firstMs, warmups, filterMs, forceMs, phases, busy, mon.chunks(),
                     (int) mon.spans().stream().filter(x -> x.what().startsWith("chunk ") || x.what().startsWith("tile "))
                             .count(), mon.team(),
-                    in.byteSize(), outBytes, memFloor, fmaFloor, fmas, rate, scaling, mon.spans(), verdict);
+                    in.byteSize(), outBytes, memFloor, fmaFloor, fmas, rate, scaling, mon.spans(), containers, verdict);
         }
     }
 
-    /** The one-line answer to "why this fast": the first rule that the numbers meet. */
+    private record Timed(Run run, long nanos, long decodeNanos, long encodeNanos) {
+    }
+
+    private interface RunOnce {
+        Timed run(Volume out, Schedule s);
+    }
+
+    /**
+     * A run over chunked containers: the input's and output's description, and the threads' time
+     * (summed) decoding input chunks and encoding and writing output chunks in the best run.
+     */
+    public record Containers(String input, String output, double decodeMs, double encodeMs) {
+        /** Decoding and encoding as a share of the threads' time ({@code filterMs} × threads). */
+        double share(double filterMs, int threads) {
+            return (decodeMs + encodeMs) / (filterMs * threads);
+        }
+
+        String text(double filterMs, int threads) {
+            double all = filterMs * threads;
+            return String.format(Locale.ROOT, "containers: %s%s; decoding input chunks %.1f ms (%.0f %% of the"
+                    + " threads' time), encoding and writing output chunks %.1f ms (%.0f %%)%n",
+                    input == null ? "input mapped" : "in " + input, output == null ? "" : ", out " + output,
+                    decodeMs, 100 * decodeMs / all, encodeMs, 100 * encodeMs / all);
+        }
+
+        String verdict(double filterMs, int threads) {
+            double all = filterMs * threads;
+            return String.format(Locale.ROOT, "bound by the containers' codecs: decoding %.0f %% and encoding %.0f %% of"
+                    + " the threads' time (a faster or no compressor, or larger chunks, would go faster)",
+                    100 * decodeMs / all, 100 * encodeMs / all);
+        }
+    }
+
     static String verdict(double resident, Map<Monitor.Phase, Double> phases, double[] busy, double memShare,
                           double fmaShare, Monitor mon, KernelScaling.Result scaling) {
         double sum = phases.values().stream().mapToDouble(Double::doubleValue).sum();

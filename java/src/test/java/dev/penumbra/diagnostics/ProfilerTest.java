@@ -8,6 +8,7 @@ import dev.penumbra.TestNpy;
 import dev.penumbra.engine.Monitor;
 import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
+import dev.penumbra.zarr.ZarrOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -50,6 +51,30 @@ class ProfilerTest {
                 "\"kernel_scaling\":"), r.text());
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(List.of(in), s.toList(), "the profile's output is removed");
+        }
+    }
+
+    @Test
+    void aZarrProfileReportsDecodingAndEncodingAndLeavesNothingBehind() throws Exception {
+        Path in = Path.of("src/test/resources/zarr/v2_f8_gzip");
+        Profiler.Report r = Profiler.profile(FilterSpec.gaussian(1.0), in, null, null,
+                new ZarrOutput(3, new long[] {4, 8, 8}, "zstd:3"), Schedule.defaults().withThreads(2));
+        assertTrue(r.containers() != null && r.containers().decodeMs() > 0 && r.containers().encodeMs() > 0, r.text());
+        assertTrue(r.text().contains("containers: in zarr v2 float64") && r.text().contains("out zarr v3 chunks [4, 8, 8]"
+                + " zstd:3; decoding input chunks "), r.text());
+        assertTrue(r.json().contains("\"decode_share\":") && r.json().contains("\"encode_share\":"), r.json());
+        assertTrue(r.residentBefore() < 0 && r.text().contains("page cache before the run: unknown"), r.text());
+        try (Stream<Path> s = Files.list(in.getParent())) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".penumbra-")), "nothing left");
+        }
+        // a mapped input into a Zarr output: only the output's side is a container
+        Path npy = npy(dir, 6, 20, 30);
+        Profiler.Report m = Profiler.profile(FilterSpec.gaussian(1.0), npy, null, null, ZarrOutput.defaults(),
+                Schedule.defaults().withThreads(1));
+        assertTrue(m.containers().decodeMs() == 0 && m.containers().encodeMs() > 0
+                && m.text().contains("containers: input mapped, out zarr v3 chunks [6, 20, 30] zstd:3"), m.text());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of(npy), s.toList(), "the profile's output is removed");
         }
     }
 
