@@ -28,11 +28,11 @@ def _seq(v, cast):
 def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size=None, origin=None, axis=-1,
                 weights=None, mode="reflect", cval=0.0, output_dtype=None, raw_dtype=None, raw_shape=None,
                 threads=None, backend=None, sync=True, dataset=None, zarr_format=None, out_chunks=None,
-                compressor=None):
+                compressor=None, shards=None):
     """Filters the file ``input`` (``.npy``; a Zarr array, v2 or v3, ``dataset`` naming it inside a group;
     raw with ``raw_dtype`` and ``raw_shape``) into ``output`` (``.npy`` by name; a Zarr array when named
-    ``*.zarr`` or ``zarr_format`` is 2 or 3, with ``out_chunks`` and ``compressor`` ``"NAME[:LEVEL]"``,
-    default zstd:3; else raw), as ``./penumbra OP`` does: streamed, the output written atomically and
+    ``*.zarr`` or ``zarr_format`` is 2 or 3, with ``out_chunks``, ``compressor`` ``"NAME[:LEVEL]"``,
+    default zstd:3, and for v3 ``shards`` (a multiple of the chunks); else raw), as ``./penumbra OP`` does: streamed, the output written atomically and
     only whole (``sync=False`` skips the final fsync). ``op`` as the CLI or scipy names
     it (``gaussian``, ``gaussian_laplace``, ...); parameters as scipy's; ``output_dtype`` None gives
     float32 (float64 for float64 input), ``"same"`` the input's dtype. Returns what ran, in words."""
@@ -52,7 +52,7 @@ def filter_file(op, input, output, *, sigma=None, order=None, truncate=4.0, size
                          JArray(JString)(modes), float(cval), output_dtype or "", raw_dtype or "",
                          JArray(JLong)(_seq(raw_shape, int)), int(threads or 0), backend or "", bool(sync),
                          dataset or "", int(zarr_format or 0), JArray(JLong)(_seq(out_chunks, int)),
-                         compressor or "")
+                         compressor or "", JArray(JLong)(_seq(shards, int)))
     except jpype.JException as e:
         raise ValueError("penumbra: " + _jvm.message(e)) from None
     return str(r)

@@ -213,7 +213,7 @@ public final class Filters {
             }
             long[] chunks = zarr.chunks() != null ? zarr.chunks() : in.store() instanceof ZarrArray z ? z.chunks()
                     : ZarrOutput.defaultChunks(src.shape(), dt);
-            try (ZarrSink out = ZarrSink.create(output, zarr.format(), dt, src.shape(), chunks, zarr.compressor(),
+            try (ZarrSink out = ZarrSink.create(output, zarr.format(), dt, src.shape(), chunks, zarr.shards(), zarr.compressor(),
                     durable)) {
                 Run run = Engine.run(plan, src, (Sink) out, schedule);
                 out.commit();

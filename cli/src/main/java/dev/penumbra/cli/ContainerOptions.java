@@ -22,13 +22,17 @@ final class ContainerOptions {
             + " the Zarr INPUT's chunks, else about 1-4 MiB chunks)")
     String outChunks;
 
+    @Option(names = "--shards", paramLabel = "Z,Y,X", description = "write a Zarr v3 OUTPUT in shards of this"
+            + " shape (a multiple of the chunks on every axis; each shard one file of many chunks)")
+    String shards;
+
     @Option(names = "--compressor", paramLabel = "NAME[:LEVEL]", description = "compressor of a Zarr OUTPUT:"
             + " zstd (default, level 3), gzip, zlib (v2), blosc-lz4, blosc-zstd, blosc-blosclz, none")
     String compressor;
 
     /** How to write a Zarr OUTPUT, or null when OUTPUT is not one (named *.zarr or a Zarr option given). */
     ZarrOutput zarr(Path output) {
-        boolean asked = zarrFormat != null || outChunks != null || compressor != null;
+        boolean asked = zarrFormat != null || outChunks != null || compressor != null || shards != null;
         if (!asked && !ZarrOutput.namedZarr(output)) {
             return null;
         }
@@ -36,7 +40,8 @@ final class ContainerOptions {
         if (f != 2 && f != 3) {
             throw new BadParameterException("zarr-format: expected 2 or 3, got " + f);
         }
-        return new ZarrOutput(f, outChunks == null ? null : Shapes.parse(outChunks, "out-chunks"), compressor);
+        return new ZarrOutput(f, outChunks == null ? null : Shapes.parse(outChunks, "out-chunks"), compressor,
+                shards == null ? null : Shapes.parse(shards, "shards"));
     }
 
     /** The input's element type (for --output-dtype same). */

@@ -217,7 +217,9 @@ class ZarrHostileTest {
         for (List<String> o : List.of(List.of("--zarr-format", "4"), List.of("--out-chunks", "0,1,1"),
                 List.of("--out-chunks", "1,1"), List.of("--out-chunks", "a,b,c"), List.of("--compressor", "lzma"),
                 List.of("--compressor", "zstd:99"), List.of("--compressor", "zlib", "--zarr-format", "3"),
-                List.of("--dataset", "../x"), List.of("--dataset", "nope"), List.of("--shape", "5,6,7"))) {
+                List.of("--dataset", "../x"), List.of("--dataset", "nope"), List.of("--shape", "5,6,7"),
+                List.of("--shards", "6,8,10", "--zarr-format", "2"), List.of("--shards", "4,8,10", "--out-chunks", "3,4,5"),
+                List.of("--shards", "6,8"), List.of("--shards", "0,8,10"))) {
             assertEquals(2, check("options " + o, s, o), "options " + o);
         }
         assertTrue(refused > 30, refused + " of " + tried + " refused");

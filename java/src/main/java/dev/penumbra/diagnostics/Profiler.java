@@ -224,9 +224,12 @@ public final class Profiler {
                 Inputs.Input fresh = chunked ? Inputs.open(input, dataset, raw) : null;
                 Source src = fresh != null ? fresh.source() : in;
                 try (ZarrSink zs = zarr == null ? null : ZarrSink.create(target, zarr.format(), dt, in.shape(),
-                        outChunks, zarr.compressor(), false)) {
+                        outChunks, zarr.shards(), zarr.compressor(), false)) {
                     long a = System.nanoTime();
                     Run r = zs != null ? Engine.run(plan, src, (Sink) zs, s) : Engine.run(plan, src, out, s);
+                    if (zs != null) {
+                        zs.awaitStored(); // the encoders' last chunks are part of the run
+                    }
                     long ns = System.nanoTime() - a;
                     return new Timed(r, ns, src instanceof ChunkedSource c ? c.decodeNanos() : 0,
                             zs != null ? zs.encodeNanos() : 0);

@@ -109,6 +109,7 @@ public final class Engine {
                 if (mon != null) {
                     mon.redo();
                 }
+                out.beforeRewrite();
                 useFloat = false;
             }
         }

@@ -120,7 +120,7 @@ public final class ArrayBridge {
                                     double truncate, int[] size, int[] origin, int axis, double[] weights,
                                     String[] modes, double cval, String outDtype, String rawDtype, long[] rawShape,
                                     int threads, String backend, boolean durable, String dataset, int zarrFormat,
-                                    long[] outChunks, String compressor) {
+                                    long[] outChunks, String compressor, long[] shards) {
         BoundaryMode[] m = modes == null || modes.length == 0 ? null
                 : java.util.Arrays.stream(modes).map(BoundaryMode::parse).toArray(BoundaryMode[]::new);
         FilterSpec spec = new FilterSpec(Op.parse(op), sigma, order == null || order.length == 0 ? null : order,
@@ -135,13 +135,15 @@ public final class ArrayBridge {
                 ? dev.penumbra.formats.Inputs.dtypeOf(in, ds, raw)
                 : DType.parse(outDtype, "output dtype");
         boolean zarrOut = zarrFormat != 0 || (outChunks != null && outChunks.length > 0)
-                || (compressor != null && !compressor.isEmpty()) || ZarrOutput.namedZarr(Path.of(output));
+                || (compressor != null && !compressor.isEmpty()) || (shards != null && shards.length > 0)
+                || ZarrOutput.namedZarr(Path.of(output));
         if (zarrFormat != 0 && zarrFormat != 2 && zarrFormat != 3) {
             throw new BadParameterException("zarr_format: expected 2 or 3, got " + zarrFormat);
         }
         ZarrOutput z = !zarrOut ? null : new ZarrOutput(zarrFormat == 0 ? 3 : zarrFormat,
                 outChunks == null || outChunks.length == 0 ? null : outChunks,
-                compressor == null || compressor.isEmpty() ? null : compressor);
+                compressor == null || compressor.isEmpty() ? null : compressor,
+                shards == null || shards.length == 0 ? null : shards);
         return Filters.applyToFile(spec, in, ds, raw, Path.of(output), out, z, schedule(threads, backend, null),
                 durable).toString();
     }

@@ -21,4 +21,12 @@ public interface Sink extends Shaped {
      */
     default void doneWriting(long[] lo, long[] hi) {
     }
+
+    /**
+     * The run is about to write the whole output again (the float path's bound failed and the double
+     * path redoes it): a sink that stores finished regions in the background finishes storing the
+     * first round's before the second begins.
+     */
+    default void beforeRewrite() {
+    }
 }

@@ -562,14 +562,8 @@ public final class ZarrArray implements ChunkStore {
         if (sharding == null) {
             file = dir.resolve(key(u));
         } else {
-            long[] s = new long[u.length];
-            long inner = 0;
-            for (int a = 0; a < u.length; a++) {
-                s[a] = u[a] / sharding.perShard()[a];
-                inner = inner * sharding.perShard()[a] + u[a] % sharding.perShard()[a];
-            }
-            file = dir.resolve(key(s));
-            long[] ol = shardEntry(file, inner);
+            file = dir.resolve(key(shardOf(u)));
+            long[] ol = shardEntry(file, innerIndex(u));
             if (ol == null) {
                 return null;
             }
@@ -629,6 +623,38 @@ public final class ZarrArray implements ChunkStore {
         }
     }
 
+    /** The grid coordinates of the shard holding inner chunk {@code u}. */
+    long[] shardOf(long[] u) {
+        long[] s = new long[u.length];
+        for (int a = 0; a < u.length; a++) {
+            s[a] = u[a] / sharding.perShard()[a];
+        }
+        return s;
+    }
+
+    /** The index of inner chunk {@code u} within its shard (C order over the shard's inner chunks). */
+    long innerIndex(long[] u) {
+        long inner = 0;
+        for (int a = 0; a < u.length; a++) {
+            inner = inner * sharding.perShard()[a] + u[a] % sharding.perShard()[a];
+        }
+        return inner;
+    }
+
+    /** Shards per axis. */
+    long[] shardGrid() {
+        return ChunkRuns.grid(shape, sharding.shardShape());
+    }
+
+    /** How many of shard {@code sc}'s inner chunks lie inside the array (an edge shard has fewer). */
+    int innerInside(long[] sc) {
+        long n = 1;
+        for (int a = 0; a < sc.length; a++) {
+            n *= Math.min(sharding.perShard()[a], grid[a] - sc[a] * sharding.perShard()[a]);
+        }
+        return Math.toIntExact(n);
+    }
+
     private final java.util.concurrent.ConcurrentHashMap<Path, long[]> shardIndex =
             new java.util.concurrent.ConcurrentHashMap<>();
     private static final long[] NO_SHARD = new long[0];
@@ -675,7 +701,8 @@ public final class ZarrArray implements ChunkStore {
      * A new array's description for writing into {@code dir}: C order, little-endian, fill value 0,
      * {@code codec} (null: none), v2 or v3 metadata.
      */
-    static ZarrArray forWriting(Path dir, int format, DType dtype, long[] shape, long[] chunks, BytesCodec codec) {
+    static ZarrArray forWriting(Path dir, int format, DType dtype, long[] shape, long[] chunks, long[] shards,
+                                BytesCodec codec) {
         if (format != 2 && format != 3) {
             throw new BadParameterException("zarr-format: expected 2 or 3, got " + format);
         }
@@ -691,9 +718,33 @@ public final class ZarrArray implements ChunkStore {
         if (Shapes.elementCount(chunks, "out-chunks") * dtype.size() > Codecs.MAX_CHUNK) {
             throw new BadParameterException("out-chunks: " + Arrays.toString(chunks) + " is over 2 GiB a chunk");
         }
+        Sharding sharding = null;
+        if (shards != null) {
+            if (format != 3) {
+                throw new BadParameterException("shards: Zarr v2 has no shards (write --zarr-format 3)");
+            }
+            if (shards.length != shape.length) {
+                throw new BadParameterException("shards: " + shards.length + " extents for an array of "
+                        + shape.length + " axes");
+            }
+            long[] per = new long[shards.length];
+            for (int a = 0; a < shards.length; a++) {
+                if (shards[a] <= 0 || shards[a] % chunks[a] != 0) {
+                    throw new BadParameterException("shards: each extent must be a multiple of the chunk's, got "
+                            + Arrays.toString(shards) + " for chunks " + Arrays.toString(chunks));
+                }
+                per[a] = shards[a] / chunks[a];
+            }
+            sharding = new Sharding(shards.clone(), per, true, true);
+            if (sharding.inner() > (1 << 24)) {
+                throw new BadParameterException("shards: " + Arrays.toString(shards) + " holds " + sharding.inner()
+                        + " chunks of " + Arrays.toString(chunks) + " (at most 16777216 a shard)");
+            }
+        }
         List<BytesCodec> codecs = codec == null ? List.of() : List.of(codec);
         return new ZarrArray(dir, format, shape.clone(), chunks.clone(), dtype, Shapes.cStrides(chunks),
-                ByteOrder.LITTLE_ENDIAN, 0, codecs, format == 2 ? "." : "/", format == 3, null, new String[] {"C"});
+                ByteOrder.LITTLE_ENDIAN, 0, codecs, format == 2 ? "." : "/", format == 3, sharding,
+                new String[] {"C"});
     }
 
     /** The same array in another folder. */
@@ -731,7 +782,7 @@ public final class ZarrArray implements ChunkStore {
         m.add("shape", Json.array(shape));
         m.addProperty("data_type", dtype.numpyName());
         JsonObject cfg = new JsonObject();
-        cfg.add("chunk_shape", Json.array(chunk));
+        cfg.add("chunk_shape", Json.array(sharding == null ? chunk : sharding.shardShape()));
         JsonObject grid = new JsonObject();
         grid.addProperty("name", "regular");
         grid.add("configuration", cfg);
@@ -753,6 +804,18 @@ public final class ZarrArray implements ChunkStore {
         codecArr.add(Json.codec("bytes", dtype.size() == 1 ? null : bcfg));
         for (BytesCodec c : codecs) {
             codecArr.add(c.v3Json());
+        }
+        if (sharding != null) {
+            JsonObject scfg = new JsonObject();
+            scfg.add("chunk_shape", Json.array(chunk));
+            scfg.add("codecs", codecArr);
+            JsonArray index = new JsonArray();
+            index.add(Json.codec("bytes", bcfg));
+            index.add(Json.codec("crc32c", null));
+            scfg.add("index_codecs", index);
+            scfg.addProperty("index_location", "end");
+            codecArr = new JsonArray();
+            codecArr.add(Json.codec("sharding_indexed", scfg));
         }
         m.add("codecs", codecArr);
         m.add("attributes", new JsonObject());

@@ -7,9 +7,14 @@ import java.nio.file.Path;
 /**
  * How to write a Zarr output: {@code format} 2 or 3 (default 3), {@code chunks} (null: the Zarr
  * input's chunks, else {@link #defaultChunks}), {@code compressor} as {@code NAME[:LEVEL]} (null:
- * zstd level 3).
+ * zstd level 3), {@code shards} (v3 only; null: no shards) a multiple of the chunks on every axis.
  */
-public record ZarrOutput(int format, long[] chunks, String compressor) {
+public record ZarrOutput(int format, long[] chunks, String compressor, long[] shards) {
+    /** Without shards. */
+    public ZarrOutput(int format, long[] chunks, String compressor) {
+        this(format, chunks, compressor, null);
+    }
+
     /** Version 3, default chunks, zstd level 3. */
     public static ZarrOutput defaults() {
         return new ZarrOutput(3, null, null);

@@ -12,6 +12,9 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -25,6 +28,10 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32C;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -39,8 +46,15 @@ import java.util.stream.Stream;
  * no array at the target: at most the temporary folder, whose name says what it is, and which holds
  * no metadata until the very end.
  *
- * <p>A run that is redone (the float path's bound failing) writes every chunk again: a chunk is
- * written whenever its last value of a round arrives, so the last round's bytes are the ones kept.
+ * <p>Completed chunks are encoded by a pool of encoder threads (one a core) while the engine's
+ * threads go on computing; when twice as many chunks as cores wait, the completing thread encodes
+ * its own. An encoder's failure stops the run at its next write. A sharded array ({@code
+ * sharding_indexed}, v3) keeps each shard's encoded inner chunks until its last one is in, and the
+ * encoder that adds it writes the shard — one writer a shard, as a chunk has one.
+ *
+ * <p>A run that is redone (the float path's bound failing) writes every chunk again: the first
+ * round's chunks are all stored before the second begins ({@link #beforeRewrite}), so the last
+ * round's bytes are the ones kept.
  */
 public final class ZarrSink implements Sink, AutoCloseable {
     private final Path target;
@@ -53,6 +67,13 @@ public final class ZarrSink implements Sink, AutoCloseable {
     private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicLong chunkWrites = new AtomicLong();
     private boolean committed;
+    /** Encoders of completed chunks, so that the engine's threads go on computing; null: encode inline. */
+    private final ExecutorService encoders;
+    private final int maxPending;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile RuntimeException failure;
+    /** The shards of a sharded array being assembled, by shard index. */
+    private final ConcurrentHashMap<Long, Shard> shards = new ConcurrentHashMap<>();
     private final ChunkBuffers buffers;
     /** Encoding scratch: two stages of a chunk's worst-case encoded size (zstd's bound, a checksum). */
     private final ChunkBuffers scratch;
@@ -71,7 +92,26 @@ public final class ZarrSink implements Sink, AutoCloseable {
         }
     }
 
+    /** A shard's encoded inner chunks, gathered until the last one is in; then one writer writes the shard. */
+    private static final class Shard {
+        final byte[][] parts;
+        final int expected;
+        final AtomicInteger done = new AtomicInteger();
+
+        Shard(int inner, int expected) {
+            this.parts = new byte[inner][];
+            this.expected = expected;
+        }
+    }
+
     private ZarrSink(Path target, Path tmpDir, ZarrArray array, boolean durable) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        this.encoders = cores < 2 ? null : Executors.newFixedThreadPool(cores, r -> {
+            Thread t = new Thread(r, "penumbra-zarr-encode");
+            t.setDaemon(true);
+            return t;
+        });
+        this.maxPending = 2 * cores;
         this.target = target;
         this.tmpDir = tmpDir;
         this.array = array;
@@ -89,8 +129,19 @@ public final class ZarrSink implements Sink, AutoCloseable {
      */
     public static ZarrSink create(Path target, int format, DType dtype, long[] shape, long[] chunks, String compressor,
                                   boolean durable) {
+        return create(target, format, dtype, shape, chunks, null, compressor, durable);
+    }
+
+    /**
+     * {@link #create(Path, int, DType, long[], long[], String, boolean)} with {@code shards} (null:
+     * none): a v3 array of shards of that shape, each holding inner chunks of {@code chunks}
+     * ({@code sharding_indexed}, index at the end with a crc32c); a shard is written once, whole, by
+     * the thread that encodes its last inner chunk.
+     */
+    public static ZarrSink create(Path target, int format, DType dtype, long[] shape, long[] chunks, long[] shards,
+                                  String compressor, boolean durable) {
         BytesCodec codec = compressor == null ? new Codecs.ZstdCodec(3) : Codecs.parse(compressor, format, dtype.size());
-        ZarrArray a = ZarrArray.forWriting(target, format, dtype, shape, chunks, codec);
+        ZarrArray a = ZarrArray.forWriting(target, format, dtype, shape, chunks, shards, codec);
         Path abs = target.toAbsolutePath().normalize();
         Path parent = abs.getParent();
         if (parent == null || !Files.isDirectory(parent)) {
@@ -160,6 +211,10 @@ public final class ZarrSink implements Sink, AutoCloseable {
     }
 
     private void run(long[] at, int count, Piece piece) {
+        RuntimeException f = failure;
+        if (f != null) {
+            throw new OutputException(f.getMessage(), f);
+        }
         ChunkRuns.split(at, count, array.chunk, (u, local, n, off) -> {
             Slot s = slot(u);
             Volume unit;
@@ -175,7 +230,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
             }
             piece.copy(unit, local, n, off);
             if (s.written.addAndGet(n) % s.valid == 0) {
-                store(s);
+                complete(s);
             }
         });
     }
@@ -194,6 +249,71 @@ public final class ZarrSink implements Sink, AutoCloseable {
         return slots.computeIfAbsent(key, k -> new Slot(u.clone(), v));
     }
 
+    /**
+     * Hands a complete chunk to an encoder, or encodes it here when as many are waiting as there are
+     * cores twice over (their buffers are memory the run holds).
+     */
+    private void complete(Slot s) {
+        if (encoders == null || pending.get() >= maxPending) {
+            store(s);
+            return;
+        }
+        pending.incrementAndGet();
+        try {
+            encoders.execute(() -> {
+                try {
+                    store(s);
+                } catch (RuntimeException e) {
+                    synchronized (pending) {
+                        if (failure == null) {
+                            failure = e;
+                        }
+                    }
+                } finally {
+                    synchronized (pending) {
+                        if (pending.decrementAndGet() == 0) {
+                            pending.notifyAll();
+                        }
+                    }
+                }
+            });
+        } catch (RuntimeException rejected) {
+            pending.decrementAndGet();
+            store(s);
+        }
+    }
+
+    @Override
+    public void beforeRewrite() {
+        drain(true);
+    }
+
+    /** Waits until every chunk completed so far is stored; throws an encoder's failure. */
+    public void awaitStored() {
+        drain(true);
+    }
+
+    /** Waits until no chunk is being encoded; rethrows the first encoder's failure. */
+    private void drain(boolean rethrow) {
+        synchronized (pending) {
+            boolean interrupted = false;
+            while (pending.get() > 0) {
+                try {
+                    pending.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the chunks in hand finish: their buffers must not be freed under them
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        RuntimeException f = failure;
+        if (rethrow && f != null) {
+            throw f;
+        }
+    }
+
     /** Encodes a complete chunk and writes it under its key (temporary file, then rename); frees it. */
     private void store(Slot s) {
         long t0 = System.nanoTime();
@@ -203,38 +323,87 @@ public final class ZarrSink implements Sink, AutoCloseable {
             s.buffer = null;
             s.unit = null;
         }
-        String key = array.key(s.u);
-        Path file = tmpDir.resolve(key);
         MemorySegment work = scratch.take();
+        String key = array.key(array.sharding == null ? s.u : array.shardOf(s.u));
         try {
             MemorySegment bytes = array.encode(buffer, SegmentAllocator.slicingAllocator(work));
-            Path dir = file.getParent();
-            if (!dir.equals(tmpDir)) {
-                Files.createDirectories(dir);
+            if (array.sharding == null) {
+                writeFile(key, bytes.asByteBuffer());
+            } else {
+                addToShard(s.u, bytes.toArray(ValueLayout.JAVA_BYTE));
             }
-            Path part = dir.resolve(file.getFileName() + ".partial");
-            try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                var buf = bytes.asByteBuffer();
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                if (durable) {
-                    ch.force(false);
-                }
-            }
-            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            storedBytes.addAndGet(bytes.byteSize());
-            chunkWrites.incrementAndGet();
             s.stored = true;
         } catch (IOException e) {
-            throw new OutputException("output " + target + ": writing chunk " + key + " failed (" + e.getMessage()
-                    + ")", e);
+            throw new OutputException("output " + target + ": writing " + (array.sharding == null ? "chunk " : "shard ")
+                    + key + " failed (" + e.getMessage() + ")", e);
         } finally {
             scratch.give(work);
             buffers.give(buffer);
             encodeNanos.addAndGet(System.nanoTime() - t0);
         }
+    }
+
+    /** Writes {@code bytes} as the object {@code key}: a temporary file renamed into place. */
+    private void writeFile(String key, ByteBuffer buf) throws IOException {
+        Path file = tmpDir.resolve(key);
+        Path dir = file.getParent();
+        if (!dir.equals(tmpDir)) {
+            Files.createDirectories(dir);
+        }
+        Path part = dir.resolve(file.getFileName() + ".partial");
+        long n = buf.remaining();
+        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            if (durable) {
+                ch.force(false);
+            }
+        }
+        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        storedBytes.addAndGet(n);
+        chunkWrites.incrementAndGet();
+    }
+
+    /**
+     * Keeps an encoded inner chunk with its shard; the thread that adds a shard's last one writes the
+     * shard: the inner chunks in C order, then the index ({offset, nbytes} a chunk, little-endian;
+     * 2^64-1 for chunks outside the array) and its crc32c.
+     */
+    private void addToShard(long[] u, byte[] encoded) throws IOException {
+        ZarrArray.Sharding sh = array.sharding;
+        long[] sc = array.shardOf(u);
+        long sIndex = ChunkRuns.index(sc, array.shardGrid());
+        Shard shard = shards.computeIfAbsent(sIndex, k -> new Shard((int) sh.inner(), array.innerInside(sc)));
+        int inner = (int) array.innerIndex(u);
+        shard.parts[inner] = encoded;
+        if (shard.done.incrementAndGet() != shard.expected) {
+            return;
+        }
+        shards.remove(sIndex);
+        long data = 0;
+        for (byte[] p : shard.parts) {
+            data += p == null ? 0 : p.length;
+        }
+        int indexBytes = (int) (16 * sh.inner());
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(data + indexBytes + 4)).order(ByteOrder.LITTLE_ENDIAN);
+        for (byte[] p : shard.parts) {
+            if (p != null) {
+                out.put(p);
+            }
+        }
+        long offset = 0;
+        int indexAt = out.position();
+        for (byte[] p : shard.parts) {
+            out.putLong(p == null ? -1 : offset).putLong(p == null ? -1 : p.length);
+            offset += p == null ? 0 : p.length;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(out.array(), indexAt, indexBytes);
+        out.putInt((int) crc.getValue());
+        out.flip();
+        writeFile(array.key(sc), out);
     }
 
     /**
@@ -243,6 +412,10 @@ public final class ZarrSink implements Sink, AutoCloseable {
      * only now).
      */
     public void commit() {
+        drain(true);
+        if (!shards.isEmpty()) {
+            throw new IllegalStateException("zarr output: " + shards.size() + " shard(s) were not written whole");
+        }
         long units = 1;
         for (long g : array.grid) {
             units *= g;
@@ -317,6 +490,10 @@ public final class ZarrSink implements Sink, AutoCloseable {
     /** Frees the chunks in memory; without a commit, removes the temporary folder and all it holds. */
     @Override
     public void close() {
+        drain(false);
+        if (encoders != null) {
+            encoders.shutdown();
+        }
         for (Slot s : slots.values()) {
             synchronized (s) {
                 s.buffer = null;

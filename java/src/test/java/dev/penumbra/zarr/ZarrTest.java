@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.penumbra.BadParameterException;
 import dev.penumbra.Filters;
 import dev.penumbra.OutputException;
 import dev.penumbra.PenumbraException;
@@ -19,6 +20,8 @@ import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,6 +139,76 @@ public class ZarrTest {
                         }
                     }
                 }));
+    }
+
+    @Test
+    void shardedOutputFollowsTheSpecAndReadsBackAsTheUnshardedOne() throws IOException {
+        Path in = fixtures().resolve("v2_u2_zstd"); // (5, 11, 13)
+        Path plain = tmp.resolve("plain.zarr");
+        Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, null, plain, null,
+                new ZarrOutput(3, new long[] {2, 3, 4}, "zstd:3"), Schedule.defaults(), false);
+        Path sharded = tmp.resolve("sharded.zarr");
+        // shards of 2x2x2 chunks; the edge shards hold chunks outside the array (not stored)
+        Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, null, sharded, null,
+                new ZarrOutput(3, new long[] {2, 3, 4}, "zstd:3", new long[] {4, 6, 8}), Schedule.defaults(), true);
+        JsonObject m = JsonParser.parseString(Files.readString(sharded.resolve("zarr.json"))).getAsJsonObject();
+        assertEquals("{\"name\":\"regular\",\"configuration\":{\"chunk_shape\":[4,6,8]}}", m.get("chunk_grid").toString());
+        assertEquals("[{\"name\":\"sharding_indexed\",\"configuration\":{\"chunk_shape\":[2,3,4],\"codecs\":[{\"name\":"
+                + "\"bytes\",\"configuration\":{\"endian\":\"little\"}},{\"name\":\"zstd\",\"configuration\":{\"level\":3,"
+                + "\"checksum\":false}}],\"index_codecs\":[{\"name\":\"bytes\",\"configuration\":{\"endian\":\"little\"}},"
+                + "{\"name\":\"crc32c\"}],\"index_location\":\"end\"}}]", m.get("codecs").toString());
+        // one file a shard: ceil(5/4) * ceil(11/6) * ceil(13/8)
+        try (Stream<Path> st = Files.walk(sharded.resolve("c"))) {
+            assertEquals(2 * 2 * 2, st.filter(Files::isRegularFile).count());
+        }
+        // the last shard (1,1,1) covers chunks [2..3]x[2..3]x[2..3] of a 3x4x4 grid: only chunk (2,2,2)
+        // and (2,3,2), (2,2,3), (2,3,3) lie inside; its index says the others are absent
+        byte[] last = Files.readAllBytes(sharded.resolve("c/1/1/1"));
+        ByteBuffer idx = ByteBuffer.wrap(last, last.length - 16 * 8 - 4, 16 * 8).order(ByteOrder.LITTLE_ENDIAN);
+        int present = 0;
+        long end = 0;
+        for (int i = 0; i < 8; i++) {
+            long off = idx.getLong();
+            long n = idx.getLong();
+            boolean inside = i / 4 == 0; // inner z index 0 (chunk z 2); z 3 is outside a 5-deep array
+            assertEquals(inside, off != -1, "inner chunk " + i);
+            if (off != -1) {
+                assertEquals(end, off, "inner chunks lie back to back from the start");
+                end = off + n;
+                present++;
+            } else {
+                assertEquals(-1, n);
+            }
+        }
+        assertEquals(4, present);
+        assertEquals(last.length - 16 * 8 - 4, end, "the index follows the last chunk");
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(last, last.length - 16 * 8 - 4, 16 * 8);
+        assertEquals((int) crc.getValue(), ByteBuffer.wrap(last, last.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN)
+                .getInt(), "the index's crc32c");
+        try (ChunkedSource a = ZarrArray.source(plain, null); ChunkedSource b = ZarrArray.source(sharded, null)) {
+            assertEquals("zarr v3 float32 [5, 11, 13] chunks [2, 3, 4] (zstd) sharded [4, 6, 8]", b.store().toString());
+            assertSameValues(values(a), values(b), "sharded vs unsharded");
+        }
+        try (Stream<Path> st = Files.list(tmp)) {
+            assertFalse(st.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp")), "temporary left");
+        }
+    }
+
+    @Test
+    void shardsThatDoNotFitAreRefusedByName() {
+        Path in = fixtures().resolve("v2_u2_zstd");
+        Path out = tmp.resolve("bad.zarr");
+        BadParameterException v2 = assertThrows(BadParameterException.class, () -> Filters.applyToFile(
+                FilterSpec.gaussian(1.0), in, null, null, out, null, new ZarrOutput(2, new long[] {2, 3, 4}, null,
+                        new long[] {4, 6, 8}), Schedule.defaults(), false));
+        assertEquals("shards: Zarr v2 has no shards (write --zarr-format 3)", v2.getMessage());
+        BadParameterException odd = assertThrows(BadParameterException.class, () -> Filters.applyToFile(
+                FilterSpec.gaussian(1.0), in, null, null, out, null, new ZarrOutput(3, new long[] {2, 3, 4}, null,
+                        new long[] {4, 5, 8}), Schedule.defaults(), false));
+        assertEquals("shards: each extent must be a multiple of the chunk's, got [4, 5, 8] for chunks [2, 3, 4]",
+                odd.getMessage());
+        assertFalse(Files.exists(out));
     }
 
     @Test
