@@ -75,10 +75,6 @@ abstract class FilterCommand implements Callable<Integer> {
         DType outType = outputDtype == null ? null : outputDtype.trim().equalsIgnoreCase("same")
                 ? containers.dtypeOf(input, layout) : DType.parse(outputDtype, "output-dtype");
         dev.penumbra.zarr.ZarrOutput zarrOut = containers.zarr(output);
-        if (run.master != null && (zarrOut != null || dev.penumbra.formats.Inputs.isContainer(input))) {
-            throw new BadParameterException("master: the Spark engine reads and writes .npy and raw files; run Zarr,"
-                    + " HDF5 and TIFF inputs and Zarr outputs without --master");
-        }
         long t0 = System.nanoTime();
         if (Boolean.getBoolean("penumbra.c1only") && schedule.backend() != Backends.Kind.NATIVE) {
             // the launcher chose C1 for a native run; without the native kernels the Java ones need C2
@@ -103,7 +99,8 @@ abstract class FilterCommand implements Callable<Integer> {
         Run ran = null;
         try (Progress progress = new Progress(spec.commandLine().getErr(), op().cliName() + " " + input)) {
             if (run.master != null) {
-                sparkStats = Spark.apply(fs, input, layout, output, outType, schedule, run.master);
+                sparkStats = Spark.apply(fs, input, containers.dataset, layout, output, outType, zarrOut, schedule,
+                        run.master);
             } else {
                 ran = Filters.applyToFile(fs, input, containers.dataset, layout, output, outType, zarrOut,
                         quiet ? schedule : schedule.withMonitor(new Monitor(progress)), !noSync);

@@ -69,13 +69,15 @@ final class ProfileCommand implements Callable<Integer> {
                         + " statistics are printed)");
             }
             Path out = input.toAbsolutePath().normalize().resolveSibling(".penumbra-profile-"
-                    + ProcessHandle.current().pid() + ".out");
+                    + ProcessHandle.current().pid() + (zarr != null ? ".zarr" : ".out"));
             try {
-                spec.commandLine().getOut().println("profile: " + Spark.apply(fs, input, layout, out, null, schedule,
-                        run.master));
+                spec.commandLine().getOut().println("profile: " + Spark.apply(fs, input, containers.dataset, layout,
+                        out, null, zarr, schedule, run.master));
             } finally {
-                try {
-                    Files.deleteIfExists(out);
+                try (var files = Files.exists(out) ? Files.walk(out) : java.util.stream.Stream.<Path>empty()) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
                 } catch (IOException e) {
                     // named for what it is
                 }

@@ -7,6 +7,7 @@ import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.RawLayout;
 import java.lang.reflect.InvocationTargetException;
+import dev.penumbra.zarr.ZarrOutput;
 import java.nio.file.Path;
 
 /**
@@ -19,8 +20,8 @@ final class Spark {
     }
 
     /** Runs the job on Spark and returns the run's statistics as one line. */
-    static String apply(FilterSpec fs, Path input, RawLayout raw, Path output, DType outType, Schedule schedule,
-                        String master) {
+    static String apply(FilterSpec fs, Path input, String dataset, RawLayout raw, Path output, DType outType,
+                        ZarrOutput zarr, Schedule schedule, String master) {
         if (!master.startsWith("local") && !master.startsWith("spark://")) {
             throw new BadParameterException("master: '" + master + "' (expected local[N] or spark://HOST:PORT)");
         }
@@ -32,9 +33,9 @@ final class Spark {
                     + " ./penumbra test or mvn package; the launcher adds spark/target when --master is given)");
         }
         try {
-            Object stats = c.getMethod("applyToFile", FilterSpec.class, Path.class, RawLayout.class, Path.class,
-                    DType.class, Schedule.class, String.class).invoke(null, fs, input, raw, output, outType, schedule,
-                    master);
+            Object stats = c.getMethod("applyToFile", FilterSpec.class, Path.class, String.class, RawLayout.class,
+                    Path.class, DType.class, ZarrOutput.class, Schedule.class, String.class).invoke(null, fs, input,
+                    dataset, raw, output, outType, zarr, schedule, master);
             return (String) stats.getClass().getMethod("text").invoke(stats);
         } catch (InvocationTargetException e) {
             Throwable t = e.getCause();

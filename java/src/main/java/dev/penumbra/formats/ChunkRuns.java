@@ -57,4 +57,23 @@ public final class ChunkRuns {
         }
         return i;
     }
+
+    /** The grid coordinates of the unit with C-order index {@code i} ({@link #index}'s inverse). */
+    public static long[] coordinates(long i, long[] grid) {
+        long[] u = new long[grid.length];
+        for (int a = grid.length - 1; a >= 0; a--) {
+            u[a] = i % grid[a];
+            i /= grid[a];
+        }
+        return u;
+    }
+
+    /** Units in a grid: the product of its extents. */
+    public static long count(long[] grid) {
+        long n = 1;
+        for (long g : grid) {
+            n *= g;
+        }
+        return n;
+    }
 }

@@ -106,11 +106,7 @@ public final class ChunkedSource implements Source, AutoCloseable {
 
     /** Chunks (inner chunks of a sharded array) in the array, stored or not. */
     public long chunkCount() {
-        long n = 1;
-        for (long g : grid) {
-            n *= g;
-        }
-        return n;
+        return ChunkRuns.count(grid);
     }
 
     /** Time spent reading and decoding chunks, summed over threads. */
@@ -166,7 +162,22 @@ public final class ChunkedSource implements Source, AutoCloseable {
      * Failures are left to the reader that needs the chunk (it decodes it again and reports).
      */
     private void prefetch() {
-        long units = chunkCount();
+        long[] lo;
+        long[] hi;
+        synchronized (this) {
+            lo = readLo;
+            hi = readHi;
+        }
+        // the chunks the run may read: all, or those crossing the box it said it reads within
+        long[] first = new long[rank];
+        long[] span = grid.clone();
+        if (lo != null) {
+            for (int a = 0; a < rank; a++) {
+                first[a] = lo[a] / chunk[a];
+                span[a] = hi[a] <= lo[a] ? 0 : (hi[a] - 1) / chunk[a] + 1 - first[a];
+            }
+        }
+        long units = ChunkRuns.count(span);
         if (units < 2 || units * array.unitBytes() > budget) {
             return;
         }
@@ -176,11 +187,9 @@ public final class ChunkedSource implements Source, AutoCloseable {
             Thread t = new Thread(() -> {
                 long i;
                 while ((i = next.getAndIncrement()) < units) {
-                    long[] u = new long[rank];
-                    long r = i;
-                    for (int a = rank - 1; a >= 0; a--) {
-                        u[a] = r % grid[a];
-                        r /= grid[a];
+                    long[] u = ChunkRuns.coordinates(i, span);
+                    for (int a = 0; a < rank; a++) {
+                        u[a] += first[a];
                     }
                     try {
                         release(acquire(u));
@@ -194,6 +203,17 @@ public final class ChunkedSource implements Source, AutoCloseable {
             t.setDaemon(true);
             t.start();
         }
+    }
+
+    private long[] readLo;
+    private long[] readHi;
+
+    /** Prefetching (on the first read after this) covers only the chunks crossing {@code [lo, hi)}. */
+    @Override
+    public synchronized void runReadsWithin(long[] lo, long[] hi) {
+        readLo = lo.clone();
+        readHi = hi.clone();
+        prefetching.set(false); // a new run: prefetch for it
     }
 
     private synchronized boolean closedNow() {

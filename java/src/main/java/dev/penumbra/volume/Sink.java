@@ -29,4 +29,56 @@ public interface Sink extends Shaped {
      */
     default void beforeRewrite() {
     }
+
+    /**
+     * The box {@code [lo, hi)} of this sink as a sink of its own (coordinates relative to {@code lo}):
+     * for running the engine into one region of a larger output.
+     */
+    default Sink region(long[] lo, long[] hi) {
+        Sink base = this;
+        long[] shape = new long[lo.length];
+        for (int a = 0; a < lo.length; a++) {
+            shape[a] = hi[a] - lo[a];
+        }
+        long[] origin = lo.clone();
+        return new Sink() {
+            @Override
+            public DType dtype() {
+                return base.dtype();
+            }
+
+            @Override
+            public long[] shape() {
+                return shape.clone();
+            }
+
+            private long[] shift(long[] at) {
+                long[] g = new long[at.length];
+                for (int a = 0; a < at.length; a++) {
+                    g[a] = at[a] + origin[a];
+                }
+                return g;
+            }
+
+            @Override
+            public void write(long[] at, int count, double[] src, int srcPos) {
+                base.write(shift(at), count, src, srcPos);
+            }
+
+            @Override
+            public void writeFloat(long[] at, int count, float[] src, int srcPos) {
+                base.writeFloat(shift(at), count, src, srcPos);
+            }
+
+            @Override
+            public void doneWriting(long[] l, long[] h) {
+                base.doneWriting(shift(l), shift(h));
+            }
+
+            @Override
+            public void beforeRewrite() {
+                base.beforeRewrite();
+            }
+        };
+    }
 }

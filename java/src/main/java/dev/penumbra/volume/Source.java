@@ -41,6 +41,13 @@ public interface Source extends Shaped {
     default void willRead(long[] lo, long[] hi) {
     }
 
+    /**
+     * The run starting now reads nothing outside the box {@code [lo, hi)} (its output's box grown
+     * by the halos, cut at the edges): a source that fetches ahead fetches only within it (advice).
+     */
+    default void runReadsWithin(long[] lo, long[] hi) {
+    }
+
     /** This run will not read the box {@code [lo, hi)} again: a source may let it go (advice only). */
     default void doneReading(long[] lo, long[] hi) {
     }

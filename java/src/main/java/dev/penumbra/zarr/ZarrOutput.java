@@ -1,6 +1,7 @@
 package dev.penumbra.zarr;
 
 import dev.penumbra.volume.DType;
+import java.io.Serializable;
 import java.util.Locale;
 import java.nio.file.Path;
 
@@ -9,7 +10,7 @@ import java.nio.file.Path;
  * input's chunks, else {@link #defaultChunks}), {@code compressor} as {@code NAME[:LEVEL]} (null:
  * zstd level 3), {@code shards} (v3 only; null: no shards) a multiple of the chunks on every axis.
  */
-public record ZarrOutput(int format, long[] chunks, String compressor, long[] shards) {
+public record ZarrOutput(int format, long[] chunks, String compressor, long[] shards) implements Serializable {
     /** Without shards. */
     public ZarrOutput(int format, long[] chunks, String compressor) {
         this(format, chunks, compressor, null);

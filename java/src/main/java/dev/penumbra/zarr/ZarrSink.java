@@ -104,7 +104,15 @@ public final class ZarrSink implements Sink, AutoCloseable {
         }
     }
 
+    /** False for a sink attached to another process's temporary folder: it never removes or commits it. */
+    private final boolean owner;
+
     private ZarrSink(Path target, Path tmpDir, ZarrArray array, boolean durable) {
+        this(target, tmpDir, array, durable, true);
+    }
+
+    private ZarrSink(Path target, Path tmpDir, ZarrArray array, boolean durable, boolean owner) {
+        this.owner = owner;
         int cores = Runtime.getRuntime().availableProcessors();
         this.encoders = cores < 2 ? null : Executors.newFixedThreadPool(cores, r -> {
             Thread t = new Thread(r, "penumbra-zarr-encode");
@@ -158,6 +166,27 @@ public final class ZarrSink implements Sink, AutoCloseable {
             throw new OutputException("output " + target + ": cannot create " + tmp + " (" + e.getMessage() + ")", e);
         }
         return new ZarrSink(abs, tmp, a.in(tmp), durable);
+    }
+
+    /**
+     * A sink writing chunks into the temporary folder of a sink created elsewhere (a Spark driver's,
+     * {@link #tempDir}), described by the same arguments: for executors that each write their own
+     * chunks (or shards), which the creator then commits with {@link #commitStoredElsewhere}.
+     * Closing it never removes the folder.
+     */
+    public static ZarrSink attach(Path tmpDir, int format, DType dtype, long[] shape, long[] chunks, long[] shards,
+                                  String compressor, boolean durable) {
+        if (!Files.isDirectory(tmpDir)) {
+            throw new OutputException("output: the temporary folder " + tmpDir + " is gone (was the run stopped?)");
+        }
+        BytesCodec codec = compressor == null ? new Codecs.ZstdCodec(3) : Codecs.parse(compressor, format, dtype.size());
+        ZarrArray a = ZarrArray.forWriting(tmpDir, format, dtype, shape, chunks, shards, codec);
+        return new ZarrSink(tmpDir, tmpDir, a, durable, false);
+    }
+
+    /** The private folder the array is written into until {@link #commit}. */
+    public Path tempDir() {
+        return tmpDir;
     }
 
     private static String random() {
@@ -350,7 +379,9 @@ public final class ZarrSink implements Sink, AutoCloseable {
         if (!dir.equals(tmpDir)) {
             Files.createDirectories(dir);
         }
-        Path part = dir.resolve(file.getFileName() + ".partial");
+        // a name of this writer's own: a retried or speculative Spark task may write the same chunk at once
+        Path part = dir.resolve(file.getFileName() + ".partial-" + ProcessHandle.current().pid() + "-"
+                + Thread.currentThread().threadId());
         long n = buf.remaining();
         try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -416,10 +447,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
         if (!shards.isEmpty()) {
             throw new IllegalStateException("zarr output: " + shards.size() + " shard(s) were not written whole");
         }
-        long units = 1;
-        for (long g : array.grid) {
-            units *= g;
-        }
+        long units = ChunkRuns.count(array.grid);
         boolean empty = Arrays.stream(array.shape).anyMatch(e -> e == 0);
         for (long i = 0; i < units && !empty; i++) {
             Slot s = slots.get(i);
@@ -428,6 +456,34 @@ public final class ZarrSink implements Sink, AutoCloseable {
                         + (s == null ? 0 : s.written.get()) + " values)");
             }
         }
+        finish();
+    }
+
+    /**
+     * {@link #commit} for an array whose chunks (or shards) other processes wrote into {@link
+     * #tempDir} ({@link #attach}): checks that every one of them is there, then writes the metadata
+     * and renames the array into place.
+     */
+    public void commitStoredElsewhere() {
+        drain(true);
+        if (!owner) {
+            throw new IllegalStateException("zarr output: an attached sink does not commit");
+        }
+        boolean empty = Arrays.stream(array.shape).anyMatch(e -> e == 0);
+        long[] grid = array.sharding == null ? array.grid : array.shardGrid();
+        long n = empty ? 0 : ChunkRuns.count(grid);
+        for (long i = 0; i < n; i++) {
+            String key = array.key(ChunkRuns.coordinates(i, grid));
+            if (!Files.isRegularFile(tmpDir.resolve(key))) {
+                throw new OutputException("output " + target + ": " + (array.sharding == null ? "chunk " : "shard ")
+                        + key + " was not written (a task's output is missing)");
+            }
+        }
+        finish();
+    }
+
+    /** Writes the metadata, forces everything to disk when durable, and renames the array into place. */
+    private void finish() {
         String[] meta = array.metadata();
         try {
             Path m = tmpDir.resolve(meta[0]);
@@ -502,7 +558,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
         }
         buffers.close();
         scratch.close();
-        if (!committed) {
+        if (!committed && owner) {
             try {
                 deleteTree(tmpDir);
             } catch (UncheckedIOException e) {

@@ -14,6 +14,15 @@ import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.RawLayout;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
+import dev.penumbra.volume.Shapes;
+import dev.penumbra.volume.Sink;
+import dev.penumbra.volume.Source;
+import dev.penumbra.formats.ChunkRuns;
+import dev.penumbra.formats.Inputs;
+import dev.penumbra.zarr.ZarrArray;
+import dev.penumbra.zarr.ZarrOutput;
+import dev.penumbra.zarr.ZarrSink;
+import java.util.Arrays;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -67,9 +76,10 @@ public final class SparkFilters {
     }
 
     /** Everything an executor needs for its group of tiles (no Spark or JDK types that do not serialize). */
-    record TaskSpec(int task, FilterSpec spec, String input, String rawDtype, boolean rawBigEndian, long[] rawShape,
-                    long rawOffset, String output, String outDtype, long[] shape, long dataOffset, long[][] lo,
-                    long[][] hi, String arithmetic, String backend, int threads) implements Serializable {
+    record TaskSpec(int task, FilterSpec spec, String input, String dataset, String rawDtype, boolean rawBigEndian,
+                    long[] rawShape, long rawOffset, String output, String outDtype, long[] shape, long dataOffset,
+                    ZarrOutput zarr, long[] outChunks, long[][] lo, long[][] hi, String arithmetic, String backend,
+                    int threads) implements Serializable {
     }
 
     /**
@@ -78,21 +88,86 @@ public final class SparkFilters {
      */
     public static Stats applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                     Schedule schedule, String master) {
+        return applyToFile(spec, input, null, raw, output, outDType, null, schedule, master);
+    }
+
+    /**
+     * {@link #applyToFile(FilterSpec, Path, RawLayout, Path, DType, Schedule, String)} over every
+     * input the local engine reads (Zarr, HDF5 and TIFF too; {@code dataset} names the array in a
+     * group or file) and into a Zarr array when {@code zarr} is given or {@code output} is named
+     * {@code *.zarr}: then each task computes whole output chunks (whole shards when sharded) and
+     * writes them itself into the array's temporary folder, which the driver commits when every task
+     * succeeded — the same chunk files, byte for byte, as a local run's.
+     */
+    public static Stats applyToFile(FilterSpec spec, Path input, String dataset, RawLayout raw, Path output,
+                                    DType outDType, ZarrOutput zarr, Schedule schedule, String master) {
         long t0 = System.nanoTime();
+        if (zarr == null && ZarrOutput.namedZarr(output)) {
+            zarr = ZarrOutput.defaults();
+        }
         OutputFile.checkNotSameFile(input, output);
         Plan plan;
         long[] shape;
         DType dt;
         Schedule.Arithmetic arithmetic;
-        try (Volume in = VolumeFiles.open(input, raw)) {
-            plan = spec.plan(in.rank());
-            shape = in.shape();
-            dt = DType.filterOutput(in.dtype(), outDType);
+        long[] outChunks = null;
+        try (Inputs.Input in = Inputs.open(input, dataset, raw)) {
+            Source src = in.source();
+            plan = spec.plan(src.rank());
+            shape = src.shape();
+            dt = DType.filterOutput(src.dtype(), outDType);
             // the whole volume's arithmetic, pinned in every tile: tiles give a whole run's bytes
-            arithmetic = Engine.arithmeticFor(plan, in, dt, schedule);
+            arithmetic = Engine.arithmeticFor(plan, src, dt, schedule);
+            if (zarr != null) {
+                outChunks = zarr.chunks() != null ? zarr.chunks() : in.store() instanceof ZarrArray z ? z.chunks()
+                        : ZarrOutput.defaultChunks(shape, dt);
+            }
+        }
+        Job job = new Job(spec, input, dataset, raw, dt, shape, arithmetic, schedule, master);
+        if (zarr != null) {
+            try (ZarrSink out = ZarrSink.create(output, zarr.format(), dt, shape, outChunks, zarr.shards(),
+                    zarr.compressor(), true)) {
+                long[] unit = zarr.shards() != null ? zarr.shards() : outChunks;
+                long[] grid = ChunkRuns.grid(shape, unit);
+                long n = Arrays.stream(shape).anyMatch(e -> e == 0) ? 0 : ChunkRuns.count(grid);
+                List<long[][]> boxes = new ArrayList<>();
+                for (long i = 0; i < n; i++) {
+                    long[] u = ChunkRuns.coordinates(i, grid);
+                    long[] lo = new long[u.length];
+                    long[] hi = new long[u.length];
+                    for (int a = 0; a < u.length; a++) {
+                        lo[a] = u[a] * unit[a];
+                        hi[a] = Math.min(shape[a], lo[a] + unit[a]);
+                    }
+                    boxes.add(new long[][] {lo, hi});
+                }
+                Stats st = job.run(parallelism -> boxes, out.tempDir(), 0, zarr, outChunks, t0);
+                out.commitStoredElsewhere();
+                return st;
+            }
         }
         OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
         try (OutputFile out = OutputFile.create(output, dt, shape)) {
+            Stats st = job.run(parallelism -> {
+                ChunkGrid grid = new ChunkGrid(shape, schedule.withThreads(Math.max(2, parallelism))
+                        .chunksFor(shape, plan.haloLeft(), plan.haloRight()));
+                List<long[][]> boxes = new ArrayList<>();
+                for (int i = 0; i < grid.size(); i++) {
+                    Chunk c = grid.chunk(i);
+                    boxes.add(new long[][] {c.lo(), c.hi()});
+                }
+                return boxes;
+            }, out.temp(), out.dataOffset(), null, null, t0);
+            out.commit();
+            return st;
+        }
+    }
+
+    /** One job's fixed parts; {@link #run} starts Spark, groups the output boxes into tasks and runs them. */
+    private record Job(FilterSpec spec, Path input, String dataset, RawLayout raw, DType dt, long[] shape,
+                       Schedule.Arithmetic arithmetic, Schedule schedule, String master) {
+        Stats run(java.util.function.IntFunction<List<long[][]>> boxesFor, Path out, long dataOffset, ZarrOutput zarr,
+                  long[] outChunks, long t0) {
             long s0 = System.nanoTime();
             SparkConf conf = new SparkConf().setMaster(master).setAppName("penumbra " + spec)
                     .set("spark.ui.enabled", "false").set("spark.task.maxFailures", "4");
@@ -105,24 +180,22 @@ public final class SparkFilters {
             }
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 long sparkStart = System.nanoTime() - s0;
-                ChunkGrid grid = new ChunkGrid(shape, schedule.withThreads(Math.max(2, sc.defaultParallelism()))
-                        .chunksFor(shape, plan.haloLeft(), plan.haloRight()));
-                int tasks = Math.max(1, Math.min(grid.size(), 2 * sc.defaultParallelism()));
+                List<long[][]> boxes = boxesFor.apply(sc.defaultParallelism());
+                int tasks = Math.max(1, Math.min(boxes.size(), 2 * sc.defaultParallelism()));
                 List<TaskSpec> specs = new ArrayList<>();
                 for (int t = 0; t < tasks; t++) {
-                    int from = (int) ((long) grid.size() * t / tasks);
-                    int to = (int) ((long) grid.size() * (t + 1) / tasks);
+                    int from = (int) ((long) boxes.size() * t / tasks);
+                    int to = (int) ((long) boxes.size() * (t + 1) / tasks);
                     long[][] lo = new long[to - from][];
                     long[][] hi = new long[to - from][];
                     for (int i = from; i < to; i++) {
-                        Chunk c = grid.chunk(i);
-                        lo[i - from] = c.lo();
-                        hi[i - from] = c.hi();
+                        lo[i - from] = boxes.get(i)[0];
+                        hi[i - from] = boxes.get(i)[1];
                     }
-                    specs.add(new TaskSpec(t, spec, input.toAbsolutePath().toString(),
+                    specs.add(new TaskSpec(t, spec, input.toAbsolutePath().toString(), dataset,
                             raw == null ? null : raw.dtype().name(), raw != null && raw.order() == ByteOrder.BIG_ENDIAN,
                             raw == null ? null : raw.shape(), raw == null ? 0 : raw.offset(),
-                            out.temp().toAbsolutePath().toString(), dt.name(), shape, out.dataOffset(), lo, hi,
+                            out.toAbsolutePath().toString(), dt.name(), shape, dataOffset, zarr, outChunks, lo, hi,
                             arithmetic.name(), schedule.backend().name(), 1));
                 }
                 List<TaskStats> stats;
@@ -132,8 +205,7 @@ public final class SparkFilters {
                     throw new PenumbraException("spark: the job failed on the executors: "
                             + PenumbraException.rootMessage(e), e);
                 }
-                out.commit();
-                return new Stats(master, tasks, grid.size(), System.nanoTime() - t0, sparkStart, stats);
+                return new Stats(master, tasks, boxes.size(), System.nanoTime() - t0, sparkStart, stats);
             }
         }
     }
@@ -176,9 +248,14 @@ public final class SparkFilters {
         RawLayout raw = t.rawDtype() == null ? null : new RawLayout(DType.valueOf(t.rawDtype()),
                 t.rawBigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, t.rawShape(), t.rawOffset());
         long bytes = 0;
-        try (Volume in = VolumeFiles.open(Path.of(t.input()), raw);
-             Volume out = VolumeFiles.mapForWriting(Path.of(t.output()), DType.valueOf(t.outDtype()), t.shape(),
-                     t.dataOffset())) {
+        DType dt = DType.valueOf(t.outDtype());
+        ZarrOutput z = t.zarr();
+        try (Inputs.Input input = Inputs.open(Path.of(t.input()), t.dataset(), raw);
+             Volume mapped = z != null ? null : VolumeFiles.mapForWriting(Path.of(t.output()), dt, t.shape(),
+                     t.dataOffset());
+             ZarrSink chunks = z == null ? null : ZarrSink.attach(Path.of(t.output()), z.format(), dt, t.shape(),
+                     t.outChunks(), z.shards(), z.compressor(), true)) {
+            Source in = input.source();
             Plan plan = t.spec().plan(in.rank());
             Schedule s = Schedule.defaults().withThreads(t.threads()).withBackend(Backends.Kind.valueOf(t.backend()))
                     .withArithmetic(Schedule.Arithmetic.valueOf(t.arithmetic()));
@@ -192,11 +269,21 @@ public final class SparkFilters {
                         throw new PenumbraException("interrupted");
                     }
                 }
-                Volume region = out.slice(t.lo()[i], t.hi()[i]);
-                Engine.run(plan, in, t.lo()[i], region, s);
-                bytes += region.byteSize();
+                if (mapped != null) {
+                    Volume region = mapped.slice(t.lo()[i], t.hi()[i]);
+                    Engine.run(plan, in, t.lo()[i], region, s);
+                    bytes += region.byteSize();
+                } else {
+                    Sink region = chunks.region(t.lo()[i], t.hi()[i]);
+                    Engine.run(plan, in, t.lo()[i], region, s);
+                    bytes += dt.size() * Shapes.elementCount(region.shape(), "region");
+                }
             }
-            out.segment().force();
+            if (mapped != null) {
+                mapped.segment().force();
+            } else {
+                chunks.awaitStored(); // every chunk (shard) of the task's boxes is in its file
+            }
         }
         SparkEnv env = SparkEnv.get();
         return new TaskStats(t.task(), env == null ? "?" : env.executorId(), ProcessHandle.current().pid(),

@@ -12,6 +12,7 @@ import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Npy;
+import dev.penumbra.zarr.ZarrOutput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -108,6 +109,30 @@ class ClusterTest {
                 FilterSpec.gaussian(1.0), missing, null, out, null, Schedule.defaults(), Cluster.MASTER_URL));
         assertTrue(e.getMessage().contains("no such file"), e.getMessage());
         assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aZarrJobOnTwoWorkersWritesTheLocalChunkFiles() throws Exception {
+        Path npy = input(30, 120, 140);
+        Path in = dir.resolve("in.zarr");
+        Filters.applyToFile(FilterSpec.of(dev.penumbra.filter.Op.UNIFORM).withSize(1), npy, null, null, in, null,
+                new ZarrOutput(3, new long[] {16, 64, 64}, "zstd:1"), Schedule.defaults(), false);
+        ZarrOutput zo = new ZarrOutput(3, new long[] {10, 32, 32}, "zstd:3", new long[] {10, 64, 64});
+        Path local = dir.resolve("local.zarr");
+        Path spark = dir.resolve("spark.zarr");
+        Filters.applyToFile(FilterSpec.gaussian(2.0), in, null, null, local, null, zo, Schedule.defaults(), false);
+        SparkFilters.Stats st;
+        try {
+            st = SparkFilters.applyToFile(FilterSpec.gaussian(2.0), in, null, null, spark, null, zo,
+                    Schedule.defaults(), Cluster.MASTER_URL);
+        } catch (Throwable e) {
+            dumpLogs();
+            throw e;
+        }
+        System.out.println(st.text());
+        LocalSparkTest.assertSameFiles(local, spark);
+        assertEquals(2, st.perTask().stream().map(SparkFilters.TaskStats::pid).distinct().count(),
+                "tasks in two executor processes: " + st.perTask());
     }
 
     @Test
