@@ -209,7 +209,7 @@ public final class Filters {
             Plan plan = spec.plan(src.rank());
             DType dt = DType.filterOutput(src.dtype(), outDType);
             if (zarr == null) {
-                return intoFile(plan, src, output, dt, schedule, durable);
+                return intoFile(plan, src, output, dt, schedule, durable).withIo(readText(src));
             }
             long[] chunks = zarr.chunks() != null ? zarr.chunks() : in.store() instanceof ZarrArray z ? z.chunks()
                     : ZarrOutput.defaultChunks(src.shape(), dt);
@@ -217,9 +217,18 @@ public final class Filters {
                     durable)) {
                 Run run = Engine.run(plan, src, (Sink) out, schedule);
                 out.commit();
-                return run;
+                String read = readText(src);
+                return run.withIo((read.isEmpty() ? "" : read + ", ") + String.format(java.util.Locale.ROOT,
+                        "wrote %d %s (%.1f MB)", out.chunkWrites(), out.array().sharded() ? "shards" : "chunks",
+                        out.storedBytes() / 1e6));
             }
         }
+    }
+
+    /** How often a chunked input's chunks were decoded, e.g. "decoded 20 input chunks (20 in the array)". */
+    private static String readText(Source src) {
+        return src instanceof dev.penumbra.formats.ChunkedSource c ? "decoded " + c.decodedChunks() + " input chunks ("
+                + c.chunkCount() + " in the array)" : "";
     }
 
     /** Runs {@code plan} over {@code in} into a new .npy or raw file, which appears atomically and only whole. */

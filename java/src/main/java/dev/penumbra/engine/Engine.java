@@ -91,8 +91,12 @@ public final class Engine {
         boolean redone = false;
         Boolean finiteInput = null; // known once a float run has read the input
         if (useFloat && schedule.arithmetic() == Schedule.Arithmetic.AUTO) {
-            float[] sample = ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
-            if (!ArithmeticPolicy.sampleAllowsFloat(plan, sample)) {
+            // a source whose reads decode whole chunks takes its sample last, and only when the data's
+            // own range leaves the sample's verdict open: the same decision, without decoding every
+            // chunk once for 256 rows before the run decodes them again
+            boolean late = in.costlyToSample();
+            float[] sample = late && !unfused ? null : ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
+            if (sample != null && !ArithmeticPolicy.sampleAllowsFloat(plan, sample)) {
                 // a sample of the data fails the bound with 1.5 times its range: the whole data (which can
                 // only widen the sample's range) almost surely fails it, so no float run to redo
                 useFloat = false;
@@ -107,11 +111,19 @@ public final class Engine {
                 // (in cache, as it gathers) and the double path redoes the output if the bound fails
                 float[] seen = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
                 Run first = fused(plan, in, outOrigin, out, schedule, Path.FLOAT, seen);
-                if (ArithmeticPolicy.boundHolds(plan, seen)) {
+                boolean holds = ArithmeticPolicy.boundHolds(plan, seen);
+                why = "the float32 error bound failed for the data (" + rangeText(seen) + "): redone in double";
+                if (holds && sample == null && !ArithmeticPolicy.sampleAllowsFloat(plan, seen)) {
+                    // the sample lies within the data's range: only here can its headroom fail
+                    sample = ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
+                    holds = ArithmeticPolicy.sampleAllowsFloat(plan, sample);
+                    why = "the float32 error bound fails for the data (a sample reaches " + rangeText(sample)
+                            + ", with headroom x1.5): redone in double";
+                }
+                if (holds) {
                     return first.because("the float32 error bound holds for the data (" + rangeText(seen) + ")");
                 }
                 redone = true;
-                why = "the float32 error bound failed for the data (" + rangeText(seen) + "): redone in double";
                 finiteInput = Float.isFinite(seen[0]) && Float.isFinite(seen[1]);
                 if (mon != null) {
                     mon.redo();

@@ -68,20 +68,52 @@ public final class ChunkedSource implements Source, AutoCloseable {
     }
 
     /**
-     * Reads {@code a} with a cache of decoded chunks as large as the array, up to a quarter of the
-     * memory (at least 256 MiB; the system property {@code penumbra.chunkCacheBytes} sets it).
+     * Reads {@code a} with a cache of decoded chunks as large as the array when that is at most an
+     * eighth of the memory; else as large as a stream needs to decode every chunk once — two layers
+     * of chunks across the axis the engine streams (a slab with its halo crosses at most two when
+     * the halo is shorter than a chunk) — at least 256 MiB and at most half the memory. The system
+     * property {@code penumbra.chunkCacheBytes} sets the budget.
      */
     public static ChunkedSource of(ChunkStore a) {
+        long[] grid = ChunkRuns.grid(a.shape(), a.chunks());
         long all = a.unitBytes();
-        for (long g : ChunkRuns.grid(a.shape(), a.chunks())) {
+        for (long g : grid) {
             all = Math.multiplyHigh(all, g) != 0 ? Long.MAX_VALUE : all * g;
         }
-        long budget = Math.min(all, Math.max(256L << 20, Madvise.physicalMemory() / 4));
+        long memory = Madvise.physicalMemory();
+        // small beside the memory: all of it (decoded ahead, prefetch()); else what a stream holds,
+        // so that a 6 GiB array neither fills 24 GiB (7.6 GB resident, 83 s) nor thrashes in 3 GiB
+        long budget = all <= memory / 8 ? all : Math.min(all, Math.max(256L << 20, Math.min(memory / 2,
+                streamWindowBytes(a, grid))));
         String set = System.getProperty("penumbra.chunkCacheBytes");
         if (set != null) {
             budget = Long.parseLong(set.trim());
         }
         return new ChunkedSource(a, budget);
+    }
+
+    /**
+     * Two layers of chunks across the axis a stream runs along (the engine streams the longest axis
+     * but the last), and one chunk more: what a stream holds at a layer boundary.
+     */
+    static long streamWindowBytes(ChunkStore a, long[] grid) {
+        long[] shape = a.shape();
+        if (shape.length < 2) {
+            return a.unitBytes();
+        }
+        int axis = 0;
+        for (int d = 1; d < shape.length - 1; d++) {
+            if (shape[d] > shape[axis]) {
+                axis = d;
+            }
+        }
+        long layer = a.unitBytes();
+        for (int d = 0; d < grid.length; d++) {
+            if (d != axis) {
+                layer = Math.multiplyHigh(layer, grid[d]) != 0 ? Long.MAX_VALUE / 4 : layer * grid[d];
+            }
+        }
+        return 2 * layer + a.unitBytes();
     }
 
     /** The array read. */
@@ -97,6 +129,12 @@ public final class ChunkedSource implements Source, AutoCloseable {
     @Override
     public long[] shape() {
         return shape.clone();
+    }
+
+    /** A scattered row costs its whole chunk's decoding. */
+    @Override
+    public boolean costlyToSample() {
+        return true;
     }
 
     /** Chunks decoded so far (a chunk decoded twice counts twice). */
@@ -156,7 +194,7 @@ public final class ChunkedSource implements Source, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean prefetching = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * When every chunk fits the cache, decodes them all ahead of the readers, one thread per core,
+     * When every chunk the run reads fits the cache, decodes them all ahead of the readers, one thread per core,
      * in key order: a stream's first slab often crosses every chunk (along axis 0 through chunks
      * deeper than the slab), and its readers would otherwise wait for one chunk after another.
      * Failures are left to the reader that needs the chunk (it decodes it again and reports).

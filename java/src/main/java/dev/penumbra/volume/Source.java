@@ -42,6 +42,15 @@ public interface Source extends Shaped {
     }
 
     /**
+     * True when a few scattered reads cost much more than their bytes (a chunked, compressed source
+     * decodes a whole chunk for one row): the engine then samples the data for its arithmetic only
+     * when it must, after the run ({@code false}, the default: mapped data is sampled first).
+     */
+    default boolean costlyToSample() {
+        return false;
+    }
+
+    /**
      * The run starting now reads nothing outside the box {@code [lo, hi)} (its output's box grown
      * by the halos, cut at the edges): a source that fetches ahead fetches only within it (advice).
      */

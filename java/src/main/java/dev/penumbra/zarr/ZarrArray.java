@@ -623,6 +623,11 @@ public final class ZarrArray implements ChunkStore {
         }
     }
 
+    /** True for a sharded v3 array (its files are shards of inner chunks). */
+    public boolean sharded() {
+        return sharding != null;
+    }
+
     /** The grid coordinates of the shard holding inner chunk {@code u}. */
     long[] shardOf(long[] u) {
         long[] s = new long[u.length];
