@@ -8,7 +8,8 @@ import dev.penumbra.filter.Op;
 import dev.penumbra.filter.Plan;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Volume;
-import dev.penumbra.volume.VolumeFiles;
+import dev.penumbra.formats.Inputs;
+import dev.penumbra.volume.Source;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,8 +31,13 @@ final class PreviewCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "INPUT", description = "input .npy, or a raw file with --shape")
+    @Parameters(index = "0", paramLabel = "INPUT", description = "input .npy, Zarr, HDF5 or TIFF, or a raw"
+            + " file with --shape")
     Path input;
+
+    @Option(names = "--dataset", paramLabel = "PATH", description = "the array inside a Zarr group or the dataset"
+            + " inside an HDF5 INPUT (e.g. /entry/data)")
+    String dataset;
 
     @Parameters(index = "1", paramLabel = "PNG", description = "the image to write")
     Path png;
@@ -76,7 +82,8 @@ final class PreviewCommand implements Callable<Integer> {
                     + " commands and profile");
         }
         Charts.checkWritable(png, "png");
-        try (Volume in = VolumeFiles.open(input, raw.layout(input, pr))) {
+        try (Inputs.Input opened = Inputs.open(input, dataset, raw.layout(input, pr))) {
+            Source in = opened.source();
             if (in.rank() < 2) {
                 throw new BadParameterException(input + ": has " + in.rank() + " axis; a preview needs 2 or more");
             }
@@ -102,17 +109,22 @@ final class PreviewCommand implements Callable<Integer> {
             if ((long) h * w * (fs == null ? 1 : 2) > 200_000_000L) {
                 throw new BadParameterException("slice: " + h + " x " + w + " is too large for a preview image");
             }
-            float[] before = read(in.slice(lo, hi), img, h, w);
+            long[] shape = new long[in.rank()];
+            for (int a = 0; a < in.rank(); a++) {
+                shape[a] = hi[a] - lo[a];
+            }
+            Schedule sc = run.schedule();
+            float[] before;
+            try (Volume copy = Volume.allocate(DType.F64, shape)) {
+                // the slice itself: a size-1 uniform filter is scipy's copy, from any source
+                Engine.run(FilterSpec.of(Op.UNIFORM).withSize(1).plan(in.rank()), in, lo, copy, sc);
+                before = read(copy, img, h, w);
+            }
             BufferedImage left = Images.grey(before, w, h);
             BufferedImage out = left;
             if (fs != null) {
                 Plan plan = fs.plan(in.rank());
-                long[] shape = new long[in.rank()];
-                for (int a = 0; a < in.rank(); a++) {
-                    shape[a] = hi[a] - lo[a];
-                }
                 try (Volume filtered = Volume.allocate(DType.F64, shape)) {
-                    Schedule sc = run.schedule();
                     Engine.run(plan, in, lo, filtered, sc); // only the slice, read with its halo
                     float[] af = read(filtered, img, h, w);
                     out = Images.sideBySide(left, "before", Images.grey(af, w, h), "after " + fs);
@@ -129,7 +141,7 @@ final class PreviewCommand implements Callable<Integer> {
     }
 
     /** {axis, index} from --slice, or the middle of axis 0. */
-    private long[] parseSlice(Volume in) {
+    private long[] parseSlice(Source in) {
         if (slice == null) {
             return new long[] {0, in.shape(0) / 2};
         }

@@ -59,6 +59,37 @@ class PreviewCommandTest {
     }
 
     @Test
+    void aZarrSliceGivesTheNpyImage() throws Exception {
+        Path npy = ramp();
+        Path zarr = dir.resolve("ramp.zarr");
+        // the same volume as a chunked v2 array, written by the CLI (a size-1 uniform filter is a copy)
+        CliTest.Result w = CliTest.run("uniform", "--size", "1", "--zarr-format", "2", "--out-chunks", "2,7,16",
+                npy.toString(), zarr.toString());
+        assertEquals(0, w.code(), w.err());
+        for (String[] extra : new String[][] {{}, {"--after", "gaussian", "--sigma", "1"}}) {
+            Path a = dir.resolve("a.png");
+            Path b = dir.resolve("b.png");
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("preview", "--slice", "0=1"));
+            args.addAll(java.util.List.of(extra));
+            java.util.List<String> pa = new java.util.ArrayList<>(args);
+            pa.addAll(java.util.List.of(npy.toString(), a.toString()));
+            java.util.List<String> pb = new java.util.ArrayList<>(args);
+            pb.addAll(java.util.List.of(zarr.toString(), b.toString()));
+            assertEquals(0, CliTest.run(pa.toArray(String[]::new)).code());
+            CliTest.Result r = CliTest.run(pb.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            BufferedImage ia = ImageIO.read(a.toFile());
+            BufferedImage ib = ImageIO.read(b.toFile());
+            assertEquals(ia.getWidth(), ib.getWidth());
+            for (int y = 0; y < ia.getHeight(); y++) {
+                for (int x = 0; x < ia.getWidth(); x++) {
+                    assertEquals(ia.getRGB(x, y), ib.getRGB(x, y), "pixel " + x + "," + y + " " + String.join(" ", extra));
+                }
+            }
+        }
+    }
+
+    @Test
     void afterPutsTheFilteredSliceBesideIt() throws Exception {
         Path png = dir.resolve("ab.png");
         CliTest.Result r = CliTest.run("preview", ramp().toString(), "--slice", "1=10", "--after", "uniform",
