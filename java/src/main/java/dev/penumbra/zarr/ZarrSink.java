@@ -284,7 +284,12 @@ public final class ZarrSink implements Sink, AutoCloseable {
      */
     private void complete(Slot s) {
         if (encoders == null || pending.get() >= maxPending) {
-            store(s);
+            try {
+                store(s);
+            } catch (RuntimeException e) {
+                fail(e);
+                throw e;
+            }
             return;
         }
         pending.incrementAndGet();
@@ -293,11 +298,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
                 try {
                     store(s);
                 } catch (RuntimeException e) {
-                    synchronized (pending) {
-                        if (failure == null) {
-                            failure = e;
-                        }
-                    }
+                    fail(e);
                 } finally {
                     synchronized (pending) {
                         if (pending.decrementAndGet() == 0) {
@@ -320,6 +321,15 @@ public final class ZarrSink implements Sink, AutoCloseable {
     /** Waits until every chunk completed so far is stored; throws an encoder's failure. */
     public void awaitStored() {
         drain(true);
+    }
+
+    /** Remembers the first chunk that could not be stored: every later write and the commit throw it. */
+    private void fail(RuntimeException e) {
+        synchronized (pending) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
     }
 
     /** Waits until no chunk is being encoded; rethrows the first encoder's failure. */

@@ -196,6 +196,31 @@ public class ZarrTest {
     }
 
     @Test
+    void aChunkThatCannotBeStoredStopsTheRunAndLeavesNothing() throws IOException {
+        Path out = tmp.resolve("fails.zarr");
+        try (ZarrSink sink = ZarrSink.create(out, 3, DType.F32, new long[] {4, 8}, new long[] {2, 8}, "zstd:1",
+                false)) {
+            // the folder turns into a file under the run: no chunk can be stored
+            ZarrSink.deleteTree(sink.tempDir());
+            Files.writeString(sink.tempDir(), "not a folder");
+            float[] row = new float[8];
+            OutputException e = assertThrows(OutputException.class, () -> {
+                // the first chunk completes with its second row; its encoder's failure reaches the run
+                for (long y = 0; y < 4; y++) {
+                    sink.writeFloat(new long[] {y, 0}, 8, row, 0);
+                }
+                sink.awaitStored();
+            });
+            // whichever chunk an encoder finished first
+            assertTrue(e.getMessage().matches("output " + java.util.regex.Pattern.quote(out.toAbsolutePath().toString())
+                    + ": writing chunk c/[01]/0 failed \\(.*Not a directory\\)"), e.getMessage());
+            assertThrows(OutputException.class, () -> sink.writeFloat(new long[] {3, 0}, 8, row, 0),
+                    "a later write stops too");
+        }
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void shardsThatDoNotFitAreRefusedByName() {
         Path in = fixtures().resolve("v2_u2_zstd");
         Path out = tmp.resolve("bad.zarr");
