@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/tools/peak_anon.sh"
 DIR=$(dirname "$OUT")
 BYTES=$(stat -c %s "$IN")
 drop() { if [ "$MODE" = cold ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi; }
@@ -56,15 +57,7 @@ else
   "$ROOT/penumbra" gaussian --sigma 3 --shape "$SHAPE" --dtype float32 -q "${EXTRA[@]}" "$IN" "$OUT" &
 fi
 launcher=$!
-peak_anon=0
-while kill -0 "$launcher" 2>/dev/null; do
-  pid=$(pgrep -f "dev.penumbra.cli.Main gaussian" | head -1 || true)
-  if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
-    a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    [ -n "$a" ] && [ "$a" -gt "$peak_anon" ] && peak_anon=$a
-  fi
-  sleep 0.2
-done
+watch_peak_anon "$launcher"
 wait "$launcher"
 end=$(date +%s.%N)
 cg_peak=0

@@ -22,6 +22,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/tools/peak_anon.sh"
 "$ROOT/penumbra" --version >/dev/null   # build outside the timing
 CG=/sys/fs/cgroup/memory/penumbra-zarr-ooc-$$
 mkdir "$CG"
@@ -33,15 +34,7 @@ start=$(date +%s.%N)
 (echo $BASHPID > "$CG/cgroup.procs"; exec "$ROOT/penumbra" gaussian --sigma "$SIGMA" "${EXTRA[@]}" "$IN" "$OUT") \
   2> "$LOG" &
 launcher=$!
-peak_anon=0
-while kill -0 "$launcher" 2>/dev/null; do
-  pid=$(pgrep -f "dev.penumbra.cli.Main gaussian" | head -1 || true)
-  if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
-    a=$(awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-    [ -n "$a" ] && [ "$a" -gt "$peak_anon" ] && peak_anon=$a
-  fi
-  sleep 0.2
-done
+watch_peak_anon "$launcher"
 rc=0; wait "$launcher" || rc=$?
 end=$(date +%s.%N)
 tail -1 "$LOG"
