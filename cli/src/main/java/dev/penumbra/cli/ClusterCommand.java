@@ -52,8 +52,9 @@ final class ClusterCommand implements Callable<Integer> {
                 case "start" -> spec.commandLine().getOut().println(c.getMethod("start", Path.class, int.class,
                         int.class).invoke(null, dir, workers, cores));
                 case "stop" -> {
-                    int n = (int) c.getMethod("stop", Path.class).invoke(null, dir);
-                    spec.commandLine().getOut().println("cluster: stopped " + n + " process(es) of " + dir);
+                    Object stopped = c.getMethod("stop", Path.class).invoke(null, dir);
+                    spec.commandLine().getOut().println(stopped.getClass().getMethod("text", Path.class)
+                            .invoke(stopped, dir));
                 }
                 default -> throw new BadParameterException("cluster: '" + action + "' (expected start or stop)");
             }

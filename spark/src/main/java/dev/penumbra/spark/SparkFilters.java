@@ -177,6 +177,14 @@ public final class SparkFilters {
                 conf.setIfMissing("spark.executor.extraJavaOptions", String.join(" ", engineOptions()));
                 conf.setIfMissing("spark.executor.memory", "512m");
                 Cluster.jobSettings(master).forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
+                siteSettings().forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
+                if (master.equals(Cluster.MASTER_URL) && !conf.contains("spark.authenticate.secret")
+                        && conf.getBoolean("spark.authenticate", true)) {
+                    throw new PenumbraException(master + " needs the cluster's secret: there is none in "
+                            + Cluster.jobRunDir() + " (start the cluster with ./penumbra cluster start, name the run"
+                            + " dir of the one you started with PENUMBRA_CLUSTER_DIR, or give spark.authenticate.secret"
+                            + " in the file PENUMBRA_SPARK_CONF names for a cluster you did not start)");
+                }
             }
             try (JavaSparkContext sc = new JavaSparkContext(conf)) {
                 long sparkStart = System.nanoTime() - s0;
@@ -208,6 +216,25 @@ public final class SparkFilters {
                 return new Stats(master, tasks, boxes.size(), System.nanoTime() - t0, sparkStart, stats);
             }
         }
+    }
+
+    /**
+     * Spark properties for a cluster the project did not start (a site's own): the properties file
+     * that {@code $PENUMBRA_SPARK_CONF} names (e.g. {@code spark.authenticate=true} and {@code
+     * spark.authenticate.secret=...}), kept off the command line; empty when it is not set.
+     */
+    static java.util.Properties siteSettings() {
+        java.util.Properties p = new java.util.Properties();
+        String f = System.getenv("PENUMBRA_SPARK_CONF");
+        if (f == null || f.isEmpty()) {
+            return p;
+        }
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(Path.of(f))) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new PenumbraException("spark: cannot read PENUMBRA_SPARK_CONF " + f + " (" + e.getMessage() + ")", e);
+        }
+        return p;
     }
 
     /** The JVM options the engine needs (Vector API, FFM) and quiet Unsafe use by Spark on JDK 23+. */

@@ -20,6 +20,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.api.java.JavaSparkContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -136,6 +143,167 @@ class ClusterTest {
     }
 
     @Test
+    void theRunDirIsPrivateAndTheSecretIsOnNoCommandLine() throws Exception {
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.readAttributes(runDir,
+                PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS).permissions()));
+        Path secretFile = runDir.resolve(Cluster.SECRET);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile)));
+        String secret = Files.readString(secretFile).trim();
+        assertTrue(secret.matches("[0-9a-f]{64}"), "256 bits in hex");
+        // the daemons and their executors get it in their environment, never in argv (which any user reads)
+        Path in = input(10, 40, 40);
+        SparkFilters.applyToFile(FilterSpec.gaussian(1.0), in, null, dir.resolve("cmdline.npy"), null,
+                Schedule.defaults(), Cluster.MASTER_URL);
+        int seen = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                byte[] cmd;
+                try {
+                    cmd = Files.readAllBytes(p.resolve("cmdline"));
+                } catch (IOException gone) {
+                    continue;
+                }
+                String c = new String(cmd, java.nio.charset.StandardCharsets.UTF_8);
+                seen += c.contains(Cluster.MASTER_CLASS) || c.contains(Cluster.WORKER_CLASS) ? 1 : 0;
+                assertFalse(c.contains(secret), "the secret is on the command line of " + p);
+            }
+        }
+        assertTrue(seen >= 3, "the Master and both Workers were looked at: " + seen);
+        // the Master's web UI listens on loopback only, and no REST submission server (6066) listens
+        String tcp = Files.readString(Path.of("/proc/net/tcp")) + Files.readString(Path.of("/proc/net/tcp6"));
+        boolean ui = false;
+        for (String line : tcp.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 3 && f[3].equals("0A") && f[1].contains(":")) {
+                String[] addr = f[1].split(":");
+                int port = Integer.parseInt(addr[1], 16);
+                assertTrue(port != 6066, "a REST submission server listens");
+                if (port == Cluster.UI_PORT) {
+                    ui = true;
+                    assertTrue(addr[0].equals("0100007F") || addr[0].equals("0000000000000000FFFF00000100007F"),
+                            "the Master UI listens on " + addr[0] + ", not loopback");
+                }
+            }
+        }
+        assertTrue(ui, "the Master UI listens");
+    }
+
+    @Test
+    void anApplicationWithoutTheSecretRunsNoCode() throws Exception {
+        Path marker = dir.resolve("intruder-ran");
+        String markerPath = marker.toString();
+        SparkConf conf = new SparkConf().setMaster(Cluster.MASTER_URL).setAppName("intruder")
+                .set("spark.ui.enabled", "false").set("spark.executor.memory", "512m")
+                .set("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                .set("spark.executor.extraJavaOptions", String.join(" ", SparkFilters.engineOptions()));
+        JavaSparkContext sc;
+        try {
+            sc = new JavaSparkContext(conf);
+        } catch (RuntimeException refused) {
+            assertFalse(Files.exists(marker));
+            return; // refused outright: no code ran
+        }
+        try {
+            JavaFutureAction<Long> job = sc.parallelize(List.of(1, 2, 3, 4), 2).map(x -> {
+                Files.writeString(Path.of(markerPath), "INTRUDER-RAN");
+                return x;
+            }).countAsync();
+            // still waiting for an executor after 20 s, or given up by Spark (the Master refused it)
+            Exception e = assertThrows(Exception.class, () -> job.get(20, TimeUnit.SECONDS), "the intruder's job ran");
+            assertTrue(e instanceof java.util.concurrent.TimeoutException || String.valueOf(e.getCause())
+                    .contains("SparkContext was shut down"), e.toString());
+            assertTrue(sc.statusTracker().getExecutorInfos().length <= 1, "the intruder got an executor");
+            job.cancel(true);
+        } finally {
+            sc.close();
+        }
+        // Spark stops a refused context on its own thread: wait until it is gone before the next one
+        for (int i = 0; i < 300 && org.apache.spark.SparkContext$.MODULE$.getActive().isDefined(); i++) {
+            Thread.sleep(100);
+        }
+        assertFalse(Files.exists(marker), "code of the intruder ran on the cluster");
+        // and the project's own job still runs there
+        Path in = input(10, 40, 40);
+        SparkFilters.applyToFile(FilterSpec.gaussian(1.0), in, null, dir.resolve("after-intruder.npy"), null,
+                Schedule.defaults(), Cluster.MASTER_URL);
+    }
+
+    @Test
+    void aJobThatCannotFindTheSecretSaysSo() throws Exception {
+        Path empty = dir.resolve("no-cluster-here");
+        Cluster.privateRunDir(empty);
+        String before = System.getProperty("penumbra.cluster.dir");
+        System.setProperty("penumbra.cluster.dir", empty.toString());
+        try {
+            Path out = dir.resolve("never-secret.npy");
+            PenumbraException e = assertThrows(PenumbraException.class, () -> SparkFilters.applyToFile(
+                    FilterSpec.gaussian(1.0), input(10, 20, 20), null, out, null, Schedule.defaults(),
+                    Cluster.MASTER_URL));
+            assertTrue(e.getMessage().startsWith("spark://127.0.0.1:7077 needs the cluster's secret: there is none in "
+                    + empty), e.getMessage());
+            assertFalse(Files.exists(out));
+        } finally {
+            System.setProperty("penumbra.cluster.dir", before);
+        }
+    }
+
+    @Test
+    void runDirsOthersCouldUseAreRefused() throws Exception {
+        Path open = dir.resolve("open");
+        Files.createDirectory(open);
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        PenumbraException e = assertThrows(PenumbraException.class, () -> Cluster.start(open, 1, 1));
+        assertEquals("cluster: the run dir " + open + " has mode rwxr-xr-x, not rwx------: refusing to use it"
+                + " (remove it, or choose another --run-dir)", e.getMessage());
+        Path link = dir.resolve("link");
+        Files.createSymbolicLink(link, runDir);
+        e = assertThrows(PenumbraException.class, () -> Cluster.start(link, 1, 1));
+        assertTrue(e.getMessage().startsWith("cluster: the run dir " + link + " is a symbolic link: refusing"),
+                e.getMessage());
+        if (System.getProperty("user.name").equals("root")) {
+            Path theirs = dir.resolve("theirs");
+            Cluster.privateRunDir(theirs);
+            Files.setOwner(theirs, theirs.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+            e = assertThrows(PenumbraException.class, () -> Cluster.start(theirs, 1, 1));
+            assertTrue(e.getMessage().contains(" belongs to nobody, not root: refusing"), e.getMessage());
+        }
+        // a secret others can read is not used
+        Path leaky = dir.resolve("leaky");
+        Cluster.privateRunDir(leaky);
+        Files.writeString(leaky.resolve(Cluster.SECRET), "0".repeat(64));
+        Files.setPosixFilePermissions(leaky.resolve(Cluster.SECRET), PosixFilePermissions.fromString("rw-r--r--"));
+        e = assertThrows(PenumbraException.class, () -> Cluster.secret(leaky));
+        assertTrue(e.getMessage().contains("secret " + leaky.resolve(Cluster.SECRET) + " has mode rw-r--r--"),
+                e.getMessage());
+    }
+
+    @Test
+    void aStalePidFileNamingAnotherProcessIsNotSignalled() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "120").start();
+        try {
+            Path stale = dir.resolve("stale");
+            Cluster.privateRunDir(stale);
+            long started = sleeper.info().startInstant().orElseThrow().toEpochMilli();
+            // its pid and start time, but not the Master; its pid at another start time
+            Files.writeString(stale.resolve("master.pid"), sleeper.pid() + " " + started + " " + Cluster.MASTER_CLASS);
+            Files.writeString(stale.resolve("worker-1.pid"), sleeper.pid() + " " + (started - 5000) + " "
+                    + Cluster.WORKER_CLASS);
+            Cluster.Stopped st = Cluster.stop(stale);
+            assertEquals(0, st.stopped());
+            assertTrue(sleeper.isAlive(), "a process the cluster did not start was signalled");
+            String text = st.text(stale);
+            assertTrue(text.contains("master.pid (pid " + sleeper.pid() + " does not run " + Cluster.MASTER_CLASS + ")")
+                    && text.contains("worker-1.pid (pid " + sleeper.pid() + " is another process, started at another"
+                    + " time)"), text);
+            try (Stream<Path> left = Files.list(stale)) {
+                assertTrue(left.noneMatch(p -> p.toString().endsWith(".pid")), "stale pid files are removed");
+            }
+        } finally {
+            sleeper.destroy();
+        }
+    }
+
+    @Test
     void anInputTheExecutorsCannotSeeIsAClearErrorOnTheDriverAndNoOutput() throws Exception {
         Path in = dir.resolve("gone.npy");
         Files.copy(input(20, 100, 100), in, StandardCopyOption.REPLACE_EXISTING);
@@ -221,7 +389,7 @@ class ClusterTest {
         try (var pids = Files.newDirectoryStream(runDir, "worker-*.pid")) {
             List<ProcessHandle> all = new ArrayList<>();
             for (Path p : pids) {
-                ProcessHandle.of(Long.parseLong(Files.readString(p).trim())).ifPresent(w -> w.descendants()
+                ProcessHandle.of(Long.parseLong(Files.readString(p).trim().split(" ")[0])).ifPresent(w -> w.descendants()
                         .filter(d -> {
                             try {
                                 return new String(Files.readAllBytes(Path.of("/proc/" + d.pid() + "/cmdline")))
