@@ -94,7 +94,8 @@ public final class Engine {
             // a source whose reads decode whole chunks takes its sample last, and only when the data's
             // own range leaves the sample's verdict open: the same decision, without decoding every
             // chunk once for 256 rows before the run decodes them again
-            boolean late = in.costlyToSample();
+            // (where the run reads the whole sample box: the sample's range is then within the data's)
+            boolean late = in.costlyToSample() && (plan.terms().size() == 1 || isWhole(in, outOrigin, shape));
             float[] sample = late && !unfused ? null : ArithmeticPolicy.sample(plan, in, outOrigin, shape, schedule);
             if (sample != null && !ArithmeticPolicy.sampleAllowsFloat(plan, sample)) {
                 // a sample of the data fails the bound with 1.5 times its range: the whole data (which can

@@ -215,7 +215,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
         return encodeNanos.get();
     }
 
-    /** Bytes of the chunk files written (the last round's). */
+    /** Bytes of the chunk (shard) files written, summed over rounds (a redone run writes each again). */
     public long storedBytes() {
         return storedBytes.get();
     }
@@ -283,33 +283,50 @@ public final class ZarrSink implements Sink, AutoCloseable {
      * cores twice over (their buffers are memory the run holds).
      */
     private void complete(Slot s) {
+        s.stored = false; // this round's bytes are not stored yet (a redone run completes each chunk again)
         if (encoders == null || pending.get() >= maxPending) {
-            try {
-                store(s);
-            } catch (RuntimeException e) {
-                fail(e);
-                throw e;
-            }
+            storeOrFail(s, true);
             return;
         }
         pending.incrementAndGet();
         try {
             encoders.execute(() -> {
                 try {
-                    store(s);
-                } catch (RuntimeException e) {
-                    fail(e);
+                    storeOrFail(s, false);
                 } finally {
-                    synchronized (pending) {
-                        if (pending.decrementAndGet() == 0) {
-                            pending.notifyAll();
-                        }
-                    }
+                    finishedOne();
                 }
             });
         } catch (RuntimeException rejected) {
-            pending.decrementAndGet();
+            finishedOne();
+            storeOrFail(s, true);
+        }
+    }
+
+    private void finishedOne() {
+        synchronized (pending) {
+            if (pending.decrementAndGet() == 0) {
+                pending.notifyAll();
+            }
+        }
+    }
+
+    /** Stores a chunk; any failure (an Error too) is remembered, and rethrown when {@code rethrow}. */
+    private void storeOrFail(Slot s, boolean rethrow) {
+        try {
             store(s);
+        } catch (RuntimeException e) {
+            fail(e);
+            if (rethrow) {
+                throw e;
+            }
+        } catch (Error e) {
+            OutputException x = new OutputException("output " + target + ": storing chunk " + array.key(s.u)
+                    + " failed (" + e + ")", e);
+            fail(x);
+            if (rethrow) {
+                throw x;
+            }
         }
     }
 
@@ -382,6 +399,9 @@ public final class ZarrSink implements Sink, AutoCloseable {
         }
     }
 
+    /** What a chunk file being written is called until it is renamed to its key. */
+    private static final String PARTIAL = ".partial-";
+
     /** Writes {@code bytes} as the object {@code key}: a temporary file renamed into place. */
     private void writeFile(String key, ByteBuffer buf) throws IOException {
         Path file = tmpDir.resolve(key);
@@ -390,11 +410,10 @@ public final class ZarrSink implements Sink, AutoCloseable {
             Files.createDirectories(dir);
         }
         // a name of this writer's own: a retried or speculative Spark task may write the same chunk at once
-        Path part = dir.resolve(file.getFileName() + ".partial-" + ProcessHandle.current().pid() + "-"
-                + Thread.currentThread().threadId());
+        Path part = dir.resolve(file.getFileName() + PARTIAL + HexFormat.of().toHexDigits(
+                java.util.concurrent.ThreadLocalRandom.current().nextLong()));
         long n = buf.remaining();
-        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
@@ -494,6 +513,14 @@ public final class ZarrSink implements Sink, AutoCloseable {
 
     /** Writes the metadata, forces everything to disk when durable, and renames the array into place. */
     private void finish() {
+        // partial files of writers that died (a killed Spark executor) are no part of the array
+        try (Stream<Path> files = Files.walk(tmpDir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().contains(PARTIAL)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new OutputException("output " + target + ": cleaning the array failed (" + e.getMessage() + ")", e);
+        }
         String[] meta = array.metadata();
         try {
             Path m = tmpDir.resolve(meta[0]);

@@ -196,6 +196,9 @@ public final class Cluster {
      */
     static Properties jobSettings(String master) {
         Properties p = new Properties();
+        if (!master.equals(MASTER_URL)) {
+            return p; // the run dir only ever describes the built-in cluster: others' masters never read it
+        }
         Path dir = jobRunDir();
         Path f = dir.resolve(JOB_SETTINGS);
         try (Reader r = Files.newBufferedReader(f)) {
@@ -263,6 +266,9 @@ public final class Cluster {
                 }
                 Files.delete(p);
             }
+            // a stopped cluster leaves no settings or secret for a job to pick up
+            Files.deleteIfExists(runDir.resolve(JOB_SETTINGS));
+            Files.deleteIfExists(runDir.resolve(SECRET));
             for (ProcessHandle h : handles) {
                 try {
                     h.onExit().get(20, TimeUnit.SECONDS);
@@ -293,12 +299,19 @@ public final class Cluster {
 
     /** The process a pid file names, when it is still the one started (see {@link #stop}). */
     static Optional<ProcessHandle> ours(Path pidFile) {
-        return notOurs(pidFile) == null ? PidRecord.read(pidFile).flatMap(r -> ProcessHandle.of(r.pid()))
-                : Optional.empty();
+        ProcessHandle[] checked = new ProcessHandle[1];
+        return check(pidFile, checked) == null ? Optional.of(checked[0]) : Optional.empty();
     }
 
-    /** Why a pid file's process is not the one started, or null when it is. */
     private static String notOurs(Path pidFile) {
+        return check(pidFile, new ProcessHandle[1]);
+    }
+
+    /**
+     * Why a pid file's process is not the one started, or null when it is — then {@code checked[0]}
+     * is the very handle that was checked (a pid looked up again could be another process by then).
+     */
+    private static String check(Path pidFile, ProcessHandle[] checked) {
         if (!Files.exists(pidFile)) {
             return "no pid file";
         }
@@ -311,6 +324,7 @@ public final class Cluster {
         if (h.isEmpty() || !h.get().isAlive()) {
             return "pid " + r.pid() + " is gone";
         }
+        checked[0] = h.get();
         ProcessHandle.Info info = h.get().info();
         String user = System.getProperty("user.name");
         if (!info.user().map(user::equals).orElse(false)) {

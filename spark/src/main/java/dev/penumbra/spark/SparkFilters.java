@@ -176,8 +176,11 @@ public final class SparkFilters {
                 conf.setIfMissing("spark.executor.extraClassPath", System.getProperty("java.class.path"));
                 conf.setIfMissing("spark.executor.extraJavaOptions", String.join(" ", engineOptions()));
                 conf.setIfMissing("spark.executor.memory", "512m");
-                Cluster.jobSettings(master).forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
+                // the user's own settings first: they win over those of the cluster the project started
                 siteSettings().forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
+                if (!conf.contains("spark.authenticate.secret")) {
+                    Cluster.jobSettings(master).forEach((k, v) -> conf.setIfMissing((String) k, (String) v));
+                }
                 if (master.equals(Cluster.MASTER_URL) && !conf.contains("spark.authenticate.secret")
                         && conf.getBoolean("spark.authenticate", true)) {
                     throw new PenumbraException(master + " needs the cluster's secret: there is none in "
