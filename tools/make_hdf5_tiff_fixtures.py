@@ -38,8 +38,10 @@ import zlib
 
 import h5py
 import numpy as np
-import scipy.ndimage as ndi
 import tifffile
+
+import fixture_common  # tools/, beside this script
+from fixture_common import GAUSS_KINDS, same
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'java', 'src', 'test', 'resources', 'formats')
@@ -47,7 +49,6 @@ DAMAGED = 'damaged'
 
 fixtures = []   # rows of fixtures.tsv
 damaged = []    # rows of damaged.tsv
-GAUSS_KINDS = {np.dtype(t) for t in ('<f4', '<f8', '<u2', '<i2', '|u1')}
 surprises = []  # things worth telling the person running this
 
 
@@ -91,35 +92,8 @@ def make_data(dtype, shape, name):
     return a
 
 
-def le(a):
-    """Native little-endian, C-order copy (what the .npy files hold)."""
-    a = np.asarray(a)
-    return np.ascontiguousarray(a.astype(a.dtype.newbyteorder('<')))
-
-
-def same(a, b):
-    a = np.asarray(a)
-    b = np.asarray(b)
-    if a.shape != b.shape or a.dtype.newbyteorder('<') != b.dtype.newbyteorder('<'):
-        return False
-    if a.dtype.kind in 'fc':
-        return bool(np.array_equal(a, b, equal_nan=True))
-    return bool(np.array_equal(a, b))
-
-
-def save_npy(path, arr):
-    with open(path, 'wb') as f:
-        np.lib.format.write_array(f, arr, allow_pickle=False)
-
-
 def save_expected(name, arr):
-    exp = le(arr)
-    save_npy(os.path.join(OUT, name + '.expected.npy'), exp)
-    if exp.dtype in GAUSS_KINDS:
-        out = np.float64 if exp.dtype == np.float64 else np.float32
-        g = ndi.gaussian_filter(exp, 1.0, output=out)
-        save_npy(os.path.join(OUT, name + '.gaussian1.npy'), np.ascontiguousarray(g))
-    return exp
+    return fixture_common.save_expected(OUT, name, arr)
 
 
 def csv(t):
