@@ -172,6 +172,15 @@ public final class Engine {
     }
 
     /**
+     * The axis a streamed run of a volume of {@code shape} walks one slab at a time: the outer axis
+     * with the smallest slabs (its own extent largest). Sources that hold data for a stream (a chunk
+     * cache) size themselves by it.
+     */
+    public static int streamAxis(long[] shape) {
+        return StreamPlan.streamAxis(shape);
+    }
+
+    /**
      * The arithmetic AUTO takes for filtering all of {@code in} with {@code plan} into
      * {@code outDType}: pin it in the schedule of runs over parts of the volume (e.g. the chunks of
      * {@link dev.penumbra.chunk.MapOverlap}) so that they compute exactly as one run over the whole

@@ -21,7 +21,14 @@ public interface ChunkStore {
     long[] chunks();
 
     /** Bytes a decoded chunk takes (the whole chunk, edge chunks padded). */
-    long unitBytes();
+    default long unitBytes() {
+        return chunkBytes(dtype(), chunks());
+    }
+
+    /** Bytes of a chunk of {@code chunk} elements of {@code dtype}. */
+    static long chunkBytes(DType dtype, long[] chunk) {
+        return dtype.size() * dev.penumbra.volume.Shapes.elementCount(chunk, "chunk");
+    }
 
     /**
      * Reads and decodes the chunk at grid coordinates {@code u} into {@code dst} (at least
@@ -39,10 +46,7 @@ public interface ChunkStore {
 
     /** A chunk of {@code fill} in fresh memory of {@code arena}, laid out by {@code strides} and {@code order}. */
     static Volume filled(Arena arena, DType dtype, java.nio.ByteOrder order, long[] chunk, long[] strides, double fill) {
-        long bytes = dtype.size();
-        for (long c : chunk) {
-            bytes *= c;
-        }
+        long bytes = chunkBytes(dtype, chunk);
         Volume v = Volume.wrap(arena.allocate(Math.max(1, bytes), 64).asSlice(0, bytes), dtype, order, chunk, strides, 0);
         if (Double.doubleToRawLongBits(fill) != 0) {
             double[] row = new double[(int) chunk[chunk.length - 1]];

@@ -1,5 +1,6 @@
 package dev.penumbra.formats;
 
+import dev.penumbra.engine.Engine;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Madvise;
 import dev.penumbra.volume.Source;
@@ -93,20 +94,15 @@ public final class ChunkedSource implements Source, AutoCloseable {
     }
 
     /**
-     * Two layers of chunks across the axis a stream runs along (the engine streams the longest axis
-     * but the last), and one chunk more: what a stream holds at a layer boundary.
+     * Two layers of chunks across the axis a stream runs along ({@link Engine#streamAxis}), and one
+     * chunk more: what a stream holds at a layer boundary.
      */
     static long streamWindowBytes(ChunkStore a, long[] grid) {
         long[] shape = a.shape();
         if (shape.length < 2) {
             return a.unitBytes();
         }
-        int axis = 0;
-        for (int d = 1; d < shape.length - 1; d++) {
-            if (shape[d] > shape[axis]) {
-                axis = d;
-            }
-        }
+        int axis = Engine.streamAxis(shape);
         long layer = a.unitBytes();
         for (int d = 0; d < grid.length; d++) {
             if (d != axis) {

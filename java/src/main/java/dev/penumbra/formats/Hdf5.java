@@ -225,15 +225,6 @@ public final class Hdf5 {
         }
 
         @Override
-        public long unitBytes() {
-            long n = dtype.size();
-            for (long c : chunk) {
-                n *= c;
-            }
-            return n;
-        }
-
-        @Override
         public Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
             int[] off = new int[u.length];
             for (int a = 0; a < u.length; a++) {

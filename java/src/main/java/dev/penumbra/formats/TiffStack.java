@@ -233,11 +233,6 @@ public final class TiffStack implements ChunkStore {
     }
 
     @Override
-    public long unitBytes() {
-        return shape[1] * shape[2] * dtype.size();
-    }
-
-    @Override
     public Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
         int z = Math.toIntExact(u[0]);
         Raster r;
