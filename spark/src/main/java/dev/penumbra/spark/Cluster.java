@@ -254,15 +254,15 @@ public final class Cluster {
         try (var pids = Files.newDirectoryStream(runDir, "*.pid")) {
             List<ProcessHandle> handles = new ArrayList<>();
             for (Path p : pids) {
-                Optional<ProcessHandle> h = ours(p);
-                if (h.isPresent()) {
-                    handles.add(h.get());
+                Checked c = check(p);
+                if (c.ours() != null) {
+                    handles.add(c.ours());
                     // executors are the Workers' children: stop them with their Worker
-                    h.get().descendants().forEach(ProcessHandle::destroy);
-                    h.get().destroy();
+                    c.ours().descendants().forEach(ProcessHandle::destroy);
+                    c.ours().destroy();
                     stopped++;
                 } else {
-                    skipped.add(p.getFileName() + " (" + notOurs(p) + ")");
+                    skipped.add(p.getFileName() + " (" + c.why() + ")");
                 }
                 Files.delete(p);
             }
@@ -299,44 +299,44 @@ public final class Cluster {
 
     /** The process a pid file names, when it is still the one started (see {@link #stop}). */
     static Optional<ProcessHandle> ours(Path pidFile) {
-        ProcessHandle[] checked = new ProcessHandle[1];
-        return check(pidFile, checked) == null ? Optional.of(checked[0]) : Optional.empty();
-    }
-
-    private static String notOurs(Path pidFile) {
-        return check(pidFile, new ProcessHandle[1]);
+        return Optional.ofNullable(check(pidFile).ours());
     }
 
     /**
-     * Why a pid file's process is not the one started, or null when it is — then {@code checked[0]}
-     * is the very handle that was checked (a pid looked up again could be another process by then).
+     * A pid file's process: {@code ours} the very handle that was checked (a pid looked up again
+     * could be another process by then), or null with {@code why} it is not the one started.
      */
-    private static String check(Path pidFile, ProcessHandle[] checked) {
+    private record Checked(ProcessHandle ours, String why) {
+        static Checked not(String why) {
+            return new Checked(null, why);
+        }
+    }
+
+    private static Checked check(Path pidFile) {
         if (!Files.exists(pidFile)) {
-            return "no pid file";
+            return Checked.not("no pid file");
         }
         Optional<PidRecord> rec = PidRecord.read(pidFile);
         if (rec.isEmpty()) {
-            return "not a pid file of this version";
+            return Checked.not("not a pid file of this version");
         }
         PidRecord r = rec.get();
         Optional<ProcessHandle> h = ProcessHandle.of(r.pid());
         if (h.isEmpty() || !h.get().isAlive()) {
-            return "pid " + r.pid() + " is gone";
+            return Checked.not("pid " + r.pid() + " is gone");
         }
-        checked[0] = h.get();
         ProcessHandle.Info info = h.get().info();
         String user = System.getProperty("user.name");
         if (!info.user().map(user::equals).orElse(false)) {
-            return "pid " + r.pid() + " is " + info.user().orElse("another user") + "'s";
+            return Checked.not("pid " + r.pid() + " is " + info.user().orElse("another user") + "'s");
         }
         if (!info.startInstant().map(i -> i.toEpochMilli() == r.startMillis()).orElse(false)) {
-            return "pid " + r.pid() + " is another process, started at another time";
+            return Checked.not("pid " + r.pid() + " is another process, started at another time");
         }
         if (!arguments(r.pid()).contains(r.mainClass())) {
-            return "pid " + r.pid() + " does not run " + r.mainClass();
+            return Checked.not("pid " + r.pid() + " does not run " + r.mainClass());
         }
-        return null;
+        return new Checked(h.get(), null);
     }
 
     /**
