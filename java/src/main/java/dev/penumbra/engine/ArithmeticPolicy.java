@@ -84,6 +84,12 @@ final class ArithmeticPolicy {
      * run reads, read in a fraction of a millisecond.
      */
     static float[] sample(Plan plan, Source in, long[] outOrigin, long[] outShape, Schedule schedule) {
+        long[][] box = haloBox(plan, in, outOrigin, outShape);
+        return DataRange.sample(in, box[0], box[1], SAMPLE_ROWS, Backends.floatKernel(schedule.backend()));
+    }
+
+    /** The output box at {@code outOrigin} of {@code outShape} grown by the halos, cut at the input's edges: {lo, hi}. */
+    static long[][] haloBox(Plan plan, Source in, long[] outOrigin, long[] outShape) {
         int rank = outShape.length;
         long[] lo = new long[rank];
         long[] hi = new long[rank];
@@ -91,7 +97,7 @@ final class ArithmeticPolicy {
             lo[a] = Math.max(0, outOrigin[a] - plan.haloLeft()[a]);
             hi[a] = Math.min(in.shape(a), outOrigin[a] + outShape[a] + plan.haloRight()[a]);
         }
-        return DataRange.sample(in, lo, hi, SAMPLE_ROWS, Backends.floatKernel(schedule.backend()));
+        return new long[][] {lo, hi};
     }
 
     /**

@@ -60,13 +60,8 @@ public final class Engine {
     public static Run run(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule) {
         check(plan, in, outOrigin, out);
         long[] shape = out.shape();
-        long[] readLo = new long[shape.length];
-        long[] readHi = new long[shape.length];
-        for (int a = 0; a < shape.length; a++) {
-            readLo[a] = Math.max(0, outOrigin[a] - plan.haloLeft()[a]);
-            readHi[a] = Math.min(in.shape(a), outOrigin[a] + shape[a] + plan.haloRight()[a]);
-        }
-        in.runReadsWithin(readLo, readHi);
+        long[][] reads = ArithmeticPolicy.haloBox(plan, in, outOrigin, shape);
+        in.runReadsWithin(reads[0], reads[1]);
         if (Arrays.stream(shape).anyMatch(e -> e == 0)) {
             return new Run(Strategy.TILES, false, false, -1, -1, 0, 0, "an empty output");
         }
