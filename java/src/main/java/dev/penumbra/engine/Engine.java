@@ -132,7 +132,7 @@ public final class Engine {
         if (!useFloat && runsMeans(plan) && (!out.dtype().isFloating()
                 || plan.readsCval() && !Double.isFinite(plan.cval())
                 || (in.dtype() == DType.F32 || in.dtype() == DType.F64) && !(finiteInput != null ? finiteInput
-                : allFinite(plan, in, outOrigin, shape)))) {
+                : allFinite(plan, in, outOrigin, shape, schedule)))) {
             // uniform_filter1d's running sum spreads NaN and inf along whole lines, and its last bits,
             // which an integer output's truncation shows, depend on where the sum started: one pass
             // at a time, each over chunks that hold whole lines of its axis, reproduces that exactly
@@ -212,9 +212,9 @@ public final class Engine {
                 ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;
     }
 
-    private static boolean allFinite(Plan plan, Source in, long[] outOrigin, long[] outShape) {
+    private static boolean allFinite(Plan plan, Source in, long[] outOrigin, long[] outShape, Schedule schedule) {
         long[][] box = ArithmeticPolicy.dependence(plan, in, outOrigin, outShape);
-        return DataRange.allFinite(in, box[0], box[1]);
+        return DataRange.allFinite(in, box[0], box[1], schedule.threads(), Backends.floatKernel(schedule.backend()));
     }
 
     /** True when a pass of the plan is scipy's uniform_filter1d (a running sum). */
