@@ -38,6 +38,28 @@ final class SlabStream implements ChunkWorker {
      */
     static final int BATCH = 8;
 
+    /**
+     * The most outputs a team on float64 slabs computes together ({@link #batchFor}): its ring is
+     * twice a float ring and does not stay in L2 between batches, so every input slab block is
+     * fetched again from L3 or memory by each batch that reads it, (batch + reach) / batch times
+     * an output. Seed-shape float64 gaussian sigma 3 (reach 24), Zen 3, alternating runs: batch 8
+     * 686-781 ms, 24 527-626 ms. A float ring (half the bytes) and short kernels keep 8: float32
+     * gaussian 195-268 ms at 8 against 254-281 at 24 (its bigger output batch leaves L2 before the
+     * passes after the stream read it), float64 uniform size 5 283-308 ms at 8, 352-441 at 32, and
+     * float64 gaussian sigma 2 (reach 16) 394-435 ms at 8, 476-480 at 24.
+     */
+    static final int WIDE_BATCH = 24;
+
+    /**
+     * Outputs of stream pass {@code streamPass} (null: none) computed together by a worker of a team
+     * or not, on slabs of {@code elementBytes}: {@link #WIDE_BATCH} for a team's float64 slabs under
+     * a kernel of reach 24 or more, else {@link #BATCH}.
+     */
+    static int batchFor(Pass streamPass, boolean team, int elementBytes) {
+        int reach = streamPass == null ? 0 : streamPass.kernel().size() - 1;
+        return team && elementBytes == Double.BYTES && reach >= WIDE_BATCH ? WIDE_BATCH : BATCH;
+    }
+
     /** Floats of each slab the s pass takes at a time. */
     private static final int BLOCK = 1024;
 
@@ -84,7 +106,9 @@ final class SlabStream implements ChunkWorker {
     private final int[] blockOffsets;
     private final Object batchOut;
     private Object gatherBuf;
-    private final int[] groupOffs = new int[Math.max(GROUP, BATCH)];
+    private final int[] groupOffs;
+    /** Outputs of the s pass computed together: {@link #batchFor}. */
+    private final int batch;
 
     /**
      * An output over a quarter of the memory is written behind the stream ({@link Sink#doneWriting}):
@@ -191,11 +215,13 @@ final class SlabStream implements ChunkWorker {
         }
         streamPass = sp;
         long perRow = Math.max(1, in.byteSize() / in.shape(s));
-        inputWindow = (int) Math.max(BATCH + (sp == null ? 0 : sp.kernel().size() - 1), crowdedStep / perRow);
+        batch = batchFor(sp, team != null, store.bytes());
+        inputWindow = (int) Math.max(batch + (sp == null ? 0 : sp.kernel().size() - 1), crowdedStep / perRow);
         zPass = zp;
         lay = new SlabLayout(in, s, zChunk, zp == null ? 0 : zp.kernel().left(), zp == null ? 0 : zp.kernel().right());
         int reach = sp == null ? 0 : sp.kernel().size() - 1;
-        ringSlots = reach + BATCH;
+        groupOffs = new int[Math.max(GROUP, batch)];
+        ringSlots = reach + batch;
         cvalSlot = ringSlots;
         double cval = plan.cval();
         int slabPitch = lay.slabPitch;
@@ -216,16 +242,16 @@ final class SlabStream implements ChunkWorker {
         for (Pass p : plan.terms().get(0).passes()) {
             maxReach = Math.max(maxReach, p.kernel().size());
         }
-        rowOffsets = new int[longest + maxReach + BATCH];
+        rowOffsets = new int[longest + maxReach + batch];
         slotOffsets = new int[ringSlots];
         blockOffsets = new int[ringSlots + 1];
-        batchOut = team != null ? team.shared(store, 1, BATCH * slabPitch)
-                : store.scratch(ScratchArena.BATCH_OUT, BATCH * slabPitch, set);
+        batchOut = team != null ? team.shared(store, 1, batch * slabPitch)
+                : store.scratch(ScratchArena.BATCH_OUT, batch * slabPitch, set);
         // every slab-sized place keeps a row of cval past its data, for constant-mode slab passes
         for (int k = 0; k <= ringSlots; k++) {
             store.fill(ring, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
         }
-        for (int k = 0; k < BATCH; k++) {
+        for (int k = 0; k < batch; k++) {
             store.fill(batchOut, k * slabPitch + lay.slabData, (k + 1) * slabPitch, cval);
         }
         int bigPitch = lay.bigPitch;
@@ -238,7 +264,7 @@ final class SlabStream implements ChunkWorker {
                 store.fill(gb, (k + 1) * bigPitch - lay.rowLen, (k + 1) * bigPitch, cval);
             }
         }
-        passes = new SlabPasses(lay, store, plan.cval(), in.shape(0), ring, batchOut, longest + maxReach + BATCH);
+        passes = new SlabPasses(lay, store, plan.cval(), in.shape(0), ring, batchOut, longest + maxReach + batch);
     }
 
     @Override
@@ -326,7 +352,7 @@ final class SlabStream implements ChunkWorker {
         int reachL = streamPass == null ? 0 : streamPass.kernel().left();
         int reachR = streamPass == null ? 0 : streamPass.kernel().right();
         int window = inputWindow;
-        if (o + BATCH + reachR + window / 2 > advisedTo && advisedTo < chunkEnd) {
+        if (o + batch + reachR + window / 2 > advisedTo && advisedTo < chunkEnd) {
             int to = Math.min(chunkEnd, Math.max(advisedTo, o - reachL) + window);
             adviseInput(advisedTo, to, false);
             advisedTo = to;
@@ -378,8 +404,8 @@ final class SlabStream implements ChunkWorker {
 
     private void runChunk(int c0, int c1) {
         begin(c0);
-        for (int o = c0; o < c1; o += BATCH) {
-            int nOut = Math.min(BATCH, c1 - o);
+        for (int o = c0; o < c1; o += batch) {
+            int nOut = Math.min(batch, c1 - o);
             batch(o, nOut);
             long clock = now();
             writeSlabs(batchOut, nOut, o, batchOffsets());
@@ -391,7 +417,7 @@ final class SlabStream implements ChunkWorker {
 
     /** Slab j of a batch at {@code j * slabPitch} of {@link #batchOut()}. */
     int[] batchOffsets() {
-        for (int j = 0; j < BATCH; j++) {
+        for (int j = 0; j < batch; j++) {
             groupOffs[j] = j * lay.slabPitch;
         }
         return groupOffs;
@@ -421,14 +447,14 @@ final class SlabStream implements ChunkWorker {
     /**
      * Output slabs before {@code upTo} are written by this worker: every {@code crowdedStep} bytes,
      * the chunk's slabs so far go to the sink ({@link #writeBehind}); a team's member 0 stays
-     * {@code 3 * BATCH} slabs behind, farther than the other members can be behind it (they meet at
+     * {@code 3 * batch} slabs behind, farther than the other members can be behind it (they meet at
      * every gathered group).
      */
     void outputWritten(int upTo) {
         if (!writeBehind) {
             return;
         }
-        int to = team != null ? upTo - 3 * BATCH : upTo;
+        int to = team != null ? upTo - 3 * batch : upTo;
         long rows = lay.rows(zCore);
         if ((long) (to - wbTo) * rows * lay.rowLen * out.dtype().size() < crowdedStep) {
             return;
@@ -446,7 +472,7 @@ final class SlabStream implements ChunkWorker {
     }
 
     /**
-     * Computes output slabs {@code o .. o+nOut-1} ({@code nOut <= BATCH}, batches in order from the
+     * Computes output slabs {@code o .. o+nOut-1} ({@code nOut <= batch}, batches in order from the
      * chunk's start) into {@link #batchOut()}: gathers the input slabs the batch needs into the
      * ring, runs the s pass on them and the passes after it on the batch.
      */

@@ -46,7 +46,7 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
                 && threads <= Runtime.getRuntime().availableProcessors()
                 && shape[0] * shape[1] * shape[2] >= TEAM_MIN_ELEMENTS;
         if ((autoTeam || strategy == Strategy.TEAM) && teamCannot(plan, shape, axis, threads) == null
-                && teamScratchFloats(plan, shape, axis, threads) * elementBytes <= budget) {
+                && teamScratchFloats(plan, shape, axis, threads, elementBytes) * elementBytes <= budget) {
             // a team shares one ring: its scratch is one thread's, so it fits where threads streaming
             // alone would have to cut axis 0 — and each cut re-reads the halo (96 z planes cut in two
             // for a 128 MB budget read 144 planes, 1.5 times the input, out of core)
@@ -147,9 +147,10 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
      * Floats of scratch a team of {@code threads} needs: one worker's ring, batch and gather buffers,
      * which the members share, and each member's own two slab buffers of the passes inside a slab.
      */
-    static long teamScratchFloats(Plan plan, long[] shape, int axis, int threads) {
+    static long teamScratchFloats(Plan plan, long[] shape, int axis, int threads, int elementBytes) {
         long slab = (axis == 0 ? 1 : shape[0]) * rowsAndPitch(shape, axis);
-        return scratchFloats(plan, shape, axis, shape[0]) + threads * 2L * (slab + 64);
+        return scratchFloats(plan, shape, axis, shape[0], SlabStream.batchFor(streamPass(plan, axis), true,
+                elementBytes)) + threads * 2L * (slab + 64);
     }
 
     /** Floats of one axis-0 row of a slab along {@code axis}: the slab axes after 0, the last padded to its pitch. */
@@ -169,6 +170,21 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
      * {@code axis} with chunks of {@code zChunk} along axis 0.
      */
     static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
+        return scratchFloats(plan, shape, axis, zChunk, SlabStream.BATCH);
+    }
+
+    /** The single term's pass on {@code axis}, or null. */
+    private static Pass streamPass(Plan plan, int axis) {
+        for (Pass p : plan.terms().get(0).passes()) {
+            if (p.axis() == axis) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** As {@link #scratchFloats(Plan, long[], int, long)} with {@code batch} outputs of the stream pass at a time. */
+    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk, int batch) {
         long rest = rowsAndPitch(shape, axis);
         long z = axis == 0 ? 1 : zChunk;
         int reach = 0;
@@ -182,6 +198,6 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
         }
         long slab = axis == 0 ? rest : z * rest;
         long gather = axis == 0 ? rest : (z + zReach) * rest;
-        return (slab + 64) * (reach + 2L * SlabStream.BATCH + 1) + (2 + SlabStream.GROUP) * (gather + 64);
+        return (slab + 64) * (reach + 2L * batch + 1) + (2 + SlabStream.GROUP) * (gather + 64);
     }
 }
