@@ -9,7 +9,7 @@ import java.nio.file.Path;
 
 /**
  * The few file calls of the C library that Java does not offer ({@code posix_fallocate(3)},
- * {@code sync_file_range(2)}), through FFM downcalls made once, on first
+ * {@code sync_file_range(2)}, {@code renameat2(2)}), through FFM downcalls made once, on first
  * use. A call missing from this platform's libc is a null handle: its users fall back, never fail.
  */
 @SuppressWarnings("restricted") // calling C through FFM is this class's purpose (--enable-native-access)
@@ -62,6 +62,46 @@ final class Libc {
             } catch (Throwable t) {
                 return null;
             }
+        }
+    }
+
+    /** {@code renameat2(2)}, made on first use (only a run that replaces a file needs it). */
+    static final class Exchange {
+        static final MethodHandle RENAMEAT2 = handle();
+        private static final int AT_FDCWD = -100;
+        private static final int RENAME_EXCHANGE = 2;
+
+        private Exchange() {
+        }
+
+        private static MethodHandle handle() {
+            try {
+                Linker l = Linker.nativeLinker();
+                ValueLayout i = ValueLayout.JAVA_INT;
+                ValueLayout p = ValueLayout.ADDRESS;
+                return l.defaultLookup().find("renameat2")
+                        .map(a -> l.downcallHandle(a, FunctionDescriptor.of(i, i, p, i, p, i))).orElse(null);
+            } catch (Throwable t) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * Swaps the directory entries {@code a} and {@code b} in one atomic step ({@code renameat2} with
+     * {@code RENAME_EXCHANGE}); false when this libc, kernel or file system cannot, and then nothing
+     * changed.
+     */
+    static boolean exchange(Path a, Path b) {
+        if (Exchange.RENAMEAT2 == null) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) Exchange.RENAMEAT2.invokeExact(Exchange.AT_FDCWD,
+                    arena.allocateFrom(a.toAbsolutePath().toString()), Exchange.AT_FDCWD,
+                    arena.allocateFrom(b.toAbsolutePath().toString()), Exchange.RENAME_EXCHANGE) == 0;
+        } catch (Throwable t) {
+            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.penumbra.volume;
 
 import dev.penumbra.OutputException;
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,7 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * An output volume written the safe way: created at full size under a temporary name in the
  * target's directory, mapped and filled, forced to disk, and atomically renamed over the target by
- * {@link #commit()}. Closing it without a commit deletes the temporary file, so a failed run never
+ * {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after). Closing it without a commit deletes the temporary file, so a failed run never
  * leaves a partial output and never touches an existing one.
  *
  * <p>Files named {@code *.npy} get a {@code .npy} header; any other name is written raw (C order,
@@ -206,6 +207,13 @@ public final class OutputFile implements AutoCloseable {
                 volume.segment().force();
             }
             volume.close();
+            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Libc.exchange(temp, target)) {
+                // the new output took the target's name in one step and the old one now sits under the
+                // temporary name: a rename over it would have freed its blocks before returning
+                committed = true;
+                discard(temp);
+                return;
+            }
             try {
                 Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {
@@ -215,6 +223,35 @@ public final class OutputFile implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new OutputException(target + ": cannot finish the output (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Replaced outputs this big are deleted by a process of their own ({@link #discard}). */
+    static final long DISCARD_ASIDE_BYTES = 16L << 20;
+
+    /**
+     * Deletes the replaced output {@code old}, off this process's path when it is big: freeing a
+     * file's blocks takes time in the kernel (a 244 MB file on ext4 mounted with {@code discard}:
+     * 110-350 ms, which a rename over the old output spent before the command could end), so an
+     * {@code rm} left running by a shell that ends at once does it while the command returns. Small
+     * files, or no shell: deleted here. Should neither happen (the process killed), the next run in
+     * the directory removes it ({@link #cleanLeftovers}: its name is a temporary name of this process).
+     */
+    static void discard(Path old) {
+        try {
+            if (Files.size(old) >= DISCARD_ASIDE_BYTES) {
+                // through a shell that leaves it running and ends: the JVM's exit waited for a child
+                // of its own (0.3 s, as long as the unlink)
+                new ProcessBuilder("/bin/sh", "-c", "rm -f -- \"$1\" </dev/null >/dev/null 2>&1 &", "sh",
+                        old.toAbsolutePath().toString())
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            // delete it here
+        }
+        deleteQuietly(old);
     }
 
     /** Without a commit: unmaps and deletes the temporary file. */

@@ -46,6 +46,62 @@ class OutputFileTest {
         }
     }
 
+    /**
+     * A big existing output is swapped out in the atomic step and deleted by a process of its own:
+     * the target is the new output at once, the old file is gone soon after, and nothing else is
+     * left; the old file's contents are never visible under the target's name again.
+     */
+    @Test
+    void aBigReplacedOutputIsSwappedOutAndDeletedAside() throws Exception {
+        Path target = dir.resolve("big.raw");
+        long n = OutputFile.DISCARD_ASIDE_BYTES / 4 + 1000;
+        byte[] old = new byte[(int) (n * 4)];
+        java.util.Arrays.fill(old, (byte) 7);
+        Files.write(target, old);
+        try (OutputFile out = OutputFile.create(target, DType.F32, new long[] {n})) {
+            out.volume().setDouble(2.5, n - 1);
+            out.commit(false);
+        }
+        assertEquals(n * 4, Files.size(target));
+        try (Volume v = VolumeFiles.mapRaw(target, new RawLayout(DType.F32, java.nio.ByteOrder.LITTLE_ENDIAN, new long[] {n}, 0))) {
+            assertEquals(2.5, v.getDouble(n - 1));
+            assertEquals(0.0, v.getDouble(0));
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (files() > 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, files(), "the replaced output is deleted, nothing else left");
+    }
+
+    /** renameat2's exchange swaps two names in one step here (ext4, tmpfs, xfs, btrfs have it). */
+    @Test
+    void exchangeSwapsTwoNames() throws Exception {
+        Path a = Files.writeString(dir.resolve("a"), "first");
+        Path b = Files.writeString(dir.resolve("b"), "second");
+        assertTrue(Libc.exchange(a, b), "renameat2(RENAME_EXCHANGE) in " + dir);
+        assertEquals("second", Files.readString(a));
+        assertEquals("first", Files.readString(b));
+        assertTrue(!Libc.exchange(a, dir.resolve("missing")), "an exchange needs both names");
+        assertEquals("second", Files.readString(a));
+    }
+
+    /** A symbolic link at the target is replaced by the output (as a rename does), its file untouched. */
+    @Test
+    void aLinkAtTheTargetIsReplacedNotFollowed() throws Exception {
+        Path elsewhere = dir.resolve("elsewhere.raw");
+        Files.writeString(elsewhere, "not ours");
+        Path target = dir.resolve("link.raw");
+        Files.createSymbolicLink(target, elsewhere);
+        try (OutputFile out = OutputFile.create(target, DType.F64, new long[] {1})) {
+            out.volume().setDouble(4.0, 0);
+            out.commit();
+        }
+        assertTrue(!Files.isSymbolicLink(target) && Files.size(target) == 8);
+        assertEquals("not ours", Files.readString(elsewhere));
+        assertEquals(2, files());
+    }
+
     @Test
     void rawOutputsHaveNoHeader() throws Exception {
         Path target = dir.resolve("out.raw");
