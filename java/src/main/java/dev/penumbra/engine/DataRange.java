@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The smallest and largest value of a box of a float32 input, and whether a box holds only finite
@@ -129,36 +130,18 @@ final class DataRange {
     }
 
     private static boolean flatFinite(Volume v, int threads) {
-        long n = v.elementCount();
-        long blocks = (n + BLOCK - 1) / BLOCK;
-        AtomicLong next = new AtomicLong();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
         AtomicBoolean bad = new AtomicBoolean();
-        Runnable work = () -> {
+        flatBlocks(v, threads, () -> {
             double[] buf = new double[BLOCK];
-            try {
-                long b;
-                while (failure.get() == null && !bad.get() && (b = next.getAndIncrement()) < blocks) {
-                    long first = b * BLOCK;
-                    int count = (int) Math.min(BLOCK, n - first);
-                    MemorySegment.copy(v.segment(), v.layout(), first * Double.BYTES, buf, 0, count);
-                    if (!finite(buf, count)) {
-                        bad.set(true);
-                    }
+            return (first, count) -> {
+                MemorySegment.copy(v.segment(), v.layout(), first * Double.BYTES, buf, 0, count);
+                if (!finite(buf, count)) {
+                    bad.set(true);
+                    return false;
                 }
-            } catch (Throwable t) {
-                failure.compareAndSet(null, t);
-            }
-        };
-        int workers = (int) Math.min(Math.max(1, threads), blocks);
-        if (workers == 1) {
-            work.run();
-        } else {
-            Workers.run(work, workers, null, failure);
-        }
-        if (failure.get() != null) {
-            throw Workers.translate(failure.get(), v);
-        }
+                return true;
+            };
+        });
         return !bad.get();
     }
 
@@ -181,27 +164,55 @@ final class DataRange {
     }
 
     private static void flat(Volume v, int threads, FloatTileKernel kernel, float[] range) {
+        float[][] parts = new float[Math.max(1, threads)][];
+        AtomicInteger ids = new AtomicInteger();
+        flatBlocks(v, threads, () -> {
+            float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+            parts[ids.getAndIncrement()] = mine;
+            float[] buf = new float[BLOCK];
+            return (first, count) -> {
+                MemorySegment.copy(v.segment(), v.layout(), first * Float.BYTES, buf, 0, count);
+                kernel.range(buf, 0, count, mine);
+                return true;
+            };
+        });
+        for (float[] p : parts) {
+            if (p != null) {
+                range[0] = Math.min(range[0], p[0]);
+                range[1] = Math.max(range[1], p[1]);
+            }
+        }
+    }
+
+    /** Takes elements {@code [first, first + count)} of a flat volume; false stops every worker. */
+    private interface BlockReader {
+        boolean read(long first, int count);
+    }
+
+    /**
+     * Hands the blocks of {@link #BLOCK} elements of the whole, flat volume {@code v} to up to
+     * {@code threads} workers, each with a reader of its own from {@code reader}, until all are read
+     * or a reader says stop. A truncated file's fault becomes the volume's error.
+     */
+    private static void flatBlocks(Volume v, int threads, Supplier<BlockReader> reader) {
         long n = v.elementCount();
         long blocks = (n + BLOCK - 1) / BLOCK;
         AtomicLong next = new AtomicLong();
-        float[][] parts = new float[Math.max(1, threads)][];
-        AtomicInteger ids = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
-            float[] mine = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-            float[] buf = new float[BLOCK];
             try {
+                BlockReader mine = reader.get();
                 long b;
-                while (failure.get() == null && (b = next.getAndIncrement()) < blocks) {
+                while (failure.get() == null && !stop.get() && (b = next.getAndIncrement()) < blocks) {
                     long first = b * BLOCK;
-                    int count = (int) Math.min(BLOCK, n - first);
-                    MemorySegment.copy(v.segment(), v.layout(), first * 4, buf, 0, count);
-                    kernel.range(buf, 0, count, mine);
+                    if (!mine.read(first, (int) Math.min(BLOCK, n - first))) {
+                        stop.set(true);
+                    }
                 }
             } catch (Throwable t) {
                 failure.compareAndSet(null, t);
             }
-            parts[ids.getAndIncrement()] = mine;
         };
         int workers = (int) Math.min(Math.max(1, threads), blocks);
         if (workers == 1) {
@@ -211,12 +222,6 @@ final class DataRange {
         }
         if (failure.get() != null) {
             throw Workers.translate(failure.get(), v);
-        }
-        for (float[] p : parts) {
-            if (p != null) {
-                range[0] = Math.min(range[0], p[0]);
-                range[1] = Math.max(range[1], p[1]);
-            }
         }
     }
 
