@@ -3,6 +3,7 @@ package dev.penumbra.volume;
 import dev.penumbra.OutputException;
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -14,7 +15,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * An output volume written the safe way: created at full size under a temporary name in the
@@ -207,11 +210,8 @@ public final class OutputFile implements AutoCloseable {
                 volume.segment().force();
             }
             volume.close();
-            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Libc.exchange(temp, target)) {
-                // the new output took the target's name in one step and the old one now sits under the
-                // temporary name: a rename over it would have freed its blocks before returning
+            if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && swapIn(temp, target)) {
                 committed = true;
-                discard(temp);
                 return;
             }
             try {
@@ -229,19 +229,35 @@ public final class OutputFile implements AutoCloseable {
     static final long DISCARD_ASIDE_BYTES = 16L << 20;
 
     /**
+     * Puts the finished output {@code finished} (a file, or a folder such as a Zarr array) in place
+     * of the existing {@code target} in one atomic step ({@code renameat2} with
+     * {@code RENAME_EXCHANGE}): a reader sees the old output or the new one, never neither. The old
+     * one, now under {@code finished}'s temporary name, is then deleted ({@link #discard}). False
+     * when this system cannot exchange names: nothing changed, and the caller renames instead.
+     */
+    public static boolean swapIn(Path finished, Path target) {
+        if (!Libc.exchange(finished, target)) {
+            return false;
+        }
+        discard(finished);
+        return true;
+    }
+
+    /**
      * Deletes the replaced output {@code old}, off this process's path when it is big: freeing a
      * file's blocks takes time in the kernel (a 244 MB file on ext4 mounted with {@code discard}:
      * 110-350 ms, which a rename over the old output spent before the command could end), so an
      * {@code rm} left running by a shell that ends at once does it while the command returns. Small
-     * files, or no shell: deleted here. Should neither happen (the process killed), the next run in
-     * the directory removes it ({@link #cleanLeftovers}: its name is a temporary name of this process).
+     * outputs, or no shell: deleted here. Should neither happen (the process killed), a file keeps a
+     * temporary name of this process, which the next run in the directory removes
+     * ({@link #cleanLeftovers}).
      */
     static void discard(Path old) {
         try {
-            if (Files.size(old) >= DISCARD_ASIDE_BYTES) {
+            if (bytesIn(old) >= DISCARD_ASIDE_BYTES) {
                 // through a shell that leaves it running and ends: the JVM's exit waited for a child
                 // of its own (0.3 s, as long as the unlink)
-                new ProcessBuilder("/bin/sh", "-c", "rm -f -- \"$1\" </dev/null >/dev/null 2>&1 &", "sh",
+                new ProcessBuilder("/bin/sh", "-c", "rm -rf -- \"$1\" </dev/null >/dev/null 2>&1 &", "sh",
                         old.toAbsolutePath().toString())
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
@@ -251,7 +267,39 @@ public final class OutputFile implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             // delete it here
         }
-        deleteQuietly(old);
+        try {
+            deleteTree(old);
+        } catch (RuntimeException ignored) {
+            // nothing more can be done; the name says what it is
+        }
+    }
+
+    /** Bytes of a file, or of the files under a folder (links not followed). */
+    private static long bytesIn(Path p) throws IOException {
+        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            return Files.size(p);
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            long sum = 0;
+            for (Path f : s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                sum += Files.size(f);
+            }
+            return sum;
+        }
+    }
+
+    /** Deletes {@code root} and, for a folder, everything in it (links deleted, not followed). */
+    public static void deleteTree(Path root) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Without a commit: unmaps and deletes the temporary file. */

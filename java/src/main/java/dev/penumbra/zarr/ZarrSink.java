@@ -25,7 +25,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -532,10 +531,15 @@ public final class ZarrSink implements Sink, AutoCloseable {
                 syncDirs(tmpDir);
             }
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                Path old = target.resolveSibling(OutputFile.TEMP_PREFIX + "old-" + target.getFileName() + "-" + random());
-                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmpDir, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
+                // one atomic swap where the system has it (never a moment without the target), the
+                // old array deleted after, aside when big; else out of the way, then in
+                if (!OutputFile.swapIn(tmpDir, target)) {
+                    Path old = target.resolveSibling(OutputFile.TEMP_PREFIX + "old-" + target.getFileName() + "-"
+                            + random());
+                    Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+                    Files.move(tmpDir, target, StandardCopyOption.ATOMIC_MOVE);
+                    OutputFile.deleteTree(old);
+                }
             } else {
                 Files.move(tmpDir, target, StandardCopyOption.ATOMIC_MOVE);
             }
@@ -567,19 +571,6 @@ public final class ZarrSink implements Sink, AutoCloseable {
         }
     }
 
-    static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Frees the chunks in memory; without a commit, removes the temporary folder and all it holds. */
     @Override
     public void close() {
@@ -597,7 +588,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
         scratch.close();
         if (!committed && owner) {
             try {
-                deleteTree(tmpDir);
+                OutputFile.deleteTree(tmpDir);
             } catch (UncheckedIOException e) {
                 // best effort: the folder's name says it is a leftover
             }

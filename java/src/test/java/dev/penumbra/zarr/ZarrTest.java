@@ -16,6 +16,7 @@ import dev.penumbra.engine.Schedule;
 import dev.penumbra.filter.FilterSpec;
 import dev.penumbra.formats.ChunkedSource;
 import dev.penumbra.volume.DType;
+import dev.penumbra.volume.OutputFile;
 import dev.penumbra.volume.Source;
 import dev.penumbra.volume.Volume;
 import dev.penumbra.volume.VolumeFiles;
@@ -201,7 +202,7 @@ public class ZarrTest {
         try (ZarrSink sink = ZarrSink.create(out, 3, DType.F32, new long[] {4, 8}, new long[] {2, 8}, "zstd:1",
                 false)) {
             // the folder turns into a file under the run: no chunk can be stored
-            ZarrSink.deleteTree(sink.tempDir());
+            OutputFile.deleteTree(sink.tempDir());
             Files.writeString(sink.tempDir(), "not a folder");
             float[] row = new float[8];
             OutputException e = assertThrows(OutputException.class, () -> {
@@ -300,6 +301,39 @@ public class ZarrTest {
                 good, null, null, plain, null, null, Schedule.defaults(), false));
         assertTrue(e.getMessage().contains("exists and is not a Zarr array"), e.getMessage());
         assertEquals("mine", Files.readString(plain.resolve("notes.txt")));
+    }
+
+    /**
+     * An array that replaces an existing one takes its place in one swap; the old one (here over
+     * the size that is deleted by a process of its own) is gone soon after, nothing else left.
+     */
+    @Test
+    void aBigExistingArrayIsSwappedOutWhole() throws Exception {
+        long[] shape = {17, 512, 512}; // 17.8 MB uncompressed, over OutputFile's aside threshold
+        Path in = tmp.resolve("big.npy");
+        try (OutputFile f = OutputFile.create(in, DType.F32, shape)) {
+            f.volume().setDouble(1.0, 3, 100, 200);
+            f.volume().setDouble(-2.0, 16, 511, 0);
+            f.commit(false);
+        }
+        Path out = tmp.resolve("big.zarr");
+        Path ref = tmp.resolve("ref.zarr");
+        ZarrOutput raw = new ZarrOutput(3, null, "none");
+        Filters.applyToFile(FilterSpec.gaussian(1.0), in, null, null, out, null, raw, Schedule.defaults(), false);
+        Filters.applyToFile(FilterSpec.gaussian(2.0), in, null, null, out, null, raw, Schedule.defaults(), false);
+        Filters.applyToFile(FilterSpec.gaussian(2.0), in, null, null, ref, null, raw, Schedule.defaults(), false);
+        try (ChunkedSource a = ZarrArray.source(ref, null); ChunkedSource b = ZarrArray.source(out, null)) {
+            assertSameValues(values(a), values(b), "the replaced array");
+        }
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        boolean left = true;
+        while (left && System.nanoTime() < deadline) {
+            try (Stream<Path> s = Files.list(tmp)) {
+                left = s.anyMatch(p -> p.getFileName().toString().startsWith(".penumbra-tmp"));
+            }
+            Thread.sleep(left ? 20 : 0);
+        }
+        assertFalse(left, "the old array is deleted, nothing temporary left");
     }
 
     @TestFactory
