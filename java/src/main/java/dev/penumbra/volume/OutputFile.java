@@ -22,8 +22,9 @@ import java.util.stream.Stream;
 /**
  * An output volume written the safe way: created at full size under a temporary name in the
  * target's directory, mapped and filled, forced to disk, and atomically renamed over the target by
- * {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after). Closing it without a commit deletes the temporary file, so a failed run never
- * leaves a partial output and never touches an existing one.
+ * {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after).
+ * Closing it without a commit deletes the temporary file, so a failed run never leaves a partial
+ * output and never touches an existing one.
  *
  * <p>Files named {@code *.npy} get a {@code .npy} header; any other name is written raw (C order,
  * little-endian).
