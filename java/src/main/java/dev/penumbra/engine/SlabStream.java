@@ -51,12 +51,11 @@ final class SlabStream implements ChunkWorker {
     static final int WIDE_BATCH = 24;
 
     /**
-     * Outputs of stream pass {@code streamPass} (null: none) computed together by a worker of a team
-     * or not, on slabs of {@code elementBytes}: {@link #WIDE_BATCH} for a team's float64 slabs under
-     * a kernel of reach 24 or more, else {@link #BATCH}.
+     * Outputs of a stream pass of {@code reach} (its kernel's size - 1; 0: none) computed together by
+     * a worker of a team or not, on slabs of {@code elementBytes}: {@link #WIDE_BATCH} for a team's
+     * float64 slabs under a kernel of reach 24 or more, else {@link #BATCH}.
      */
-    static int batchFor(Pass streamPass, boolean team, int elementBytes) {
-        int reach = streamPass == null ? 0 : streamPass.kernel().size() - 1;
+    static int batchFor(int reach, boolean team, int elementBytes) {
         return team && elementBytes == Double.BYTES && reach >= WIDE_BATCH ? WIDE_BATCH : BATCH;
     }
 
@@ -215,11 +214,11 @@ final class SlabStream implements ChunkWorker {
         }
         streamPass = sp;
         long perRow = Math.max(1, in.byteSize() / in.shape(s));
-        batch = batchFor(sp, team != null, store.bytes());
-        inputWindow = (int) Math.max(batch + (sp == null ? 0 : sp.kernel().size() - 1), crowdedStep / perRow);
+        int reach = sp == null ? 0 : sp.kernel().size() - 1;
+        batch = batchFor(reach, team != null, store.bytes());
+        inputWindow = (int) Math.max(batch + reach, crowdedStep / perRow);
         zPass = zp;
         lay = new SlabLayout(in, s, zChunk, zp == null ? 0 : zp.kernel().left(), zp == null ? 0 : zp.kernel().right());
-        int reach = sp == null ? 0 : sp.kernel().size() - 1;
         groupOffs = new int[Math.max(GROUP, batch)];
         ringSlots = reach + batch;
         cvalSlot = ringSlots;

@@ -149,8 +149,7 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
      */
     static long teamScratchFloats(Plan plan, long[] shape, int axis, int threads, int elementBytes) {
         long slab = (axis == 0 ? 1 : shape[0]) * rowsAndPitch(shape, axis);
-        return scratchFloats(plan, shape, axis, shape[0], SlabStream.batchFor(streamPass(plan, axis), true,
-                elementBytes)) + threads * 2L * (slab + 64);
+        return scratchFloats(plan, shape, axis, shape[0], true, elementBytes) + threads * 2L * (slab + 64);
     }
 
     /** Floats of one axis-0 row of a slab along {@code axis}: the slab axes after 0, the last padded to its pitch. */
@@ -170,21 +169,15 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
      * {@code axis} with chunks of {@code zChunk} along axis 0.
      */
     static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk) {
-        return scratchFloats(plan, shape, axis, zChunk, SlabStream.BATCH);
+        return scratchFloats(plan, shape, axis, zChunk, false, 0);
     }
 
-    /** The single term's pass on {@code axis}, or null. */
-    private static Pass streamPass(Plan plan, int axis) {
-        for (Pass p : plan.terms().get(0).passes()) {
-            if (p.axis() == axis) {
-                return p;
-            }
-        }
-        return null;
-    }
-
-    /** As {@link #scratchFloats(Plan, long[], int, long)} with {@code batch} outputs of the stream pass at a time. */
-    static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk, int batch) {
+    /**
+     * As {@link #scratchFloats(Plan, long[], int, long)} for a worker of a team or not on slabs of
+     * {@code elementBytes}, whose batch of stream outputs is {@link SlabStream#batchFor}'s.
+     */
+    private static long scratchFloats(Plan plan, long[] shape, int axis, long zChunk, boolean team,
+                                      int elementBytes) {
         long rest = rowsAndPitch(shape, axis);
         long z = axis == 0 ? 1 : zChunk;
         int reach = 0;
@@ -196,6 +189,7 @@ record StreamPlan(int axis, int zChunk, int teamSize) {
                 zReach = p.kernel().size() - 1;
             }
         }
+        int batch = SlabStream.batchFor(reach, team, elementBytes);
         long slab = axis == 0 ? rest : z * rest;
         long gather = axis == 0 ? rest : (z + zReach) * rest;
         return (slab + 64) * (reach + 2L * batch + 1) + (2 + SlabStream.GROUP) * (gather + 64);
