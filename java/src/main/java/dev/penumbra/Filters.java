@@ -235,7 +235,9 @@ public final class Filters {
     private static Run intoFile(Plan plan, Source in, Path output, DType dt, Schedule schedule, boolean durable) {
         OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
         try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
-            Run run = Engine.run(plan, in, out.volume(), schedule);
+            // a single term writes each element once: staged (no page faults, the disk busy during the
+            // run); compound filters may fold their terms in the output
+            Run run = Engine.run(plan, in, plan.terms().size() == 1 ? out.writeOnlySink() : out.volume(), schedule);
             out.commit(durable);
             return run;
         }

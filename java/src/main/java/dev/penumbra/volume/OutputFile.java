@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 
 /**
  * An output volume written the safe way: created at full size under a temporary name in the
- * target's directory, mapped and filled, forced to disk, and atomically renamed over the target by
- * {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after).
+ * target's directory, mapped and filled (or written through {@link #writeOnlySink()}), forced to
+ * disk, and atomically renamed over the target by {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after).
  * Closing it without a commit deletes the temporary file, so a failed run never leaves a partial
  * output and never touches an existing one.
  *
@@ -37,13 +37,19 @@ public final class OutputFile implements AutoCloseable {
     private final Path temp;
     private final Volume volume;
     private final WriteBehind writeBehind;
+    private final byte[] header;
+    private StagedSink staged;
     private boolean committed;
 
-    private OutputFile(Path target, Path temp, Volume volume, WriteBehind writeBehind) {
+    /** Outputs this big are staged ({@link #writeOnlySink}). */
+    static final long STAGED_MIN_BYTES = 16L << 20;
+
+    private OutputFile(Path target, Path temp, Volume volume, WriteBehind writeBehind, byte[] header) {
         this.target = target;
         this.temp = temp;
         this.volume = volume;
         this.writeBehind = writeBehind;
+        this.header = header;
     }
 
     /** Creates the temporary file for {@code target} with room for {@code shape} of {@code dtype}. */
@@ -94,7 +100,7 @@ public final class OutputFile implements AutoCloseable {
                 Volume v = Volume.owned(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), arena);
                 WriteBehind wb = data == 0 ? null : WriteBehind.of(temp, header.length);
                 v.writeBehind(wb);
-                return new OutputFile(target, temp, v, wb);
+                return new OutputFile(target, temp, v, wb, header);
             }
         } catch (OutputException e) {
             arena.close();
@@ -170,6 +176,32 @@ public final class OutputFile implements AutoCloseable {
         return volume;
     }
 
+    /**
+     * Where a run that writes each output element once and never reads the output back should
+     * write: for outputs of {@link #STAGED_MIN_BYTES} or more, a sink that stages finished parts of
+     * the file and writes them with positional writes from a thread of its own while the run goes
+     * on, starting the disk on each ({@link StagedSink}): the run does not fault the mapping in page
+     * by page, and the final force waits only for the tail. Elsewhere (small outputs,
+     * {@code -Dpenumbra.stagedOutput=false}) the mapped {@link #volume()}. Ask once, before the run.
+     */
+    public Sink writeOnlySink() {
+        return "false".equals(System.getProperty("penumbra.stagedOutput")) ? volume
+                : writeOnlySink(STAGED_MIN_BYTES, StagedSink.maxLive());
+    }
+
+    /** {@link #writeOnlySink()} from {@code minBytes} up, with at most {@code maxLive} segments staged (tests). */
+    Sink writeOnlySink(long minBytes, int maxLive) {
+        if (staged == null && volume.byteSize() >= minBytes) {
+            staged = StagedSink.open(temp, target, volume.dtype(), volume.shape(), header, maxLive);
+        }
+        return staged != null ? staged : volume;
+    }
+
+    /** Bytes {@link #writeOnlySink()}'s staged sink wrote from whole segments, and row by row; null without one. */
+    public long[] stagedWrites() {
+        return staged == null ? null : staged.written();
+    }
+
     /** Where the output appears on {@link #commit()}. */
     public Path target() {
         return target;
@@ -207,7 +239,10 @@ public final class OutputFile implements AutoCloseable {
     public void commit(boolean durable) {
         try {
             closeWriteBehind();
-            if (durable && volume.segment().isMapped()) {
+            if (staged != null) {
+                staged.finish(durable);
+                staged.close();
+            } else if (durable && volume.segment().isMapped()) {
                 volume.segment().force();
             }
             volume.close();
@@ -307,6 +342,9 @@ public final class OutputFile implements AutoCloseable {
     @Override
     public void close() {
         closeWriteBehind();
+        if (staged != null) {
+            staged.close();
+        }
         if (!committed) {
             volume.close();
             deleteQuietly(temp);

@@ -1,0 +1,367 @@
+package dev.penumbra.volume;
+
+import dev.penumbra.OutputException;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * An output file's sink for runs that write each element once and never read the output back: rows
+ * land in staging segments of {@link #SEGMENT} bytes of the file, and the thread that completes a
+ * segment writes it to the file with one positional write; every {@link #BLOCK} of the file that is
+ * complete is handed to the disk at once ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, which
+ * queues the writes and returns). A mapped output instead faults each 4 KiB page in (a zeroed page,
+ * the file system's bookkeeping) and leaves all of its dirty pages to the final force; here the disk
+ * works during the run and the force waits only for the tail. The file stays in the page cache for
+ * whoever reads it next. Measured on the seed, whole commands: direct I/O made the command as fast
+ * but the next command that read the output 0.15 s slower (from the disk); a writer thread of its
+ * own made float64 outputs slower than mapping (a third thread on two cores preempts a member of the
+ * team, and the other spins).
+ *
+ * <p>Staging holds at most {@link #maxLive()} segments. A segment that would need one more is
+ * written row by row instead, and so is a row written to a segment already written (neither
+ * happens in the engine's streamed order: each output row is written once, and the rows of one
+ * segment come close together).
+ */
+final class StagedSink implements Sink, AutoCloseable {
+    /** Bytes of the file per staging segment. */
+    static final int SEGMENT = 64 << 10;
+    /**
+     * Bytes handed to the disk together: the page cache's largest folio (a PMD), whose dirty state
+     * is one; writing one whose rows were still to come wrote it twice ({@link WriteBehind}).
+     */
+    static final long BLOCK = WriteBehind.ALIGN;
+    /**
+     * Segments staged at most at once: 64 MiB, or an eighth of the heap's limit, which is also the
+     * limit of direct buffers (the seed's stream keeps about 100 segments staged).
+     */
+    static int maxLive() {
+        return (int) Math.max(8, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8) / SEGMENT);
+    }
+
+    private static final int SYNC_FILE_RANGE_WRITE = 2;
+
+    private static final byte EMPTY = 0;
+    private static final byte STAGING = 1;
+    private static final byte SENT = 2;
+    private static final byte BY_ROW = 3;
+
+    private final Path file;
+    private final Path target;
+    private final DType dtype;
+    private final long[] shape;
+    private final long[] strides;
+    private final byte[] header;
+    private final long total;
+    private final FileChannel channel;
+    private final MemorySegment[] stage;
+    private final Volume[] view;
+    private final int[] filled;
+    private final byte[] state;
+    private final AtomicIntegerArray blockSent;
+    private final Object[] locks = new Object[64];
+    private final ConcurrentLinkedQueue<MemorySegment> free = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<Volume> rowBuffer = new ThreadLocal<>();
+    private int allocated;
+    private int cap;
+    private long stagedBytes;
+    private long rowBytes;
+    private int syncFd = -2; // -2 not opened yet, -1 unavailable
+    private boolean closed;
+
+    private StagedSink(Path file, Path target, int maxLive, DType dtype, long[] shape, byte[] header,
+                       FileChannel channel) {
+        this.file = file;
+        this.target = target;
+        this.cap = maxLive;
+        this.dtype = dtype;
+        this.shape = shape.clone();
+        this.strides = Shapes.cStrides(shape);
+        this.header = header;
+        this.total = header.length + Shapes.elementCount(shape, "output shape") * dtype.size();
+        this.channel = channel;
+        int n = (int) Math.ceilDiv(total, SEGMENT);
+        stage = new MemorySegment[n];
+        view = new Volume[n];
+        filled = new int[n];
+        state = new byte[n];
+        blockSent = new AtomicIntegerArray((int) Math.ceilDiv(total, BLOCK));
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new Object();
+        }
+    }
+
+    /**
+     * A staged sink over {@code file} (created at its full size: {@code header}, then the data in C
+     * order, little-endian) with at most {@code maxLive} segments staged, or null where it cannot
+     * be (a big-endian machine, a header that is not whole elements, a file that does not open).
+     * Errors name {@code target}, the output the file becomes.
+     */
+    static StagedSink open(Path file, Path target, DType dtype, long[] shape, byte[] header, int maxLive) {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN || header.length % dtype.size() != 0
+                || SEGMENT % dtype.size() != 0) {
+            return null;
+        }
+        try {
+            return new StagedSink(file, target, maxLive, dtype, shape, header,
+                    FileChannel.open(file, StandardOpenOption.WRITE));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public DType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    @Override
+    public void write(long[] at, int count, double[] src, int srcPos) {
+        put(at, count, src, null, srcPos);
+    }
+
+    @Override
+    public void writeFloat(long[] at, int count, float[] src, int srcPos) {
+        put(at, count, null, src, srcPos);
+    }
+
+    /** Splits a run at segment boundaries (the header and the segments are whole elements). */
+    private void put(long[] at, int count, double[] d, float[] f, int srcPos) {
+        long e = 0;
+        for (int a = 0; a < at.length; a++) {
+            e += at[a] * strides[a];
+        }
+        int size = dtype.size();
+        long off = header.length + e * size;
+        int i = 0;
+        while (i < count) {
+            int k = (int) (off / SEGMENT);
+            int n = (int) Math.min(count - i, ((long) (k + 1) * SEGMENT - off) / size);
+            synchronized (locks[k & (locks.length - 1)]) {
+                putLocked(k, off, n, d, f, srcPos + i);
+            }
+            i += n;
+            off += (long) n * size;
+        }
+    }
+
+    private void putLocked(int k, long off, int n, double[] d, float[] f, int pos) {
+        if (state[k] == EMPTY) {
+            MemorySegment buf = acquire();
+            if (buf == null) {
+                state[k] = BY_ROW;
+            } else {
+                stage[k] = buf;
+                view[k] = new Volume(buf, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {SEGMENT / dtype.size()},
+                        new long[] {1}, 0, null);
+                filled[k] = 0;
+                long start = (long) k * SEGMENT;
+                if (start < header.length) {
+                    int h = (int) Math.min(header.length - start, SEGMENT);
+                    MemorySegment.copy(MemorySegment.ofArray(header), start, buf, 0, h);
+                    filled[k] = h;
+                }
+                state[k] = STAGING;
+            }
+        }
+        if (state[k] == STAGING) {
+            long elem = (off - (long) k * SEGMENT) / dtype.size();
+            if (f != null) {
+                RowCopy.writeFloat(view[k], elem, 1, n, f, pos);
+            } else {
+                RowCopy.write(view[k], elem, 1, n, d, pos);
+            }
+            filled[k] += n * dtype.size();
+            if (filled[k] == need(k)) {
+                send(k);
+            }
+            return;
+        }
+        if (state[k] == SENT) {
+            state[k] = BY_ROW; // written again: row by row
+        }
+        writeRow(off, n, d, f, pos);
+    }
+
+    /** Bytes of the file in segment {@code k}. */
+    private long need(int k) {
+        return Math.min(SEGMENT, total - (long) k * SEGMENT);
+    }
+
+    /** A staging buffer: a free one or a new one under the cap; null when staging is full. */
+    private MemorySegment acquire() {
+        MemorySegment b = free.poll();
+        if (b != null) {
+            return b;
+        }
+        synchronized (this) {
+            if (allocated < cap) {
+                try {
+                    // a direct buffer is zeroed by a native memset; Arena.allocate zeroes in a Java loop
+                    // that the C1-only CLI runs slowly (27 ms of a cold seed run)
+                    MemorySegment m = MemorySegment.ofBuffer(ByteBuffer.allocateDirect(SEGMENT));
+                    allocated++;
+                    return m;
+                } catch (OutOfMemoryError full) {
+                    cap = allocated; // other direct buffers hold the rest of the limit
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Segment {@code k} is complete: into the file, its buffer back to the pool, a whole block to the disk. */
+    private void send(int k) {
+        MemorySegment buf = stage[k];
+        try {
+            ByteBuffer bb = buf.asSlice(0, need(k)).asByteBuffer();
+            long pos = (long) k * SEGMENT;
+            while (bb.hasRemaining()) {
+                pos += channel.write(bb, pos);
+            }
+        } catch (IOException e) {
+            throw new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
+        }
+        state[k] = SENT;
+        stage[k] = null;
+        view[k] = null;
+        free.add(buf);
+        synchronized (this) {
+            stagedBytes += need(k);
+        }
+        startWriteBack(k);
+    }
+
+    /** Segment {@code k} is in the file: when its whole block is, the disk starts on that block (best effort). */
+    private void startWriteBack(int k) {
+        int b = (int) ((long) k * SEGMENT / BLOCK);
+        long from = b * BLOCK;
+        long to = Math.min(total, from + BLOCK);
+        if (blockSent.incrementAndGet(b) < Math.ceilDiv(to - from, SEGMENT) || to - from < BLOCK
+                || Libc.WriteBack.SYNC_FILE_RANGE == null) {
+            return; // the last, partial block waits for the final force
+        }
+        int fd;
+        synchronized (this) {
+            if (syncFd == -2) {
+                syncFd = Libc.openForWriting(file);
+            }
+            fd = syncFd;
+        }
+        if (fd >= 0) {
+            try {
+                int ignored = (int) Libc.WriteBack.SYNC_FILE_RANGE.invokeExact(fd, from, to - from,
+                        SYNC_FILE_RANGE_WRITE);
+            } catch (Throwable t) {
+                // best effort: the final force writes it
+            }
+        }
+    }
+
+    /** Writes one run to the file at once, converted in a thread's own buffer. */
+    private void writeRow(long off, int n, double[] d, float[] f, int pos) {
+        Volume v = rowBuffer.get();
+        long bytes = (long) n * dtype.size();
+        if (v == null || v.byteSize() < bytes) {
+            MemorySegment m = MemorySegment.ofBuffer(ByteBuffer.allocateDirect((int) Math.max(bytes, 64 << 10)));
+            v = new Volume(m, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {m.byteSize() / dtype.size()},
+                    new long[] {1}, 0, null);
+            rowBuffer.set(v);
+        }
+        if (f != null) {
+            RowCopy.writeFloat(v, 0, 1, n, f, pos);
+        } else {
+            RowCopy.write(v, 0, 1, n, d, pos);
+        }
+        ByteBuffer bb = v.segment().asSlice(0, bytes).asByteBuffer();
+        try {
+            long p = off;
+            while (bb.hasRemaining()) {
+                p += channel.write(bb, p);
+            }
+        } catch (IOException e) {
+            throw new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
+        }
+        synchronized (this) {
+            rowBytes += bytes;
+        }
+    }
+
+    /**
+     * The run writes the whole output again (a float run redone in double): what was staged counts
+     * for nothing, and every segment not yet written row by row fills anew.
+     */
+    @Override
+    public void beforeRewrite() {
+        for (int k = 0; k < state.length; k++) {
+            synchronized (locks[k & (locks.length - 1)]) {
+                if (state[k] == STAGING) {
+                    free.add(stage[k]);
+                    stage[k] = null;
+                    view[k] = null;
+                }
+                if (state[k] != BY_ROW) {
+                    state[k] = EMPTY;
+                }
+            }
+        }
+        for (int b = 0; b < blockSent.length(); b++) {
+            blockSent.set(b, 0);
+        }
+    }
+
+    /**
+     * After the run: segments still staged (bytes the run left unwritten, which it does not) are
+     * written as they are, and with {@code durable} the data and metadata are forced to the disk.
+     */
+    void finish(boolean durable) throws IOException {
+        for (int k = 0; k < state.length; k++) {
+            if (state[k] == STAGING) {
+                ByteBuffer bb = stage[k].asSlice(0, need(k)).asByteBuffer();
+                long p = (long) k * SEGMENT;
+                while (bb.hasRemaining()) {
+                    p += channel.write(bb, p);
+                }
+                rowBytes += need(k);
+                free.add(stage[k]);
+                stage[k] = null;
+                state[k] = BY_ROW;
+            }
+        }
+        if (durable) {
+            channel.force(true);
+        }
+    }
+
+    /** Bytes written from staging segments, and row by row. */
+    synchronized long[] written() {
+        return new long[] {stagedBytes, rowBytes};
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing after the data is written or abandoned: nothing to keep
+        }
+        if (syncFd >= 0) {
+            Libc.close(syncFd);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.penumbra.volume;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The output sink that stages whole segments of the file ({@link StagedSink}): whatever order and
+ * threads the rows come in, the file holds exactly what was written, with the .npy header and
+ * length a mapped output has; staging beyond its cap, rows written twice and a whole rewrite (a
+ * float run redone in double) are written row by row and still land.
+ */
+class StagedSinkTest {
+    @TempDir
+    Path dir;
+
+    private static final long[] SHAPE = {7, 61, 1031};
+
+    private static float value(long i, int round) {
+        return (float) (Math.sin(i * 0.001) * 1000 + round * 7);
+    }
+
+    /** Every row of the shape, as {z, y}, shuffled. */
+    private static List<long[]> rows(long seed) {
+        List<long[]> rows = new ArrayList<>();
+        for (long z = 0; z < SHAPE[0]; z++) {
+            for (long y = 0; y < SHAPE[1]; y++) {
+                rows.add(new long[] {z, y, 0});
+            }
+        }
+        Collections.shuffle(rows, new Random(seed));
+        return rows;
+    }
+
+    private static void write(Sink sink, List<long[]> rows, int round, int threads) {
+        int nx = (int) SHAPE[2];
+        IntStream.range(0, threads).parallel().forEach(t -> {
+            float[] row = new float[nx + 5];
+            for (int r = t; r < rows.size(); r += threads) {
+                long[] at = rows.get(r);
+                long base = (at[0] * SHAPE[1] + at[1]) * nx;
+                for (int x = 0; x < nx; x++) {
+                    row[x + 5] = value(base + x, round);
+                }
+                sink.writeFloat(at, nx, row, 5);
+            }
+        });
+    }
+
+    private static void assertHolds(Path file, int round, DType dtype) {
+        try (Volume v = VolumeFiles.mapNpy(file)) {
+            assertEquals(dtype, v.dtype());
+            assertEquals(java.util.Arrays.toString(SHAPE), java.util.Arrays.toString(v.shape()));
+            for (long i = 0; i < v.elementCount(); i++) {
+                double want = dtype == DType.F32 ? value(i, round) : (double) value(i, round);
+                if (v.readDouble(i * dtype.size()) != want) {
+                    throw new AssertionError("element " + i + ": " + v.readDouble(i * dtype.size()) + " != " + want);
+                }
+            }
+        }
+    }
+
+    private long files() throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.count();
+        }
+    }
+
+    @Test
+    void rowsInAnyOrderFromSeveralThreadsGiveTheWholeFile() throws Exception {
+        for (DType t : new DType[] {DType.F32, DType.F64}) {
+            Path target = dir.resolve("out-" + t.numpyName() + ".npy");
+            long[] written;
+            try (OutputFile out = OutputFile.create(target, t, SHAPE)) {
+                Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
+                assertInstanceOf(StagedSink.class, sink);
+                write(sink, rows(1), 0, 4);
+                out.commit(true);
+                written = out.stagedWrites();
+            }
+            long data = SHAPE[0] * SHAPE[1] * SHAPE[2] * t.size();
+            assertEquals(Npy.header(t, SHAPE).length + data, Files.size(target), "exact length, no padding");
+            assertEquals(Files.size(target), written[0] + written[1]);
+            assertHolds(target, 0, t);
+        }
+        assertEquals(2, files(), "nothing temporary left");
+    }
+
+    @Test
+    void beyondItsStagingCapSegmentsGoThroughThePageCache() {
+        Path target = dir.resolve("capped.npy");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            Sink sink = out.writeOnlySink(0, 2);
+            assertInstanceOf(StagedSink.class, sink);
+            write(sink, rows(2), 0, 3);
+            out.commit(false);
+            assertTrue(out.stagedWrites()[1] > 0, "some segments were written row by row");
+        }
+        assertHolds(target, 0, DType.F32);
+    }
+
+    @Test
+    void aRewriteAfterBeforeRewriteReplacesEverythingWritten() {
+        Path target = dir.resolve("redone.npy");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
+            List<long[]> first = rows(3);
+            write(sink, first.subList(0, first.size() * 2 / 3), 1, 2); // a run that stopped two thirds in
+            sink.beforeRewrite();
+            write(sink, rows(4), 2, 2);
+            out.commit(true);
+        }
+        assertHolds(target, 2, DType.F32);
+    }
+
+    @Test
+    void rowsWrittenAgainAfterTheirSegmentWentToTheDiskLand() {
+        Path target = dir.resolve("twice.npy");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
+            write(sink, rows(5), 0, 2);
+            write(sink, rows(6), 3, 2);
+            out.commit(true);
+            assertTrue(out.stagedWrites()[1] > 0);
+        }
+        assertHolds(target, 3, DType.F32);
+    }
+
+    @Test
+    void anAbandonedOutputLeavesNothingAndKeepsTheOldFile() throws Exception {
+        Path target = dir.resolve("kept.npy");
+        Files.writeString(target, "previous result");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
+            List<long[]> all = rows(7);
+            write(sink, all.subList(0, all.size() / 2), 0, 2);
+            // no commit: the run failed
+        }
+        assertEquals("previous result", Files.readString(target));
+        assertEquals(1, files());
+    }
+
+    @Test
+    void smallOutputsStayMapped() {
+        Path target = dir.resolve("small.npy");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            assertInstanceOf(Volume.class, out.writeOnlySink());
+            assertEquals(null, out.stagedWrites());
+        }
+    }
+}
