@@ -59,7 +59,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.lineF32.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+            lib.lineF32().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
                     MemorySegment.ofArray(w), w.length, kernel.center(), sym);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -75,7 +75,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.rowsF32.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+            lib.rowsF32().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
                     MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                     kernel.center(), sym);
         } catch (Throwable t) {
@@ -134,7 +134,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                 return;
             }
             try {
-                lib.lineF32d.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+                lib.lineF32d().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
                         MemorySegment.ofArray(w), w.length, kernel.center(), sym);
             } catch (Throwable t) {
                 throw rethrow(t);
@@ -150,7 +150,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                 return;
             }
             try {
-                lib.rowsF32d.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+                lib.rowsF32d().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
                         MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                         kernel.center(), sym);
             } catch (Throwable t) {
@@ -181,7 +181,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                     + " floats, accumulator of " + acc.length);
         }
         try {
-            lib.rangeF32.invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
+            lib.rangeF32().invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -194,22 +194,22 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
 
     @Override
     public void widen(byte[] src, boolean unsigned, int n, float[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF32);
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF32());
     }
 
     @Override
     public void widen(short[] src, boolean unsigned, int n, float[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF32);
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF32());
     }
 
     @Override
     public void widen(byte[] src, boolean unsigned, int n, double[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF64);
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF64());
     }
 
     @Override
     public void widen(short[] src, boolean unsigned, int n, double[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF64);
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF64());
     }
 
     /** In C (penumbra_widen_f32/f64): the C1-compiled gather of a uint16 volume was a scalar loop. */
@@ -232,14 +232,14 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
     @Override
     public void fold(float[] b, int s, float[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
-        fold(lib.foldF32, MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
+        fold(lib.foldF32(), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
     }
 
     /** In C (penumbra_fold_f64). */
     @Override
     public void fold(double[] b, int s, double[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
-        fold(lib.foldF64, MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
+        fold(lib.foldF64(), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
     }
 
     private static void fold(java.lang.invoke.MethodHandle h, MemorySegment b, int s, MemorySegment acc, int a,
@@ -275,7 +275,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             throw new IllegalArgumentException("cast: [" + from + ", " + from + "+" + n + ") of " + a.length);
         }
         try {
-            lib.castF64.invokeExact(MemorySegment.ofArray(a), from, n, code);
+            lib.castF64().invokeExact(MemorySegment.ofArray(a), from, n, code);
         } catch (Throwable x) {
             throw rethrow(x);
         }
@@ -290,7 +290,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.lineF64.invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
+            lib.lineF64().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
                     MemorySegment.ofArray(w), w.length, kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -311,7 +311,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.rowsF64.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
+            lib.rowsF64().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
                     MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                     kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {

@@ -55,18 +55,38 @@ public final class NativeLibrary {
     final String variants;
     final Path path;
     final String how;
-    final MethodHandle lineF32;
-    final MethodHandle rowsF32;
-    final MethodHandle rangeF32;
-    final MethodHandle lineF64;
-    final MethodHandle lineF32d;
-    final MethodHandle rowsF32d;
-    final MethodHandle rowsF64;
-    final MethodHandle castF64;
-    final MethodHandle foldF32;
-    final MethodHandle foldF64;
-    final MethodHandle widenF32;
-    final MethodHandle widenF64;
+    private final MethodHandle[] handles = new MethodHandle[Fn.values().length];
+
+    /**
+     * The kernels' C functions ({@code penumbra_<name>_<isa>}) and their signatures. Each is bound on
+     * first use, except the float32 path's three, made with the library (on the CLI's loader thread):
+     * a downcall handle costs 3-15 ms to make under the CLI's C1 (a stub class, lambda forms).
+     */
+    private enum Fn {
+        LINE_F32("line_f32", Sig.LINE), ROWS_F32("rows_f32", Sig.ROWS), RANGE_F32("range_f32", Sig.RANGE),
+        LINE_F64("line_f64", Sig.LINE), LINE_F32D("line_f32d", Sig.LINE), ROWS_F32D("rows_f32d", Sig.ROWS),
+        ROWS_F64("rows_f64", Sig.ROWS), CAST_F64("cast_f64", Sig.CAST), FOLD_F32("fold_f32", Sig.FOLD),
+        FOLD_F64("fold_f64", Sig.FOLD), WIDEN_F32("widen_f32", Sig.WIDEN), WIDEN_F64("widen_f64", Sig.WIDEN);
+
+        final String symbol;
+        final FunctionDescriptor sig;
+
+        Fn(String symbol, FunctionDescriptor sig) {
+            this.symbol = symbol;
+            this.sig = sig;
+        }
+    }
+
+    private static final class Sig {
+        static final ValueLayout A = ValueLayout.ADDRESS;
+        static final ValueLayout I = ValueLayout.JAVA_INT;
+        static final FunctionDescriptor LINE = FunctionDescriptor.ofVoid(A, I, A, I, I, A, I, I, I);
+        static final FunctionDescriptor ROWS = FunctionDescriptor.ofVoid(A, A, I, I, A, I, I, A, I, I, I);
+        static final FunctionDescriptor RANGE = FunctionDescriptor.ofVoid(A, I, I, A);
+        static final FunctionDescriptor CAST = FunctionDescriptor.ofVoid(A, I, I, I);
+        static final FunctionDescriptor FOLD = FunctionDescriptor.ofVoid(A, I, A, I, I, I);
+        static final FunctionDescriptor WIDEN = FunctionDescriptor.ofVoid(A, I, I, A, I);
+    }
 
     private record Holder(NativeLibrary lib, String reason) {
     }
@@ -78,35 +98,72 @@ public final class NativeLibrary {
         this.isa = isa;
         this.caps = caps;
         this.variants = variants;
-        Linker linker = Linker.nativeLinker();
-        // short calls on heap scratch: critical (no thread-state transition, heap arrays passed as is)
-        Linker.Option critical = Linker.Option.critical(true);
-        ValueLayout a = ValueLayout.ADDRESS;
-        ValueLayout i = ValueLayout.JAVA_INT;
-        lineF32 = linker.downcallHandle(find(lookup, "penumbra_line_f32_" + isa),
-                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
-        rowsF32 = linker.downcallHandle(find(lookup, "penumbra_rows_f32_" + isa),
-                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
-        rangeF32 = linker.downcallHandle(find(lookup, "penumbra_range_f32_" + isa),
-                FunctionDescriptor.ofVoid(a, i, i, a), critical);
-        lineF64 = linker.downcallHandle(find(lookup, "penumbra_line_f64_" + isa),
-                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
-        lineF32d = linker.downcallHandle(find(lookup, "penumbra_line_f32d_" + isa),
-                FunctionDescriptor.ofVoid(a, i, a, i, i, a, i, i, i), critical);
-        rowsF32d = linker.downcallHandle(find(lookup, "penumbra_rows_f32d_" + isa),
-                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
-        rowsF64 = linker.downcallHandle(find(lookup, "penumbra_rows_f64_" + isa),
-                FunctionDescriptor.ofVoid(a, a, i, i, a, i, i, a, i, i, i), critical);
-        castF64 = linker.downcallHandle(find(lookup, "penumbra_cast_f64_" + isa),
-                FunctionDescriptor.ofVoid(a, i, i, i), critical);
-        foldF32 = linker.downcallHandle(find(lookup, "penumbra_fold_f32_" + isa),
-                FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
-        foldF64 = linker.downcallHandle(find(lookup, "penumbra_fold_f64_" + isa),
-                FunctionDescriptor.ofVoid(a, i, a, i, i, i), critical);
-        widenF32 = linker.downcallHandle(find(lookup, "penumbra_widen_f32_" + isa),
-                FunctionDescriptor.ofVoid(a, i, i, a, i), critical);
-        widenF64 = linker.downcallHandle(find(lookup, "penumbra_widen_f64_" + isa),
-                FunctionDescriptor.ofVoid(a, i, i, a, i), critical);
+        for (Fn f : Fn.values()) {
+            find(lookup, "penumbra_" + f.symbol + "_" + isa); // every kernel is there, or this library is refused
+        }
+        handle(Fn.LINE_F32);
+        handle(Fn.ROWS_F32);
+        handle(Fn.RANGE_F32);
+    }
+
+    /** The downcall handle of {@code f}, made on first use (racing threads make equal ones). */
+    private MethodHandle handle(Fn f) {
+        MethodHandle h = handles[f.ordinal()];
+        if (h == null) {
+            // short calls on heap scratch: critical (no thread-state transition, heap arrays passed as is)
+            h = Linker.nativeLinker().downcallHandle(find(lookup, "penumbra_" + f.symbol + "_" + isa), f.sig,
+                    Linker.Option.critical(true));
+            handles[f.ordinal()] = h;
+        }
+        return h;
+    }
+
+    MethodHandle lineF32() {
+        return handle(Fn.LINE_F32);
+    }
+
+    MethodHandle rowsF32() {
+        return handle(Fn.ROWS_F32);
+    }
+
+    MethodHandle rangeF32() {
+        return handle(Fn.RANGE_F32);
+    }
+
+    MethodHandle lineF64() {
+        return handle(Fn.LINE_F64);
+    }
+
+    MethodHandle lineF32d() {
+        return handle(Fn.LINE_F32D);
+    }
+
+    MethodHandle rowsF32d() {
+        return handle(Fn.ROWS_F32D);
+    }
+
+    MethodHandle rowsF64() {
+        return handle(Fn.ROWS_F64);
+    }
+
+    MethodHandle castF64() {
+        return handle(Fn.CAST_F64);
+    }
+
+    MethodHandle foldF32() {
+        return handle(Fn.FOLD_F32);
+    }
+
+    MethodHandle foldF64() {
+        return handle(Fn.FOLD_F64);
+    }
+
+    MethodHandle widenF32() {
+        return handle(Fn.WIDEN_F32);
+    }
+
+    MethodHandle widenF64() {
+        return handle(Fn.WIDEN_F64);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {
