@@ -10,11 +10,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * An output file's sink for runs that write each element once and never read the output back: rows
- * land in staging segments of {@link #SEGMENT} bytes of the file, and the thread that completes a
- * segment writes it to the file with one positional write; every {@link #BLOCK} of the file that is
+ * land in staging segments of {@link #SEGMENT} bytes of the file, and a complete segment goes to
+ * the file with one positional write, by the thread that completed it or the one writing then; every {@link #BLOCK} of the file that is
  * complete is handed to the disk at once ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, which
  * queues the writes and returns). A mapped output instead faults each 4 KiB page in (a zeroed page,
  * the file system's bookkeeping) and leaves all of its dirty pages to the final force; here the disk
@@ -67,6 +68,8 @@ final class StagedSink implements Sink, AutoCloseable {
     private final AtomicIntegerArray blockSent;
     private final Object[] locks = new Object[64];
     private final ConcurrentLinkedQueue<MemorySegment> free = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Integer> pending = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock fileLock = new ReentrantLock();
     private final ThreadLocal<Volume> rowBuffer = new ThreadLocal<>();
     private int allocated;
     private int cap;
@@ -189,6 +192,7 @@ final class StagedSink implements Sink, AutoCloseable {
             return;
         }
         if (state[k] == SENT) {
+            writePending(true); // its staged bytes first
             state[k] = BY_ROW; // written again: row by row
         }
         writeRow(off, n, d, f, pos);
@@ -199,11 +203,18 @@ final class StagedSink implements Sink, AutoCloseable {
         return Math.min(SEGMENT, total - (long) k * SEGMENT);
     }
 
-    /** A staging buffer: a free one or a new one under the cap; null when staging is full. */
+    /** A staging buffer: a free one, a new one under the cap, one written out; null when staging is full. */
     private MemorySegment acquire() {
         MemorySegment b = free.poll();
         if (b != null) {
             return b;
+        }
+        if (allocatedAll()) {
+            writePending(true);
+            b = free.poll();
+            if (b != null) {
+                return b;
+            }
         }
         synchronized (this) {
             if (allocated < cap) {
@@ -221,8 +232,39 @@ final class StagedSink implements Sink, AutoCloseable {
         }
     }
 
-    /** Segment {@code k} is complete: into the file, its buffer back to the pool, a whole block to the disk. */
+    /**
+     * Segment {@code k} is complete: it joins the segments waiting for the file, which the thread
+     * that holds the file writes. A thread that finds the file held goes back to its work (two
+     * threads writing one file at once wait on its inode lock, spinning: 17 % of a 2 GiB run's
+     * samples).
+     */
     private void send(int k) {
+        state[k] = SENT;
+        pending.add(k);
+        writePending(false);
+    }
+
+    /** Writes the waiting segments: when the file is free, or with {@code wait}, after waiting for it. */
+    private void writePending(boolean wait) {
+        while (!pending.isEmpty()) {
+            if (wait) {
+                fileLock.lock();
+            } else if (!fileLock.tryLock()) {
+                return; // its holder looks again after it lets go
+            }
+            try {
+                Integer k;
+                while ((k = pending.poll()) != null) {
+                    writeSegment(k);
+                }
+            } finally {
+                fileLock.unlock();
+            }
+        }
+    }
+
+    /** Into the file, the buffer back to the pool, a whole block to the disk. */
+    private void writeSegment(int k) {
         MemorySegment buf = stage[k];
         try {
             ByteBuffer bb = buf.asSlice(0, need(k)).asByteBuffer();
@@ -233,7 +275,6 @@ final class StagedSink implements Sink, AutoCloseable {
         } catch (IOException e) {
             throw new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
         }
-        state[k] = SENT;
         stage[k] = null;
         view[k] = null;
         free.add(buf);
@@ -241,6 +282,10 @@ final class StagedSink implements Sink, AutoCloseable {
             stagedBytes += need(k);
         }
         startWriteBack(k);
+    }
+
+    private synchronized boolean allocatedAll() {
+        return allocated >= cap;
     }
 
     /** Segment {@code k} is in the file: when its whole block is, the disk starts on that block (best effort). */
@@ -304,6 +349,7 @@ final class StagedSink implements Sink, AutoCloseable {
      */
     @Override
     public void beforeRewrite() {
+        writePending(true);
         for (int k = 0; k < state.length; k++) {
             synchronized (locks[k & (locks.length - 1)]) {
                 if (state[k] == STAGING) {
@@ -326,6 +372,7 @@ final class StagedSink implements Sink, AutoCloseable {
      * written as they are, and with {@code durable} the data and metadata are forced to the disk.
      */
     void finish(boolean durable) throws IOException {
+        writePending(true);
         for (int k = 0; k < state.length; k++) {
             if (state[k] == STAGING) {
                 ByteBuffer bb = stage[k].asSlice(0, need(k)).asByteBuffer();
