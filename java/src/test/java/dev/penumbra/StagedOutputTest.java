@@ -56,21 +56,40 @@ class StagedOutputTest {
         return p;
     }
 
+    /**
+     * The file {@code Filters.applyToFile} writes, and one written by the engine into
+     * {@code OutputFile.writeOnlySink()} directly (staged whole, checked), both equal the run into memory.
+     */
     private static void assertSameAsInMemory(FilterSpec fs, Path in, Path out, DType outType, Schedule s) {
         Run ran = Filters.applyToFile(fs, in, null, out, outType, s);
         try (Volume src = VolumeFiles.open(in, null);
              Volume want = Volume.allocate(DType.filterOutput(src.dtype(), outType), SHAPE)) {
             Engine.run(fs.plan(3), src, want, s);
-            MemorySegment got;
-            try {
-                got = MemorySegment.ofArray(Files.readAllBytes(out));
+            Path direct = out.resolveSibling("staged-" + out.getFileName());
+            try (OutputFile f = OutputFile.create(direct, want.dtype(), SHAPE)) {
+                Engine.run(fs.plan(3), src, f.writeOnlySink(), s);
+                f.commit(true);
+                long[] w = f.stagedWrites();
+                assertEquals(Files.size(direct), w[0], "staged whole: " + fs + " " + s);
+                assertEquals(0, w[1]);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            long header = got.byteSize() - want.byteSize();
-            assertEquals(out.toString().endsWith(".npy") ? Npy.header(want.dtype(), SHAPE).length : 0, header);
-            assertEquals(-1, got.asSlice(header).mismatch(want.segment()), fs + " " + s + " (" + ran + ")");
+            assertFileHolds(direct, want, fs + " " + s + " (staged directly)");
+            assertFileHolds(out, want, fs + " " + s + " (" + ran + ")");
         }
+    }
+
+    private static void assertFileHolds(Path file, Volume want, String what) {
+        MemorySegment got;
+        try {
+            got = MemorySegment.ofArray(Files.readAllBytes(file));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        long header = got.byteSize() - want.byteSize();
+        assertEquals(file.toString().endsWith(".npy") ? Npy.header(want.dtype(), SHAPE).length : 0, header, what);
+        assertEquals(-1, got.asSlice(header).mismatch(want.segment()), what);
     }
 
     @Test

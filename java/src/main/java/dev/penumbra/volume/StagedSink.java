@@ -2,9 +2,11 @@ package dev.penumbra.volume;
 
 import dev.penumbra.OutputException;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -244,22 +246,35 @@ final class StagedSink implements Sink, AutoCloseable {
         writePending(false);
     }
 
-    /** Writes the waiting segments: when the file is free, or with {@code wait}, after waiting for it. */
+    /**
+     * Writes the waiting segments when the file is free; with {@code wait}, after waiting for it, so
+     * that a segment another thread is writing now is in the file too when this returns.
+     */
     private void writePending(boolean wait) {
-        while (!pending.isEmpty()) {
-            if (wait) {
-                fileLock.lock();
-            } else if (!fileLock.tryLock()) {
-                return; // its holder looks again after it lets go
-            }
+        if (wait) {
+            fileLock.lock();
             try {
-                Integer k;
-                while ((k = pending.poll()) != null) {
-                    writeSegment(k);
-                }
+                writeQueued();
             } finally {
                 fileLock.unlock();
             }
+        }
+        while (!pending.isEmpty()) {
+            if (!fileLock.tryLock()) {
+                return; // its holder looks again after it lets go
+            }
+            try {
+                writeQueued();
+            } finally {
+                fileLock.unlock();
+            }
+        }
+    }
+
+    private void writeQueued() {
+        Integer k;
+        while ((k = pending.poll()) != null) {
+            writeSegment(k);
         }
     }
 
@@ -273,7 +288,7 @@ final class StagedSink implements Sink, AutoCloseable {
                 pos += channel.write(bb, pos);
             }
         } catch (IOException e) {
-            throw new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
+            throw writeError(e);
         }
         stage[k] = null;
         view[k] = null;
@@ -314,12 +329,25 @@ final class StagedSink implements Sink, AutoCloseable {
         }
     }
 
+    /** An interrupted thread's write closes the channel for every thread: the run was cancelled. */
+    private OutputException writeError(IOException e) {
+        return e instanceof AsynchronousCloseException
+                ? new OutputException(target + ": interrupted while writing the output", e)
+                : new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
+    }
+
     /** Writes one run to the file at once, converted in a thread's own buffer. */
     private void writeRow(long off, int n, double[] d, float[] f, int pos) {
         Volume v = rowBuffer.get();
         long bytes = (long) n * dtype.size();
         if (v == null || v.byteSize() < bytes) {
-            MemorySegment m = MemorySegment.ofBuffer(ByteBuffer.allocateDirect((int) Math.max(bytes, 64 << 10)));
+            long size = Math.max(bytes, 64 << 10);
+            MemorySegment m;
+            try {
+                m = MemorySegment.ofBuffer(ByteBuffer.allocateDirect((int) size));
+            } catch (OutOfMemoryError full) {
+                m = Arena.ofAuto().allocate(size, 64); // outside the direct buffers' limit, which staging reached
+            }
             v = new Volume(m, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {m.byteSize() / dtype.size()},
                     new long[] {1}, 0, null);
             rowBuffer.set(v);
@@ -336,7 +364,7 @@ final class StagedSink implements Sink, AutoCloseable {
                 p += channel.write(bb, p);
             }
         } catch (IOException e) {
-            throw new OutputException(target + ": cannot write the output (" + e.getMessage() + ")", e);
+            throw writeError(e);
         }
         synchronized (this) {
             rowBytes += bytes;
@@ -368,23 +396,21 @@ final class StagedSink implements Sink, AutoCloseable {
     }
 
     /**
-     * After the run: segments still staged (bytes the run left unwritten, which it does not) are
-     * written as they are, and with {@code durable} the data and metadata are forced to the disk.
+     * After the run: the segments waiting are written, and with {@code durable} the data and metadata
+     * are forced to the disk. A segment still staged means the run left bytes unwritten (which the
+     * engine does not): an error, the output is not kept.
      */
     void finish(boolean durable) throws IOException {
         writePending(true);
+        long missing = 0;
         for (int k = 0; k < state.length; k++) {
             if (state[k] == STAGING) {
-                ByteBuffer bb = stage[k].asSlice(0, need(k)).asByteBuffer();
-                long p = (long) k * SEGMENT;
-                while (bb.hasRemaining()) {
-                    p += channel.write(bb, p);
-                }
-                rowBytes += need(k);
-                free.add(stage[k]);
-                stage[k] = null;
-                state[k] = BY_ROW;
+                missing += need(k) - filled[k];
             }
+        }
+        if (missing > 0) {
+            // a reused buffer's old bytes would fill the gaps: fail rather than keep such a file
+            throw new OutputException(target + ": the run left " + missing + " bytes of the output unwritten");
         }
         if (durable) {
             channel.force(true);

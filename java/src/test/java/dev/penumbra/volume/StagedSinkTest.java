@@ -2,16 +2,16 @@ package dev.penumbra.volume;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.penumbra.OutputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,7 +26,7 @@ class StagedSinkTest {
     @TempDir
     Path dir;
 
-    private static final long[] SHAPE = {7, 61, 1031};
+    private static final long[] SHAPE = {9, 125, 1031}; // 4.6 MB of float32: two whole 2 MiB blocks
 
     private static float value(long i, int round) {
         return (float) (Math.sin(i * 0.001) * 1000 + round * 7);
@@ -44,19 +44,37 @@ class StagedSinkTest {
         return rows;
     }
 
+    /** Writes the rows from {@code threads} threads of its own, row r by thread r % threads. */
     private static void write(Sink sink, List<long[]> rows, int round, int threads) {
         int nx = (int) SHAPE[2];
-        IntStream.range(0, threads).parallel().forEach(t -> {
-            float[] row = new float[nx + 5];
-            for (int r = t; r < rows.size(); r += threads) {
-                long[] at = rows.get(r);
-                long base = (at[0] * SHAPE[1] + at[1]) * nx;
-                for (int x = 0; x < nx; x++) {
-                    row[x + 5] = value(base + x, round);
+        Thread[] t = new Thread[threads];
+        Throwable[] failed = new Throwable[1];
+        for (int i = 0; i < threads; i++) {
+            int first = i;
+            t[i] = new Thread(() -> {
+                float[] row = new float[nx + 5];
+                for (int r = first; r < rows.size(); r += threads) {
+                    long[] at = rows.get(r);
+                    long base = (at[0] * SHAPE[1] + at[1]) * nx;
+                    for (int x = 0; x < nx; x++) {
+                        row[x + 5] = value(base + x, round);
+                    }
+                    sink.writeFloat(at, nx, row, 5);
                 }
-                sink.writeFloat(at, nx, row, 5);
+            });
+            t[i].setUncaughtExceptionHandler((th, e) -> failed[0] = e);
+            t[i].start();
+        }
+        for (Thread x : t) {
+            try {
+                x.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
             }
-        });
+        }
+        if (failed[0] != null) {
+            throw new AssertionError(failed[0]);
+        }
     }
 
     private static void assertHolds(Path file, int round, DType dtype) {
@@ -126,14 +144,16 @@ class StagedSinkTest {
     }
 
     @Test
-    void rowsWrittenAgainAfterTheirSegmentWentToTheDiskLand() {
+    void rowsWrittenAgainAfterTheirSegmentWentToTheDiskLand() throws Exception {
         Path target = dir.resolve("twice.npy");
         try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
             Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
             write(sink, rows(5), 0, 2);
+            assertEquals(Files.size(out.temp()), out.stagedWrites()[0], "the first pass is staged whole");
+            assertEquals(0, out.stagedWrites()[1]);
             write(sink, rows(6), 3, 2);
             out.commit(true);
-            assertTrue(out.stagedWrites()[1] > 0);
+            assertTrue(out.stagedWrites()[1] > 0, "the second pass is written row by row");
         }
         assertHolds(target, 3, DType.F32);
     }
@@ -147,6 +167,22 @@ class StagedSinkTest {
             List<long[]> all = rows(7);
             write(sink, all.subList(0, all.size() / 2), 0, 2);
             // no commit: the run failed
+        }
+        assertEquals("previous result", Files.readString(target));
+        assertEquals(1, files());
+    }
+
+    @Test
+    void aRunThatLeftBytesUnwrittenIsNotKept() throws Exception {
+        Path target = dir.resolve("holes.npy");
+        Files.writeString(target, "previous result");
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            Sink sink = out.writeOnlySink(0, StagedSink.maxLive());
+            List<long[]> all = rows(8);
+            write(sink, all.subList(0, all.size() - 3), 0, 2);
+            OutputException e = assertThrows(OutputException.class, () -> out.commit(true));
+            assertTrue(e.getMessage().startsWith(target + ": cannot finish the output (" + target + ": the run left "),
+                    e.getMessage());
         }
         assertEquals("previous result", Files.readString(target));
         assertEquals(1, files());
