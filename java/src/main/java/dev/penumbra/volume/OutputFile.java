@@ -22,9 +22,9 @@ import java.util.stream.Stream;
 /**
  * An output volume written the safe way: created at full size under a temporary name in the
  * target's directory, mapped and filled (or written through {@link #writeOnlySink()}), forced to
- * disk, and atomically renamed over the target by {@link #commit()} (an existing target is swapped out in the same atomic step and deleted after).
- * Closing it without a commit deletes the temporary file, so a failed run never leaves a partial
- * output and never touches an existing one.
+ * disk, and atomically renamed over the target by {@link #commit()} (an existing target is swapped
+ * out in the same atomic step and deleted after). Closing it without a commit deletes the
+ * temporary file, so a failed run never leaves a partial output and never touches an existing one.
  *
  * <p>Files named {@code *.npy} get a {@code .npy} header; any other name is written raw (C order,
  * little-endian).
@@ -178,10 +178,10 @@ public final class OutputFile implements AutoCloseable {
 
     /**
      * Where a run that writes each output element once and never reads the output back should
-     * write: for outputs of {@link #STAGED_MIN_BYTES} or more, a sink that stages finished parts of
-     * the file and writes them with positional writes from a thread of its own while the run goes
-     * on, starting the disk on each ({@link StagedSink}): the run does not fault the mapping in page
-     * by page, and the final force waits only for the tail. Elsewhere (small outputs,
+     * write: for outputs of {@link #STAGED_MIN_BYTES} or more, a sink that stages parts of the file
+     * and writes each with one positional write once it is complete, while the run goes on, starting
+     * the disk on each complete block ({@link StagedSink}): the run does not fault the mapping in
+     * page by page, and the final force waits only for the tail. Elsewhere (small outputs,
      * {@code -Dpenumbra.stagedOutput=false}) the mapped {@link #volume()}. Ask once, before the run.
      */
     public Sink writeOnlySink() {

@@ -17,9 +17,10 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * An output file's sink for runs that write each element once and never read the output back: rows
  * land in staging segments of {@link #SEGMENT} bytes of the file, and a complete segment goes to
- * the file with one positional write, by the thread that completed it or the one writing then; every {@link #BLOCK} of the file that is
- * complete is handed to the disk at once ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, which
- * queues the writes and returns). A mapped output instead faults each 4 KiB page in (a zeroed page,
+ * the file with one positional write, by the thread that completed it or the one writing then;
+ * every {@link #BLOCK} of the file that is complete is handed to the disk at once
+ * ({@link WriteBehind}: {@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, which queues the writes and
+ * returns). A mapped output instead faults each 4 KiB page in (a zeroed page,
  * the file system's bookkeeping) and leaves all of its dirty pages to the final force; here the disk
  * works during the run and the force waits only for the tail. The file stays in the page cache for
  * whoever reads it next. Measured on the seed, whole commands: direct I/O made the command as fast
@@ -48,8 +49,6 @@ final class StagedSink implements Sink, AutoCloseable {
         return (int) Math.max(8, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8) / SEGMENT);
     }
 
-    private static final int SYNC_FILE_RANGE_WRITE = 2;
-
     private static final byte EMPTY = 0;
     private static final byte STAGING = 1;
     private static final byte SENT = 2;
@@ -63,6 +62,7 @@ final class StagedSink implements Sink, AutoCloseable {
     private final byte[] header;
     private final long total;
     private final FileChannel channel;
+    private final WriteBehind writeBehind;
     private final MemorySegment[] stage;
     private final Volume[] view;
     private final int[] filled;
@@ -77,7 +77,6 @@ final class StagedSink implements Sink, AutoCloseable {
     private int cap;
     private long stagedBytes;
     private long rowBytes;
-    private int syncFd = -2; // -2 not opened yet, -1 unavailable
     private boolean closed;
 
     private StagedSink(Path file, Path target, int maxLive, DType dtype, long[] shape, byte[] header,
@@ -91,6 +90,7 @@ final class StagedSink implements Sink, AutoCloseable {
         this.header = header;
         this.total = header.length + Shapes.elementCount(shape, "output shape") * dtype.size();
         this.channel = channel;
+        this.writeBehind = WriteBehind.of(file, 0);
         int n = (int) Math.ceilDiv(total, SEGMENT);
         stage = new MemorySegment[n];
         view = new Volume[n];
@@ -168,8 +168,7 @@ final class StagedSink implements Sink, AutoCloseable {
                 state[k] = BY_ROW;
             } else {
                 stage[k] = buf;
-                view[k] = new Volume(buf, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {SEGMENT / dtype.size()},
-                        new long[] {1}, 0, null);
+                view[k] = flat(buf);
                 filled[k] = 0;
                 long start = (long) k * SEGMENT;
                 if (start < header.length) {
@@ -281,15 +280,7 @@ final class StagedSink implements Sink, AutoCloseable {
     /** Into the file, the buffer back to the pool, a whole block to the disk. */
     private void writeSegment(int k) {
         MemorySegment buf = stage[k];
-        try {
-            ByteBuffer bb = buf.asSlice(0, need(k)).asByteBuffer();
-            long pos = (long) k * SEGMENT;
-            while (bb.hasRemaining()) {
-                pos += channel.write(bb, pos);
-            }
-        } catch (IOException e) {
-            throw writeError(e);
-        }
+        writeFully(buf.asSlice(0, need(k)), (long) k * SEGMENT);
         stage[k] = null;
         view[k] = null;
         free.add(buf);
@@ -303,30 +294,32 @@ final class StagedSink implements Sink, AutoCloseable {
         return allocated >= cap;
     }
 
-    /** Segment {@code k} is in the file: when its whole block is, the disk starts on that block (best effort). */
+    /** Segment {@code k} is in the file: when its whole block is, the disk starts on that block. */
     private void startWriteBack(int k) {
         int b = (int) ((long) k * SEGMENT / BLOCK);
         long from = b * BLOCK;
         long to = Math.min(total, from + BLOCK);
-        if (blockSent.incrementAndGet(b) < Math.ceilDiv(to - from, SEGMENT) || to - from < BLOCK
-                || Libc.WriteBack.SYNC_FILE_RANGE == null) {
-            return; // the last, partial block waits for the final force
+        if (blockSent.incrementAndGet(b) == Math.ceilDiv(to - from, SEGMENT)) {
+            writeBehind.done(from, to - from); // (the last, partial block waits for the final force)
         }
-        int fd;
-        synchronized (this) {
-            if (syncFd == -2) {
-                syncFd = Libc.openForWriting(file);
+    }
+
+    /** Writes all of {@code bytes} at byte {@code pos} of the file. */
+    private void writeFully(MemorySegment bytes, long pos) {
+        ByteBuffer bb = bytes.asByteBuffer();
+        try {
+            while (bb.hasRemaining()) {
+                pos += channel.write(bb, pos);
             }
-            fd = syncFd;
+        } catch (IOException e) {
+            throw writeError(e);
         }
-        if (fd >= 0) {
-            try {
-                int ignored = (int) Libc.WriteBack.SYNC_FILE_RANGE.invokeExact(fd, from, to - from,
-                        SYNC_FILE_RANGE_WRITE);
-            } catch (Throwable t) {
-                // best effort: the final force writes it
-            }
-        }
+    }
+
+    /** A flat volume of this sink's dtype over {@code m}, little-endian as the file. */
+    private Volume flat(MemorySegment m) {
+        return new Volume(m, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {m.byteSize() / dtype.size()},
+                new long[] {1}, 0, null);
     }
 
     /** An interrupted thread's write closes the channel for every thread: the run was cancelled. */
@@ -348,8 +341,7 @@ final class StagedSink implements Sink, AutoCloseable {
             } catch (OutOfMemoryError full) {
                 m = Arena.ofAuto().allocate(size, 64); // outside the direct buffers' limit, which staging reached
             }
-            v = new Volume(m, dtype, ByteOrder.LITTLE_ENDIAN, new long[] {m.byteSize() / dtype.size()},
-                    new long[] {1}, 0, null);
+            v = flat(m);
             rowBuffer.set(v);
         }
         if (f != null) {
@@ -357,15 +349,7 @@ final class StagedSink implements Sink, AutoCloseable {
         } else {
             RowCopy.write(v, 0, 1, n, d, pos);
         }
-        ByteBuffer bb = v.segment().asSlice(0, bytes).asByteBuffer();
-        try {
-            long p = off;
-            while (bb.hasRemaining()) {
-                p += channel.write(bb, p);
-            }
-        } catch (IOException e) {
-            throw writeError(e);
-        }
+        writeFully(v.segment().asSlice(0, bytes), off);
         synchronized (this) {
             rowBytes += bytes;
         }
@@ -428,13 +412,11 @@ final class StagedSink implements Sink, AutoCloseable {
             return;
         }
         closed = true;
+        writeBehind.close();
         try {
             channel.close();
         } catch (IOException ignored) {
             // closing after the data is written or abandoned: nothing to keep
-        }
-        if (syncFd >= 0) {
-            Libc.close(syncFd);
         }
     }
 }
