@@ -2,6 +2,7 @@ package dev.penumbra.backend.ffm;
 
 import dev.penumbra.backend.FloatTileKernel;
 import dev.penumbra.backend.LineKernel;
+import dev.penumbra.backend.ffm.NativeLibrary.Fn;
 import dev.penumbra.filter.Kernel1D;
 import dev.penumbra.volume.DType;
 import dev.penumbra.volume.Widen;
@@ -59,8 +60,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.lineF32().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
-                    MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+            lib.handle(Fn.LINE_F32).invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos,
+                    n, MemorySegment.ofArray(w), w.length, kernel.center(), sym);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -75,8 +76,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.rowsF32().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
-                    MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+            lib.handle(Fn.ROWS_F32).invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut,
+                    width, MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                     kernel.center(), sym);
         } catch (Throwable t) {
             throw rethrow(t);
@@ -134,8 +135,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                 return;
             }
             try {
-                lib.lineF32d().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
-                        MemorySegment.ofArray(w), w.length, kernel.center(), sym);
+                lib.handle(Fn.LINE_F32D).invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst),
+                        dstPos, n, MemorySegment.ofArray(w), w.length, kernel.center(), sym);
             } catch (Throwable t) {
                 throw rethrow(t);
             }
@@ -150,8 +151,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                 return;
             }
             try {
-                lib.rowsF32d().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
-                        MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+                lib.handle(Fn.ROWS_F32D).invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut,
+                        width, MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                         kernel.center(), sym);
             } catch (Throwable t) {
                 throw rethrow(t);
@@ -181,7 +182,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
                     + " floats, accumulator of " + acc.length);
         }
         try {
-            lib.rangeF32().invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
+            lib.handle(Fn.RANGE_F32).invokeExact(MemorySegment.ofArray(a), from, n, MemorySegment.ofArray(acc));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -194,22 +195,26 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
 
     @Override
     public void widen(byte[] src, boolean unsigned, int n, float[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF32());
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length,
+                lib.handle(Fn.WIDEN_F32));
     }
 
     @Override
     public void widen(short[] src, boolean unsigned, int n, float[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF32());
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length,
+                lib.handle(Fn.WIDEN_F32));
     }
 
     @Override
     public void widen(byte[] src, boolean unsigned, int n, double[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length, lib.widenF64());
+        widen(src, src.length, unsigned ? NativeAbi.INT_U8 : NativeAbi.INT_I8, n, dst, dstPos, dst.length,
+                lib.handle(Fn.WIDEN_F64));
     }
 
     @Override
     public void widen(short[] src, boolean unsigned, int n, double[] dst, int dstPos) {
-        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length, lib.widenF64());
+        widen(src, src.length, unsigned ? NativeAbi.INT_U16 : NativeAbi.INT_I16, n, dst, dstPos, dst.length,
+                lib.handle(Fn.WIDEN_F64));
     }
 
     /** In C (penumbra_widen_f32/f64): the C1-compiled gather of a uint16 volume was a scalar loop. */
@@ -232,14 +237,16 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
     @Override
     public void fold(float[] b, int s, float[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
-        fold(lib.foldF32(), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
+        fold(lib.handle(Fn.FOLD_F32), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last,
+                hypot);
     }
 
     /** In C (penumbra_fold_f64). */
     @Override
     public void fold(double[] b, int s, double[] acc, int a, int n, boolean first, boolean last, boolean hypot) {
         checkFold(b.length, s, acc.length, a, n);
-        fold(lib.foldF64(), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last, hypot);
+        fold(lib.handle(Fn.FOLD_F64), MemorySegment.ofArray(b), s, MemorySegment.ofArray(acc), a, n, first, last,
+                hypot);
     }
 
     private static void fold(java.lang.invoke.MethodHandle h, MemorySegment b, int s, MemorySegment acc, int a,
@@ -275,7 +282,7 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             throw new IllegalArgumentException("cast: [" + from + ", " + from + "+" + n + ") of " + a.length);
         }
         try {
-            lib.castF64().invokeExact(MemorySegment.ofArray(a), from, n, code);
+            lib.handle(Fn.CAST_F64).invokeExact(MemorySegment.ofArray(a), from, n, code);
         } catch (Throwable x) {
             throw rethrow(x);
         }
@@ -290,8 +297,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.lineF64().invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos, n,
-                    MemorySegment.ofArray(w), w.length, kernel.center(), sym | doubleFlags);
+            lib.handle(Fn.LINE_F64).invokeExact(MemorySegment.ofArray(src), srcPos, MemorySegment.ofArray(dst), dstPos,
+                    n, MemorySegment.ofArray(w), w.length, kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -311,8 +318,8 @@ public final class NativeKernels implements FloatTileKernel, LineKernel, Widen {
             return;
         }
         try {
-            lib.rowsF64().invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut, width,
-                    MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
+            lib.handle(Fn.ROWS_F64).invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(rowOffset), nOut,
+                    width, MemorySegment.ofArray(dst), dstPos, dstStride, MemorySegment.ofArray(w), w.length,
                     kernel.center(), sym | doubleFlags);
         } catch (Throwable t) {
             throw rethrow(t);

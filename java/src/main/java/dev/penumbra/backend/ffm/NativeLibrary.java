@@ -62,7 +62,7 @@ public final class NativeLibrary {
      * first use, except the float32 path's three, made with the library (on the CLI's loader thread):
      * a downcall handle costs 3-15 ms to make under the CLI's C1 (a stub class, lambda forms).
      */
-    private enum Fn {
+    enum Fn {
         LINE_F32("line_f32", Sig.LINE), ROWS_F32("rows_f32", Sig.ROWS), RANGE_F32("range_f32", Sig.RANGE),
         LINE_F64("line_f64", Sig.LINE), LINE_F32D("line_f32d", Sig.LINE), ROWS_F32D("rows_f32d", Sig.ROWS),
         ROWS_F64("rows_f64", Sig.ROWS), CAST_F64("cast_f64", Sig.CAST), FOLD_F32("fold_f32", Sig.FOLD),
@@ -107,7 +107,7 @@ public final class NativeLibrary {
     }
 
     /** The downcall handle of {@code f}, made on first use (racing threads make equal ones). */
-    private MethodHandle handle(Fn f) {
+    MethodHandle handle(Fn f) {
         MethodHandle h = handles[f.ordinal()];
         if (h == null) {
             // short calls on heap scratch: critical (no thread-state transition, heap arrays passed as is)
@@ -116,54 +116,6 @@ public final class NativeLibrary {
             handles[f.ordinal()] = h;
         }
         return h;
-    }
-
-    MethodHandle lineF32() {
-        return handle(Fn.LINE_F32);
-    }
-
-    MethodHandle rowsF32() {
-        return handle(Fn.ROWS_F32);
-    }
-
-    MethodHandle rangeF32() {
-        return handle(Fn.RANGE_F32);
-    }
-
-    MethodHandle lineF64() {
-        return handle(Fn.LINE_F64);
-    }
-
-    MethodHandle lineF32d() {
-        return handle(Fn.LINE_F32D);
-    }
-
-    MethodHandle rowsF32d() {
-        return handle(Fn.ROWS_F32D);
-    }
-
-    MethodHandle rowsF64() {
-        return handle(Fn.ROWS_F64);
-    }
-
-    MethodHandle castF64() {
-        return handle(Fn.CAST_F64);
-    }
-
-    MethodHandle foldF32() {
-        return handle(Fn.FOLD_F32);
-    }
-
-    MethodHandle foldF64() {
-        return handle(Fn.FOLD_F64);
-    }
-
-    MethodHandle widenF32() {
-        return handle(Fn.WIDEN_F32);
-    }
-
-    MethodHandle widenF64() {
-        return handle(Fn.WIDEN_F64);
     }
 
     private static MemorySegment find(SymbolLookup lookup, String name) {
