@@ -21,9 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * tools/UpgradeOldClasses.java, which the launcher runs on the command line's dependencies after a
  * build so that the AOT cache keeps picocli's classes (compiled for Java 5, which the cache skips):
- * on a copy of the picocli jar the build uses, every class comes out as a Java 8 class, the jar's
- * entries and everything but the classes are unchanged, the rewritten classes pass the JVM's full
- * verification and run, and a second run leaves the jar as it is.
+ * on a copy of the picocli jar the build uses, every class comes out as a Java 8 class (each one
+ * verified by the tool), the jar's entries and everything but the classes are unchanged, its file
+ * permissions kept and nothing left beside it, the classes picocli loads pass the JVM's own
+ * verifier ({@code -Xverify:all}) and work, and a second run leaves the jar as it is.
  */
 class UpgradeOldClassesTest {
     private static final Path ROOT = Path.of(System.getProperty("user.dir")).resolve("..").normalize();
@@ -36,6 +37,8 @@ class UpgradeOldClassesTest {
         Path original = Path.of(picocli.CommandLine.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         Path jar = dir.resolve("picocli.jar");
         Files.copy(original, jar);
+        var mode = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(jar, mode);
         Map<String, byte[]> before = entries(jar);
         assertTrue(before.values().stream().anyMatch(b -> b.length > 8 && major(b) < 50),
                 "the picocli jar under test has no pre-Java-6 classes: nothing to test");
@@ -54,7 +57,11 @@ class UpgradeOldClassesTest {
                 assertArrayEquals(e.getValue(), b, e.getKey());
             }
         }
-        // every class verified by the type-checking verifier on load, then picocli at work
+        assertEquals(mode, Files.getPosixFilePermissions(jar), "the jar's permissions");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of("picocli.jar"), files.map(f -> f.getFileName().toString()).toList());
+        }
+        // the classes picocli loads verified by the JVM's type-checking verifier, then picocli at work
         String usage = run(List.of(JAVA, "-Xverify:all", "-cp", jar.toString(), "picocli.AutoComplete", "--help"));
         assertTrue(usage.startsWith("Usage: picocli.AutoComplete"), usage);
 
@@ -82,11 +89,19 @@ class UpgradeOldClassesTest {
 
     /** Runs a command, asserts it succeeded, returns its standard output. */
     private static String run(List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(2, TimeUnit.MINUTES), cmd + " did not finish");
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), cmd + ": " + text);
-        return text;
+        Path out = Files.createTempFile("upgrade-test", ".out");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(out.toFile()).start();
+            if (!p.waitFor(2, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError(cmd + " did not finish in 2 minutes");
+            }
+            String text = Files.readString(out, StandardCharsets.UTF_8);
+            assertEquals(0, p.exitValue(), cmd + ": " + text);
+            return text;
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 }

@@ -119,14 +119,20 @@ public final class OutputFile implements AutoCloseable {
      * process's id and a random part, so that a later run can tell a leftover of a killed process.
      */
     public static String tempName(String target) {
-        return TEMP_PREFIX + target + "-" + ProcessHandle.current().pid() + "-"
+        String name = TEMP_PREFIX + target + "-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+        OWN_TEMP_NAMES.add(name);
+        return name;
     }
+
+    /** The temporary names this process made: a file with this process's pid and another name is a dead process's. */
+    private static final java.util.Set<String> OWN_TEMP_NAMES = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Deletes temporary outputs in {@code dir} left by processes that no longer run (killed with
      * SIGKILL, or a crash): files named {@code .penumbra-tmp-<name>-<pid>-<random>} whose process is
-     * gone. Files of live processes, and names that do not parse, are left alone.
+     * gone, or whose pid is this process's but which this process did not name (pids repeat, e.g. in
+     * a fresh container each time). Files of live processes, and names that do not parse, are left alone.
      */
     public static int cleanLeftovers(Path dir) {
         int removed = 0;
@@ -138,8 +144,10 @@ public final class OutputFile implements AutoCloseable {
                 }
                 try {
                     long pid = Long.parseLong(parts[parts.length - 2]);
-                    if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()
-                            && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    boolean dead = pid == ProcessHandle.current().pid()
+                            ? !OWN_TEMP_NAMES.contains(f.getFileName().toString())
+                            : ProcessHandle.of(pid).isEmpty();
+                    if (dead && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                         Files.deleteIfExists(f);
                         removed++;
                     }
@@ -283,9 +291,10 @@ public final class OutputFile implements AutoCloseable {
      * Deletes the replaced output {@code old}, off this process's path when it is big: freeing a
      * file's blocks takes time in the kernel (a 244 MB file on ext4 mounted with {@code discard}:
      * 110-350 ms, which a rename over the old output spent before the command could end), so an
-     * {@code rm} left running by a shell that ends at once does it while the command returns, once
-     * this process has exited or a second has passed (the exit of a process that had just written
-     * the new output waited for the unlink otherwise: ~0.15 s, traced). Small
+     * {@code rm} left running by a shell that ends at once does it while the command returns (with
+     * {@code -Dpenumbra.deleteAfterExit=true}, as the launcher runs commands: once this process has
+     * exited, or after about a second; the exit of a process that had just written the new output
+     * waited for the unlink otherwise, ~0.15 s, traced). Small
      * outputs, or no shell: deleted here. Should neither happen (the process killed), a file keeps a
      * temporary name of this process, which the next run in the directory removes
      * ({@link #cleanLeftovers}).
@@ -294,11 +303,15 @@ public final class OutputFile implements AutoCloseable {
         try {
             if (bytesIn(old) >= DISCARD_ASIDE_BYTES) {
                 // through a shell that leaves it running and ends: the JVM's exit waited for a child
-                // of its own (0.3 s, as long as the unlink)
-                // and after this process has ended (for at most a second): a command's own exit had
-                // waited for the unlink (seed, 16 alternating runs, medians: 1.01 -> 0.895 s)
-                String script = "(i=0; while [ $i -lt 40 ] && kill -0 \"$2\" 2>/dev/null; do sleep 0.025;"
-                        + " i=$((i+1)); done; rm -rf -- \"$1\") </dev/null >/dev/null 2>&1 &";
+                // of its own (0.3 s, as long as the unlink). A command about to end (the launcher sets
+                // penumbra.deleteAfterExit) has it wait until the process is gone, for about a second
+                // at most: the command's own exit had waited for the unlink (seed, 16 alternating
+                // runs, medians: 1.01 -> 0.895 s). Not in a long-lived JVM (a library, Python), where
+                // it would only keep the old file longer.
+                String script = (Boolean.getBoolean("penumbra.deleteAfterExit")
+                        ? "(i=0; while [ $i -lt 40 ] && kill -0 \"$2\" 2>/dev/null; do sleep 0.025; i=$((i+1));"
+                                + " done; rm -rf -- \"$1\")"
+                        : "rm -rf -- \"$1\"") + " </dev/null >/dev/null 2>&1 &";
                 new ProcessBuilder("/bin/sh", "-c", script, "sh",
                         old.toAbsolutePath().toString(), Long.toString(ProcessHandle.current().pid()))
                         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -74,6 +74,29 @@ class OutputFileTest {
         assertEquals(1, files(), "the replaced output is deleted, nothing else left");
     }
 
+    /**
+     * Leftovers of dead processes are removed, those of live ones kept — and a leftover with this
+     * process's own pid that this process did not name is a dead process's too (pids repeat: a fresh
+     * container runs each command as the same pid), while a name this process made is kept.
+     */
+    @Test
+    void leftoversOfDeadProcessesAreRemovedEvenUnderThisProcesssPid() throws Exception {
+        long me = ProcessHandle.current().pid();
+        Process live = new ProcessBuilder("sleep", "30").start();
+        try {
+            Path stale = Files.writeString(dir.resolve(OutputFile.TEMP_PREFIX + "a.npy-" + me + "-5eed"), "x");
+            Path own = Files.writeString(dir.resolve(OutputFile.tempName("b.npy")), "x");
+            Path alive = Files.writeString(dir.resolve(OutputFile.TEMP_PREFIX + "c.npy-" + live.pid() + "-5eed"), "x");
+            Path dead = Files.writeString(dir.resolve(OutputFile.TEMP_PREFIX + "d.npy-" + Integer.MAX_VALUE + "-5eed"), "x");
+            Path other = Files.writeString(dir.resolve(OutputFile.TEMP_PREFIX + "unparsed"), "x");
+            assertEquals(2, OutputFile.cleanLeftovers(dir));
+            assertTrue(!Files.exists(stale) && !Files.exists(dead), "dead processes' leftovers removed");
+            assertTrue(Files.exists(own) && Files.exists(alive) && Files.exists(other), "own, live and unparsed kept");
+        } finally {
+            live.destroyForcibly();
+        }
+    }
+
     /** renameat2's exchange swaps two names in one step here (ext4, tmpfs, xfs, btrfs have it). */
     @Test
     void exchangeSwapsTwoNames() throws Exception {
