@@ -1,6 +1,5 @@
 package dev.penumbra.cli;
 
-import dev.penumbra.backend.Backends;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -23,9 +22,7 @@ final class AotTraining {
     }
 
     public static void main(String[] args) {
-        if (Boolean.getBoolean("penumbra.c1only")) {
-            Thread.ofPlatform().daemon().name("penumbra-native-load").start(Backends::best);
-        }
+        Main.startNativeLoad();
         PrintWriter quiet = new PrintWriter(OutputStream.nullOutputStream(), true);
         int status = 0;
         for (List<String> command : commands(args)) {

@@ -74,12 +74,19 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        startNativeLoad();
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * When the launcher chose the native kernels for a filter command ({@code -Dpenumbra.c1only}):
+     * loads them (FFM's downcall handles, ~65 ms) on the other core while picocli parses and the
+     * files open.
+     */
+    static void startNativeLoad() {
         if (Boolean.getBoolean("penumbra.c1only")) {
-            // the launcher chose the native kernels for a filter command: load them (FFM's downcall
-            // handles, ~65 ms) on the other core while picocli parses and the files open
             Thread.ofPlatform().daemon().name("penumbra-native-load").start(Backends::best);
         }
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
     /** Runs the CLI with the given streams and returns the exit code (for tests and embedding). */
