@@ -96,6 +96,17 @@ def c1_only(root=None):
     return jit == "c1" or os.path.isfile(lib)
 
 
+def _huge_pages_on_request():
+    """True when the kernel gives transparent huge pages to memory that asks (THP "madvise" or
+    "always"); where THP is off the JVM would warn about the option."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            mode = f.read()
+    except OSError:
+        return False
+    return "[madvise]" in mode or "[always]" in mode
+
+
 def _start():
     try:
         import jpype
@@ -116,6 +127,8 @@ def _start():
             opts.append("--sun-misc-unsafe-memory-access=allow")  # jHDF's LZF decoder uses sun.misc.Unsafe
         if c1_only(root):
             opts += ["-XX:TieredStopAtLevel=1", "-Dpenumbra.c1only=true"]
+        if _huge_pages_on_request():
+            opts.append("-XX:+UseTransparentHugePages")  # as the launcher: fresh heap faults per 2 MiB
         opts += os.environ.get("PENUMBRA_JAVA_OPTS", "").split()
         # the JVM prints "WARNING: Using incubator modules" on fd 2 as it starts: keep the rest
         saved = os.dup(2)
