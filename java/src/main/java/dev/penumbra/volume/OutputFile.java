@@ -345,8 +345,17 @@ public final class OutputFile implements AutoCloseable {
 
     /** Deletes {@code root} and, for a folder, everything in it (links deleted, not followed). */
     public static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
+        if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+            // a file or a link (or nothing): one unlink, without the tree walk's classes (a small
+            // output's replacement in a fresh JVM loaded and ran them in the interpreter)
+            try {
+                Files.deleteIfExists(root);
+                return;
+            } catch (java.nio.file.DirectoryNotEmptyException becameFolder) {
+                // made a folder since: walk it below
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
