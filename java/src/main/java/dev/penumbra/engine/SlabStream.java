@@ -587,6 +587,11 @@ final class SlabStream implements ChunkWorker {
                 }
                 at[lay.axes[k]] = coord;
             }
+            if (!constant && g > 1) {
+                // the g rows follow each other in a C-ordered file: one read may bring them all
+                at[s] = q0;
+                in.willReadRows(at, s, g, rowLen);
+            }
             for (int j = 0; j < g; j++) {
                 int pos = (direct ? dstOffs[j] : j * lay.bigPitch) + base;
                 if (constant) {

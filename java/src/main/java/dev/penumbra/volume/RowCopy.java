@@ -2,6 +2,7 @@ package dev.penumbra.volume;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 
 /**
  * Moves runs of elements between a {@link Volume} (mapped or off-heap) and heap arrays with
@@ -19,8 +20,54 @@ final class RowCopy {
     private long[] longs = new long[0];
     private float[] floats = new float[0];
     private double[] doubles = new double[0];
+    /** Rows one positional read brought ({@link #fetch}): bytes {@code [heldFrom, heldTo)} of {@code heldBy}'s file. */
+    private ByteBuffer held;
+    private MemorySegment heldSegment;
+    private FileReads heldBy;
+    private long heldFrom;
+    private long heldTo;
+    /** Where {@link #locate} found a run: a segment and the run's byte offset in it. */
+    private MemorySegment src;
+    private long srcOff;
 
     private RowCopy() {
+    }
+
+    /**
+     * Brings bytes {@code [from, from + len)} of a volume's segment into this thread's buffer with one
+     * positional read of {@code reads}' file, for the row reads that follow ({@link FileReads}).
+     */
+    static void fetch(FileReads reads, long from, long len) {
+        RowCopy r = LOCAL.get();
+        r.heldBy = null;
+        if (len > FileReads.MAX_BYTES) {
+            return;
+        }
+        if (r.held == null || r.held.capacity() < len) {
+            try {
+                r.held = FileReads.buffer((int) len);
+            } catch (OutOfMemoryError directMemoryFull) {
+                return; // the rows come from the mapping
+            }
+            r.heldSegment = FileReads.segment(r.held);
+        }
+        if (reads.read(r.held, from, (int) len)) {
+            r.heldBy = reads;
+            r.heldFrom = from;
+            r.heldTo = from + len;
+        }
+    }
+
+    /** Sets {@link #src} and {@link #srcOff} to bytes {@code [off, off + len)} of {@code v}: this thread's buffer when it holds them, else the volume's memory. */
+    private void locate(Volume v, long off, long len) {
+        FileReads f = v.fileReads();
+        if (f != null && heldBy == f && off >= heldFrom && off + len <= heldTo) {
+            src = heldSegment;
+            srcOff = off - heldFrom;
+        } else {
+            src = v.segment();
+            srcOff = off;
+        }
     }
 
     /** Reads {@code count} elements from element {@code elem} with stride {@code stride} as doubles. */
@@ -37,6 +84,9 @@ final class RowCopy {
         }
         ValueLayout layout = v.layout();
         RowCopy r = LOCAL.get();
+        r.locate(v, off, (long) count * t.size());
+        seg = r.src;
+        off = r.srcOff;
         switch (t) {
             case U8, I8 -> {
                 byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
@@ -99,7 +149,13 @@ final class RowCopy {
         if (v.dtype() == DType.F32) {
             long off = elem * 4;
             if (stride == 1) {
-                MemorySegment.copy(v.segment(), v.layout(), off, dst, dstPos, count);
+                if (v.fileReads() == null) {
+                    MemorySegment.copy(v.segment(), v.layout(), off, dst, dstPos, count);
+                } else {
+                    RowCopy r = LOCAL.get();
+                    r.locate(v, off, 4L * count);
+                    MemorySegment.copy(r.src, v.layout(), r.srcOff, dst, dstPos, count);
+                }
             } else {
                 for (int i = 0; i < count; i++) {
                     dst[dstPos + i] = (float) v.readDouble(off + i * stride * 4);
@@ -110,12 +166,15 @@ final class RowCopy {
         RowCopy r = LOCAL.get();
         long off = elem * v.dtype().size();
         if (stride == 1) {
+            r.locate(v, off, (long) count * v.dtype().size());
+            MemorySegment seg = r.src;
+            long at = r.srcOff;
             // the integers float holds exactly, converted in one loop C2 vectorises (through doubles
             // it took two: sobel on uint8, seed shape, gathered at 1.4 G elements/s)
             switch (v.dtype()) {
                 case U8, I8 -> {
                     byte[] b = r.bytes.length >= count ? r.bytes : (r.bytes = new byte[count]);
-                    MemorySegment.copy(v.segment(), ValueLayout.JAVA_BYTE, off, b, 0, count);
+                    MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, at, b, 0, count);
                     if (widen != null) {
                         widen.widen(b, v.dtype() == DType.U8, count, dst, dstPos);
                     } else if (v.dtype() == DType.U8) {
@@ -131,7 +190,7 @@ final class RowCopy {
                 }
                 case U16, I16 -> {
                     short[] h = r.shorts.length >= count ? r.shorts : (r.shorts = new short[count]);
-                    MemorySegment.copy(v.segment(), v.layout(), off, h, 0, count);
+                    MemorySegment.copy(seg, v.layout(), at, h, 0, count);
                     if (widen != null) {
                         widen.widen(h, v.dtype() == DType.U16, count, dst, dstPos);
                     } else if (v.dtype() == DType.U16) {

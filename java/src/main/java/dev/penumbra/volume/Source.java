@@ -37,6 +37,14 @@ public interface Source extends Shaped {
         readFloat(at, count, dst, dstPos);
     }
 
+    /**
+     * This thread's next reads are the {@code n} runs of {@code count} elements at {@code at}, {@code
+     * at} with {@code at[axis] + 1}, and so on (advice only: a mapped file may bring them with one
+     * read, {@link Volume#willReadRows}). The reads must follow before the thread announces others.
+     */
+    default void willReadRows(long[] at, int axis, int n, int count) {
+    }
+
     /** The box {@code [lo, hi)} will be read soon: a source may start fetching it (advice only). */
     default void willRead(long[] lo, long[] hi) {
     }

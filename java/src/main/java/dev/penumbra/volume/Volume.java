@@ -34,6 +34,8 @@ public final class Volume implements Source, Sink, AutoCloseable {
     private final long offset;
     private final Arena owner;
     private final ValueLayout layout;
+    /** Positional reads of the mapped file behind the segment, or null ({@link FileReads}); views share it. */
+    private FileReads fileReads;
 
     Volume(MemorySegment segment, DType dtype, ByteOrder order, long[] shape, long[] strides, long offset,
            Arena owner) {
@@ -95,6 +97,37 @@ public final class Volume implements Source, Sink, AutoCloseable {
             throw new IllegalArgumentException("volume addresses elements " + lo + ".." + hi
                     + " outside its segment of " + segment.byteSize() + " bytes");
         }
+    }
+
+    /** A view of this volume's memory: it reads the file as this volume does. */
+    private Volume view(Volume v) {
+        v.fileReads = fileReads;
+        return v;
+    }
+
+    /** Reads rows announced by {@link #willReadRows} with positional reads of {@code reads}' file (set once, before use). */
+    void readWith(FileReads reads) {
+        this.fileReads = reads;
+    }
+
+    FileReads fileReads() {
+        return fileReads;
+    }
+
+    /**
+     * Rows that follow each other in the file (C order, whole rows) come in with one positional read
+     * when the volume has {@link FileReads}; other volumes and layouts ignore the hint.
+     */
+    @Override
+    public void willReadRows(long[] at, int axis, int n, int count) {
+        FileReads f = fileReads;
+        int last = shape.length - 1;
+        if (f == null || n < 2 || axis != last - 1 || count != shape[last] || strides[last] != 1
+                || strides[axis] != count || at[axis] + n > shape[axis]) {
+            return;
+        }
+        long size = dtype.size();
+        RowCopy.fetch(f, runStart(at, count) * size, n * (long) count * size);
     }
 
     /** The memory the volume (and every view of it) addresses. */
@@ -378,7 +411,7 @@ public final class Volume implements Source, Sink, AutoCloseable {
             s[a] = hi[a] - lo[a];
             off += lo[a] * strides[a];
         }
-        return new Volume(segment, dtype, order, s, strides, off, null);
+        return view(new Volume(segment, dtype, order, s, strides, off, null));
     }
 
     /** A zero-copy view with axes reordered: axis {@code a} of the view is axis {@code axes[a]} here. */
@@ -398,7 +431,7 @@ public final class Volume implements Source, Sink, AutoCloseable {
             s[a] = shape[src];
             st[a] = strides[src];
         }
-        return new Volume(segment, dtype, order, s, st, offset, null);
+        return view(new Volume(segment, dtype, order, s, st, offset, null));
     }
 
     /**
@@ -425,6 +458,9 @@ public final class Volume implements Source, Sink, AutoCloseable {
     public void close() {
         if (owner != null && segment.scope().isAlive()) {
             owner.close();
+            if (fileReads != null) {
+                fileReads.close();
+            }
         }
     }
 

@@ -139,12 +139,22 @@ public final class VolumeFiles {
     private static Volume map(Path file, DType dtype, ByteOrder order, long[] shape, long[] strides,
                               long dataOffset, long bytes) {
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
             MemorySegment seg = bytes == 0 ? arena.allocate(1)
                     : ch.map(FileChannel.MapMode.READ_ONLY, dataOffset, bytes, arena);
             // inputs are read in long runs: ask for aggressive read-ahead
             Madvise.advise(seg, 0, bytes, Madvise.Advice.SEQUENTIAL);
-            return Volume.owned(seg, dtype, order, shape, strides, arena);
+            Volume v = Volume.owned(seg, dtype, order, shape, strides, arena);
+            if (bytes > 0 && !"false".equals(System.getProperty("penumbra.fileReads"))
+                    && Madvise.residentFraction(seg) >= 1.0) {
+                // all in the page cache: rows come in by positional reads, not by first touches of the
+                // fresh mapping (FileReads); the volume closes the channel
+                v.readWith(new FileReads(ch, dataOffset, bytes));
+                ch = null;
+            }
+            return v;
         } catch (NoSuchFileException e) {
             arena.close();
             throw new BadVolumeException(file + ": no such file", e);
@@ -154,6 +164,14 @@ public final class VolumeFiles {
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw new BadVolumeException(file + ": cannot map (" + e.getMessage() + ")", e);
+        } finally {
+            if (ch != null) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // read-only: nothing to lose
+                }
+            }
         }
     }
 }
