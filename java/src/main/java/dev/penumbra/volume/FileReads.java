@@ -13,9 +13,10 @@ import java.nio.channels.FileChannel;
  * populated first ({@code MAP_POPULATE}) 99 ms, with {@code pread} of 282 KB pieces 24 ms (one
  * thread, Zen 5, C). A stream's gather reads a few consecutive rows of each plane in a row: it
  * announces them ({@link Source#willReadRows}), one read brings them into the thread's buffer, and
- * the row reads copy from there while it sits in L2 ({@link RowCopy}). Used only where the whole
- * input was in the page cache when it was opened: a volume read from disk keeps the mapping's
- * read-ahead and will-need advice.
+ * the row reads copy from there while it sits in L2 ({@link RowCopy}). Used only where the input
+ * was in the page cache when it was opened ({@link #MIN_RESIDENT}; the kernel's own reclaim takes a
+ * few pages of files that sat a while): a volume read from disk keeps the mapping's read-ahead and
+ * will-need advice.
  * <p>
  * Best effort: a read that fails or comes up short (a file truncated since it was mapped, a channel
  * closed by an interrupt) leaves the rows to the mapping, which reports what is wrong as before.
@@ -23,6 +24,8 @@ import java.nio.channels.FileChannel;
 final class FileReads implements AutoCloseable {
     /** The largest run one read brings (a thread's buffer grows to the longest it was asked for). */
     static final int MAX_BYTES = 4 << 20;
+    /** The share of the input's pages in the page cache from which its rows are read by pread. */
+    static final double MIN_RESIDENT = 0.9;
 
     private final FileChannel channel;
     /** The file offset of the mapped segment's byte 0. */

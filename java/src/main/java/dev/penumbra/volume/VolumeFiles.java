@@ -148,8 +148,8 @@ public final class VolumeFiles {
             Madvise.advise(seg, 0, bytes, Madvise.Advice.SEQUENTIAL);
             Volume v = Volume.owned(seg, dtype, order, shape, strides, arena);
             if (bytes > 0 && !"false".equals(System.getProperty("penumbra.fileReads"))
-                    && Madvise.residentFraction(seg) >= 1.0) {
-                // all in the page cache: rows come in by positional reads, not by first touches of the
+                    && Madvise.residentFraction(seg) >= FileReads.MIN_RESIDENT) {
+                // in the page cache: rows come in by positional reads, not by first touches of the
                 // fresh mapping (FileReads); the volume closes the channel
                 v.readWith(new FileReads(ch, dataOffset, bytes));
                 ch = null;
