@@ -32,6 +32,7 @@ final class FileReads implements AutoCloseable {
     private final long base;
     private final long size;
     private volatile boolean broken;
+    private volatile boolean closed;
 
     FileReads(FileChannel channel, long base, long size) {
         this.channel = channel;
@@ -39,12 +40,17 @@ final class FileReads implements AutoCloseable {
         this.size = size;
     }
 
+    /** False once the volume closed: a thread's buffer then holds nothing that may be read. */
+    boolean open() {
+        return !closed;
+    }
+
     /**
      * Reads bytes {@code [from, from + len)} of the segment into {@code buf} (from its position 0);
      * false when it could not read them all.
      */
     boolean read(ByteBuffer buf, long from, int len) {
-        if (broken || len <= 0 || len > buf.capacity() || from < 0 || from + len > size) {
+        if (broken || closed || len <= 0 || len > buf.capacity() || from < 0 || from + len > size) {
             return false;
         }
         buf.clear().limit(len);
@@ -56,7 +62,8 @@ final class FileReads implements AutoCloseable {
             }
             return true;
         } catch (IOException | RuntimeException e) {
-            // e.g. closed by an interrupt (a cancelled run): the rest of the run reads the mapping
+            // e.g. closed by an interrupt (a cancelled run, or a caller's thread interrupted): from
+            // then on this volume's rows come from the mapping, as they would without FileReads
             broken = true;
             return false;
         }
@@ -73,6 +80,7 @@ final class FileReads implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         try {
             channel.close();
         } catch (IOException ignored) {

@@ -61,7 +61,7 @@ final class RowCopy {
     /** Sets {@link #src} and {@link #srcOff} to bytes {@code [off, off + len)} of {@code v}: this thread's buffer when it holds them, else the volume's memory. */
     private void locate(Volume v, long off, long len) {
         FileReads f = v.fileReads();
-        if (f != null && heldBy == f && off >= heldFrom && off + len <= heldTo) {
+        if (f != null && heldBy == f && off >= heldFrom && off + len <= heldTo && f.open()) {
             src = heldSegment;
             srcOff = off - heldFrom;
         } else {

@@ -122,9 +122,14 @@ public final class Volume implements Source, Sink, AutoCloseable {
     public void willReadRows(long[] at, int axis, int n, int count) {
         FileReads f = fileReads;
         int last = shape.length - 1;
-        if (f == null || n < 2 || axis != last - 1 || count != shape[last] || strides[last] != 1
-                || strides[axis] != count || at[axis] + n > shape[axis]) {
+        if (f == null || n < 2 || at.length != shape.length || axis != last - 1 || count != shape[last]
+                || strides[last] != 1 || strides[axis] != count || at[last] != 0) {
             return;
+        }
+        for (int a = 0; a < last; a++) {
+            if (at[a] < 0 || at[a] + (a == axis ? n : 1) > shape[a]) {
+                return; // advice only: the reads themselves say what is out of bounds
+            }
         }
         long size = dtype.size();
         RowCopy.fetch(f, runStart(at, count) * size, n * (long) count * size);
@@ -457,9 +462,12 @@ public final class Volume implements Source, Sink, AutoCloseable {
     @Override
     public void close() {
         if (owner != null && segment.scope().isAlive()) {
-            owner.close();
-            if (fileReads != null) {
-                fileReads.close();
+            try {
+                owner.close();
+            } finally {
+                if (fileReads != null) {
+                    fileReads.close();
+                }
             }
         }
     }

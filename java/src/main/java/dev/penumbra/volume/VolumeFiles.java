@@ -147,10 +147,13 @@ public final class VolumeFiles {
             // inputs are read in long runs: ask for aggressive read-ahead
             Madvise.advise(seg, 0, bytes, Madvise.Advice.SEQUENTIAL);
             Volume v = Volume.owned(seg, dtype, order, shape, strides, arena);
-            if (bytes > 0 && !"false".equals(System.getProperty("penumbra.fileReads"))
+            if (bytes > 0 && bytes <= Madvise.physicalMemory() / 4
+                    && !"false".equals(System.getProperty("penumbra.fileReads"))
                     && Madvise.residentFraction(seg) >= FileReads.MIN_RESIDENT) {
                 // in the page cache: rows come in by positional reads, not by first touches of the
-                // fresh mapping (FileReads); the volume closes the channel
+                // fresh mapping (FileReads); the volume closes the channel. Not for inputs that crowd
+                // the memory a run may use, which the stream lets go behind it through the mapping
+                // (pages read by pread are not mapped, and madvise could not let them go)
                 v.readWith(new FileReads(ch, dataOffset, bytes));
                 ch = null;
             }

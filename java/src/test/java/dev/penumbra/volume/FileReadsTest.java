@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.penumbra.Goldens;
 import java.nio.ByteBuffer;
@@ -90,6 +91,19 @@ class FileReadsTest {
             cut.readFloat(new long[] {3, 4, 0}, 3, r, 0);
             assertArrayEquals(new float[] {3 * 30 + 4 * 5 + 1, 3 * 30 + 4 * 5 + 2, 3 * 30 + 4 * 5 + 3}, r);
         }
+    }
+
+    @Test
+    void aClosedVolumeServesNothingFromTheBufferAndAnnouncementsOutsideAreIgnored() throws Exception {
+        Path p = rawFloats(1f);
+        Volume v = VolumeFiles.mapRaw(p, new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, SHAPE, PREFIX));
+        Volume view = v.slice(new long[] {0, 0, 0}, new long[] {4, 6, 5});
+        view.willReadRows(new long[] {3, 4, 0}, 1, 3, 5); // rows 4..6 of 6: past the edge, ignored
+        view.willReadRows(new long[] {9, 0, 0}, 1, 2, 5); // no plane 9: ignored
+        view.willReadRows(new long[] {1, 0, 0}, 1, 6, 5);
+        assertArrayEquals(expected(1, 3, 1f), row(view, 1, 3));
+        v.close();
+        assertThrows(IllegalStateException.class, () -> row(view, 1, 3), "a closed volume's rows are gone");
     }
 
     @Test
