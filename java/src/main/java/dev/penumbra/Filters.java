@@ -180,7 +180,7 @@ public final class Filters {
     public static Run applyToFile(FilterSpec spec, Path input, RawLayout raw, Path output, DType outDType,
                                    Schedule schedule, boolean durable) {
         OutputFile.checkNotSameFile(input, output);
-        try (Volume in = VolumeFiles.open(input, raw)) {
+        try (Volume in = VolumeFiles.openForOneRun(input, raw)) {
             return intoFile(spec.plan(in.rank()), in, output, DType.filterOutput(in.dtype(), outDType), schedule,
                     durable);
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Positional reads ({@code pread}) of a mapped input's rows, for the first pass over a fresh
@@ -26,6 +27,9 @@ final class FileReads implements AutoCloseable {
     static final int MAX_BYTES = 4 << 20;
     /** The share of the input's pages in the page cache from which its rows are read by pread. */
     static final double MIN_RESIDENT = 0.9;
+
+    /** Reads done in this process (for tests and diagnostics). */
+    static final AtomicLong READS = new AtomicLong();
 
     private final FileChannel channel;
     /** The file offset of the mapped segment's byte 0. */
@@ -60,6 +64,7 @@ final class FileReads implements AutoCloseable {
                     return false; // shorter than mapped: the mapping's reads say so
                 }
             }
+            READS.incrementAndGet();
             return true;
         } catch (IOException | RuntimeException e) {
             // e.g. closed by an interrupt (a cancelled run, or a caller's thread interrupted): from

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.penumbra.Goldens;
 import java.nio.ByteBuffer;
@@ -36,6 +37,10 @@ class FileReadsTest {
         return p;
     }
 
+    private static Volume forOneRun(Path p) {
+        return VolumeFiles.openForOneRun(p, new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, SHAPE, PREFIX));
+    }
+
     private static float[] row(Volume v, long z, long y) {
         float[] r = new float[5];
         v.readFloat(new long[] {z, y, 0}, 5, r, 0);
@@ -53,7 +58,7 @@ class FileReadsTest {
     @Test
     void announcedRowsComeFromTheReadNotTheMapping() throws Exception {
         Path p = rawFloats(0.5f);
-        try (Volume v = VolumeFiles.mapRaw(p, new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, SHAPE, PREFIX))) {
+        try (Volume v = forOneRun(p)) {
             assertNotNull(v.fileReads(), "a file in the page cache reads by pread");
             v.willReadRows(new long[] {2, 1, 0}, 1, 4, 5);
             // the file changes under the mapping (the page cache is shared): the announced rows still
@@ -78,7 +83,7 @@ class FileReadsTest {
     @Test
     void viewsShareTheReadsAndRowsThatAreNotWholeAreLeftToTheMapping() throws Exception {
         Path p = rawFloats(1f);
-        try (Volume v = VolumeFiles.mapRaw(p, new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, SHAPE, PREFIX))) {
+        try (Volume v = forOneRun(p)) {
             Volume whole = v.slice(new long[] {1, 0, 0}, new long[] {3, 6, 5});
             assertNotNull(whole.fileReads());
             whole.willReadRows(new long[] {1, 2, 0}, 1, 3, 5);
@@ -96,7 +101,7 @@ class FileReadsTest {
     @Test
     void aClosedVolumeServesNothingFromTheBufferAndAnnouncementsOutsideAreIgnored() throws Exception {
         Path p = rawFloats(1f);
-        Volume v = VolumeFiles.mapRaw(p, new RawLayout(DType.F32, ByteOrder.LITTLE_ENDIAN, SHAPE, PREFIX));
+        Volume v = forOneRun(p);
         Volume view = v.slice(new long[] {0, 0, 0}, new long[] {4, 6, 5});
         view.willReadRows(new long[] {3, 4, 0}, 1, 3, 5); // rows 4..6 of 6: past the edge, ignored
         view.willReadRows(new long[] {9, 0, 0}, 1, 2, 5); // no plane 9: ignored
@@ -106,12 +111,69 @@ class FileReadsTest {
         assertThrows(IllegalStateException.class, () -> row(view, 1, 3), "a closed volume's rows are gone");
     }
 
+    /** A C-ordered .npy of {@code type} and {@code shape}, values spread over a few hundred (integral). */
+    private Path npy(String name, DType type, long... shape) throws Exception {
+        long n = 1;
+        for (long e : shape) {
+            n *= e;
+        }
+        byte[] header = Npy.header(type, shape);
+        ByteBuffer b = ByteBuffer.allocate(header.length + (int) n * type.size()).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(header);
+        java.util.Random r = new java.util.Random(n);
+        for (long i = 0; i < n; i++) {
+            int v = r.nextInt(600);
+            switch (type) {
+                case U16 -> b.putShort((short) v);
+                case F64 -> b.putDouble(v / 7.0 - 40);
+                default -> b.putFloat(v / 7f - 40);
+            }
+        }
+        Path p = dir.resolve(name);
+        Files.write(p, b.array());
+        return p;
+    }
+
+    /** File to file as the CLI runs it: the same bytes with the reads and without them, on every path. */
+    @Test
+    void fileToFileGivesTheSameBytesWithAndWithoutReads() throws Exception {
+        Path[] inputs = {npy("f.npy", DType.F32, 6, 40, 70), npy("u.npy", DType.U16, 6, 40, 70),
+            npy("d.npy", DType.F64, 6, 40, 70)};
+        dev.penumbra.filter.FilterSpec[] specs = {dev.penumbra.filter.FilterSpec.gaussian(1.5),
+            dev.penumbra.filter.FilterSpec.of(dev.penumbra.filter.Op.LAPLACE),
+            dev.penumbra.filter.FilterSpec.of(dev.penumbra.filter.Op.SOBEL).withAxis(1)};
+        dev.penumbra.engine.Schedule[] schedules = {dev.penumbra.engine.Schedule.defaults().withThreads(1),
+            dev.penumbra.engine.Schedule.defaults().withThreads(2)};
+        for (Path in : inputs) {
+            for (var spec : specs) {
+                for (var schedule : schedules) {
+                    Path with = dir.resolve("with.npy");
+                    Path without = dir.resolve("without.npy");
+                    long before = FileReads.READS.get();
+                    dev.penumbra.Filters.applyToFile(spec, in, null, with, null, schedule);
+                    assertTrue(FileReads.READS.get() > before, "rows by reads: " + in.getFileName() + " " + spec);
+                    System.setProperty("penumbra.fileReads", "false");
+                    try {
+                        dev.penumbra.Filters.applyToFile(spec, in, null, without, null, schedule);
+                    } finally {
+                        System.clearProperty("penumbra.fileReads");
+                    }
+                    assertArrayEquals(Files.readAllBytes(without), Files.readAllBytes(with),
+                            in.getFileName() + " " + spec + " " + schedule);
+                }
+            }
+        }
+    }
+
     @Test
     void bigEndianIntegersWidenFromTheReadAsFromTheMapping() {
         Path be = Goldens.dir().resolve("bei4_C_5x6x7.npy");
         double[][] viaMapping = new double[30][7];
         System.setProperty("penumbra.fileReads", "false");
-        try (Volume m = VolumeFiles.mapNpy(be)) {
+        try (Volume mapped = VolumeFiles.mapNpy(be)) {
+            assertNull(mapped.fileReads(), "a volume mapped to be filtered again and again reads its mapping");
+        }
+        try (Volume m = VolumeFiles.openForOneRun(be, null)) {
             assertNull(m.fileReads(), "switched off");
             for (int r = 0; r < 30; r++) {
                 m.read(new long[] {r / 6, r % 6, 0}, 7, viaMapping[r], 0);
@@ -119,7 +181,7 @@ class FileReadsTest {
         } finally {
             System.clearProperty("penumbra.fileReads");
         }
-        try (Volume v = VolumeFiles.mapNpy(be)) {
+        try (Volume v = VolumeFiles.openForOneRun(be, null)) {
             assertNotNull(v.fileReads());
             for (int z = 0; z < 5; z++) {
                 v.willReadRows(new long[] {z, 0, 0}, 1, 6, 7);
