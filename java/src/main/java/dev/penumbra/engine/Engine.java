@@ -344,7 +344,7 @@ public final class Engine {
             merge(seen, mine);
         };
         // a stream over an input bigger than memory fetches its windows itself (SlabStream.streamInput)
-        boolean fetchesItself = sp != null && SlabStream.crowds(in.byteSize(), Madvise.physicalMemory());
+        boolean fetchesItself = sp != null && Madvise.crowds(in.byteSize(), Madvise.physicalMemory());
         if (fetchesItself) {
             in.ownReadAhead(false);
         }

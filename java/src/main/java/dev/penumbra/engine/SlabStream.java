@@ -124,11 +124,6 @@ final class SlabStream implements ChunkWorker {
      */
     private final long crowdedStep;
 
-    /** True when {@code bytes} of a volume crowd {@code memory}: over a quarter of it. */
-    static boolean crowds(long bytes, long memory) {
-        return bytes > memory / 4;
-    }
-
     /** An input over a quarter of the memory: fetched a window ahead, let go behind ({@link #streamInput}). */
     private final boolean crowdsInput;
     /** Rows of the stream axis in {@code crowdedStep} of input (at least one batch's reach). */
@@ -185,9 +180,9 @@ final class SlabStream implements ChunkWorker {
         this.fold = fold;
         long memory = Madvise.physicalMemory();
         this.crowdedStep = Math.min(64L << 20, memory / 64);
-        this.crowdsInput = crowds(in.byteSize(), memory);
+        this.crowdsInput = Madvise.crowds(in.byteSize(), memory);
         this.writeBehind = (fold == null || fold.index() == fold.count() - 1) && (team == null || member == 0)
-                && crowds(Engine.count(out.shape()) * out.dtype().size(), memory);
+                && Madvise.crowds(Engine.count(out.shape()) * out.dtype().size(), memory);
         this.team = team;
         this.member = member;
         this.plan = plan;

@@ -92,6 +92,15 @@ public final class Madvise {
         return RAM_BYTES;
     }
 
+    /**
+     * True when {@code bytes} of a volume crowd {@code memory}: over a quarter of it. A stream then
+     * fetches such an input a window ahead and lets it go behind (and such an input is read through
+     * its mapping, which madvise can let go).
+     */
+    public static boolean crowds(long bytes, long memory) {
+        return bytes > memory / 4;
+    }
+
     private static long readPhysicalMemory() {
         if (ManagementFactory.getOperatingSystemMXBean()
                 instanceof OperatingSystemMXBean os) {

@@ -171,7 +171,7 @@ public final class VolumeFiles {
             // inputs are read in long runs: ask for aggressive read-ahead
             Madvise.advise(seg, 0, bytes, Madvise.Advice.SEQUENTIAL);
             Volume v = Volume.owned(seg, dtype, order, shape, strides, arena);
-            if (oneRun && bytes > 0 && bytes <= Madvise.physicalMemory() / 4
+            if (oneRun && bytes > 0 && !Madvise.crowds(bytes, Madvise.physicalMemory())
                     && !"false".equals(System.getProperty("penumbra.fileReads"))
                     && Madvise.residentFraction(seg) >= FileReads.MIN_RESIDENT) {
                 // in the page cache: rows come in by positional reads, not by first touches of the
