@@ -236,8 +236,9 @@ public final class Filters {
         OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
         try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
             // a single term writes each element once: staged (no page faults, the disk busy during the
-            // run); compound filters may fold their terms in the output
-            Run run = Engine.run(plan, in, plan.terms().size() == 1 ? out.writeOnlySink() : out.volume(), schedule);
+            // run, and forced as it goes when durable); compound filters may fold their terms in the output
+            Sink sink = plan.terms().size() == 1 ? out.writeOnlySink(durable) : out.volume();
+            Run run = Engine.run(plan, in, sink, schedule);
             out.commit(durable);
             return run;
         }

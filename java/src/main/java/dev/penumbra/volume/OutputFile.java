@@ -193,14 +193,29 @@ public final class OutputFile implements AutoCloseable {
      * {@code -Dpenumbra.stagedOutput=false}) the mapped {@link #volume()}. Ask once, before the run.
      */
     public Sink writeOnlySink() {
+        return writeOnlySink(false);
+    }
+
+    /**
+     * {@link #writeOnlySink()} for an output to be committed {@code durable} ({@link #commit(boolean)}):
+     * what is written is then also forced to the disk while the run goes on, so that the commit waits
+     * only for the tail ({@code -Dpenumbra.syncAhead=false}: all at the commit).
+     */
+    public Sink writeOnlySink(boolean durable) {
         return "false".equals(System.getProperty("penumbra.stagedOutput")) ? volume
-                : writeOnlySink(STAGED_MIN_BYTES, StagedSink.maxLive());
+                : writeOnlySink(STAGED_MIN_BYTES, StagedSink.maxLive(), durable
+                        && !"false".equals(System.getProperty("penumbra.syncAhead")) ? StagedSink.SYNC_STEP : 0);
     }
 
     /** {@link #writeOnlySink()} from {@code minBytes} up, with at most {@code maxLive} segments staged (tests). */
     Sink writeOnlySink(long minBytes, int maxLive) {
+        return writeOnlySink(minBytes, maxLive, 0);
+    }
+
+    /** {@link #writeOnlySink(long, int)}, forced each {@code syncStep} bytes as it is written when > 0 (tests). */
+    Sink writeOnlySink(long minBytes, int maxLive, long syncStep) {
         if (staged == null && volume.byteSize() >= minBytes) {
-            staged = StagedSink.open(temp, target, volume.dtype(), volume.shape(), header, maxLive);
+            staged = StagedSink.open(temp, target, volume.dtype(), volume.shape(), header, maxLive, syncStep);
         }
         return staged != null ? staged : volume;
     }

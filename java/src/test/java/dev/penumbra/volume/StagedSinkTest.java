@@ -188,6 +188,65 @@ class StagedSinkTest {
         assertEquals(1, files());
     }
 
+    private static List<long[]> inOrder(List<long[]> rows) {
+        List<long[]> sorted = new ArrayList<>(rows);
+        sorted.sort(java.util.Comparator.<long[]>comparingLong(r -> r[0]).thenComparingLong(r -> r[1]));
+        return sorted;
+    }
+
+    /** Polls until {@code sink} has forced the file at least once (its syncer is a thread of its own). */
+    private static void awaitSync(StagedSink sink) throws InterruptedException {
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (sink.syncs() == 0 && System.nanoTime() < end) {
+            Thread.sleep(1);
+        }
+        assertTrue(sink.syncs() > 0, "the file was forced while it was written");
+    }
+
+    @Test
+    void aDurableOutputIsForcedAsItIsWrittenAndWholeAtTheEnd() throws Exception {
+        Path target = dir.resolve("synced.npy");
+        StagedSink sink;
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            sink = assertInstanceOf(StagedSink.class, out.writeOnlySink(0, StagedSink.maxLive(), 256 << 10));
+            assertTrue(sink.syncing());
+            List<long[]> all = inOrder(rows(9)); // (segments complete as they go)
+            write(sink, all.subList(0, all.size() / 2), 0, 2);
+            awaitSync(sink);
+            write(sink, all.subList(all.size() / 2, all.size()), 0, 2);
+            out.commit(true);
+            assertEquals(Files.size(target), out.stagedWrites()[0], "all staged, none row by row");
+        }
+        assertTrue(!sink.syncing(), "the syncer stopped with the commit");
+        assertHolds(target, 0, DType.F32);
+        assertEquals(1, files());
+    }
+
+    @Test
+    void anAbandonedDurableOutputStopsItsSyncerAndLeavesNothing() throws Exception {
+        Path target = dir.resolve("synced-kept.npy");
+        Files.writeString(target, "previous result");
+        StagedSink sink;
+        try (OutputFile out = OutputFile.create(target, DType.F32, SHAPE)) {
+            sink = assertInstanceOf(StagedSink.class, out.writeOnlySink(0, StagedSink.maxLive(), 256 << 10));
+            List<long[]> all = inOrder(rows(10));
+            write(sink, all.subList(0, all.size() / 2), 0, 2);
+            awaitSync(sink);
+            // no commit: the run failed
+        }
+        assertTrue(!sink.syncing(), "the syncer stopped with the close");
+        assertEquals("previous result", Files.readString(target));
+        assertEquals(1, files());
+    }
+
+    @Test
+    void outputsUnderTwoStepsAreForcedOnlyAtTheEnd() {
+        try (OutputFile out = OutputFile.create(dir.resolve("short.npy"), DType.F32, SHAPE)) {
+            StagedSink sink = assertInstanceOf(StagedSink.class, out.writeOnlySink(0, StagedSink.maxLive(), 4L << 20));
+            assertTrue(!sink.syncing());
+        }
+    }
+
     @Test
     void smallOutputsStayMapped() {
         Path target = dir.resolve("small.npy");
