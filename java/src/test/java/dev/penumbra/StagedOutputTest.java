@@ -104,6 +104,25 @@ class StagedOutputTest {
             assertSameAsInMemory(FilterSpec.of(Op.SOBEL).withAxis(1), u16, dir.resolve("s16.npy"), DType.U16, s);
             assertSameAsInMemory(FilterSpec.of(Op.UNIFORM).withSize(5), f64, dir.resolve("u64.npy"), null, s);
             assertSameAsInMemory(FilterSpec.gaussian(1.0), u16, dir.resolve("g16.raw"), null, s);
+            // compound filters: staged when durable (their terms summed in one sweep or in tiles)
+            assertSameAsInMemory(FilterSpec.of(Op.LAPLACE), f32, dir.resolve("l32.npy"), null, s);
+            assertSameAsInMemory(FilterSpec.of(Op.LAPLACE), u16, dir.resolve("l16.npy"), DType.U16, s);
+            assertSameAsInMemory(FilterSpec.of(Op.GAUSSIAN_GRADIENT_MAGNITUDE).withSigma(1.5), f64,
+                    dir.resolve("ggm64.npy"), null, s);
+        }
+    }
+
+    @Test
+    void aCompoundFloatRunRedoneInDoubleLeavesOnlyTheDoubleResult() {
+        Path in = input(DType.F32, 5, true);
+        Path out = dir.resolve("redone-log.npy");
+        FilterSpec fs = FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0);
+        Run ran = Filters.applyToFile(fs, in, null, out, null, Schedule.defaults());
+        assertTrue(ran.redone(), ran.why());
+        try (Volume src = VolumeFiles.open(in, null); Volume got = VolumeFiles.mapNpy(out);
+             Volume want = Volume.allocate(DType.F32, SHAPE)) {
+            Engine.run(fs.plan(3), src, want, Schedule.defaults().withArithmetic(Schedule.Arithmetic.FLOAT64));
+            assertEquals(-1, got.segment().mismatch(want.segment()));
         }
     }
 
