@@ -60,6 +60,8 @@ public final class ZarrSink implements Sink, AutoCloseable {
     private final Path tmpDir;
     private final ZarrArray array;
     private final boolean durable;
+    /** Forces the chunk files of a durable output while the run goes on (null otherwise). */
+    private final FileSyncer syncer;
     private final int rank;
     private final ConcurrentHashMap<Long, Slot> slots = new ConcurrentHashMap<>();
     private final AtomicLong encodeNanos = new AtomicLong();
@@ -123,6 +125,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
         this.tmpDir = tmpDir;
         this.array = array;
         this.durable = durable;
+        this.syncer = durable ? new FileSyncer("output " + target) : null;
         this.rank = array.shape.length;
         this.buffers = new ChunkBuffers(array.unitBytes());
         this.scratch = new ChunkBuffers(2 * (array.unitBytes() + array.unitBytes() / 128 + 4096));
@@ -334,9 +337,25 @@ public final class ZarrSink implements Sink, AutoCloseable {
         drain(true);
     }
 
-    /** Waits until every chunk completed so far is stored; throws an encoder's failure. */
+    /**
+     * Waits until every chunk completed so far is stored (and, for a durable output, forced to the
+     * disk); throws an encoder's failure.
+     */
     public void awaitStored() {
         drain(true);
+        awaitForced();
+    }
+
+    /** Waits until the syncer has forced every chunk file written so far; its failure thrown. */
+    private void awaitForced() {
+        if (syncer != null) {
+            try {
+                syncer.await();
+            } catch (IOException e) {
+                throw new OutputException("output " + target + ": forcing a chunk file to the disk failed ("
+                        + e.getMessage() + ")", e);
+            }
+        }
     }
 
     /** Remembers the first chunk that could not be stored: every later write and the commit throw it. */
@@ -416,11 +435,11 @@ public final class ZarrSink implements Sink, AutoCloseable {
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
-            if (durable) {
-                ch.force(false);
-            }
         }
         Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (syncer != null) {
+            syncer.submit(file); // forced by the syncer's thread; the commit waits for it
+        }
         storedBytes.addAndGet(n);
         chunkWrites.incrementAndGet();
     }
@@ -484,6 +503,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
                         + (s == null ? 0 : s.written.get()) + " values)");
             }
         }
+        awaitForced();
         finish();
     }
 
@@ -507,6 +527,7 @@ public final class ZarrSink implements Sink, AutoCloseable {
                         + key + " was not written (a task's output is missing)");
             }
         }
+        awaitForced(); // (the driver's own chunks, if any; executors forced theirs before they reported)
         finish();
     }
 
@@ -577,6 +598,9 @@ public final class ZarrSink implements Sink, AutoCloseable {
         drain(false);
         if (encoders != null) {
             encoders.shutdown();
+        }
+        if (syncer != null) {
+            syncer.close();
         }
         for (Slot s : slots.values()) {
             synchronized (s) {
