@@ -64,6 +64,56 @@ final class ArithmeticPolicy {
         return out == DType.F32 && exactInFloat(in) && Backends.exactKernel(schedule.backend()) != null;
     }
 
+    /**
+     * True when float32 sums give scipy's integer or float64 output exactly, for any data of the
+     * dtype: 8- or 16-bit integer input, a plan of one term or of summed terms (laplace) whose
+     * weights are all integers (sobel, prewitt, laplace, integer correlate1d weights; cval too, where
+     * read), and every partial sum at most 2^24 in magnitude (the dtype's extreme times each pass's
+     * sum of |weights|, summed over the terms). Every value is then an integer that float holds
+     * exactly, in whatever order the kernels add; scipy's cast of each pass into an integer output
+     * (and numpy's sum of the terms there) wraps modulo 2^bits, which commutes with integer sums and
+     * products, so the one cast at the end gives its bytes. Only where the double path would run
+     * otherwise: integer and float64 outputs, a backend with float kernels.
+     */
+    static boolean integerExact(Plan plan, DType in, DType out, Schedule schedule) {
+        double m = switch (in) {
+            case U8 -> 255;
+            case I8 -> 128;
+            case U16 -> 65535;
+            case I16 -> 32768;
+            default -> -1;
+        };
+        if (m < 0 || out == DType.F32 || plan.combine() == Plan.Combine.HYPOT
+                || Backends.floatKernel(schedule.backend()) == null) {
+            return false;
+        }
+        if (plan.readsCval()) {
+            if (plan.cval() != Math.rint(plan.cval())) {
+                return false;
+            }
+            m = Math.max(m, Math.abs(plan.cval()));
+        }
+        double sum = 0;
+        for (dev.penumbra.filter.Term t : plan.terms()) {
+            double gain = 1;
+            for (dev.penumbra.filter.Pass p : t.passes()) {
+                if (p.kernel().runningMean()) {
+                    return false;
+                }
+                double s = 0;
+                for (double w : p.kernel().weightArray()) {
+                    if (w != Math.rint(w)) {
+                        return false;
+                    }
+                    s += Math.abs(w);
+                }
+                gain *= s;
+            }
+            sum += gain;
+        }
+        return m * sum <= 0x1p24;
+    }
+
     /** True when the plan's own rounding count allows the float path for some data. */
     static boolean planAllowsFloat(Plan plan) {
         return plan.float32Roundings() * 0x1p-24 <= TOLERANCE;

@@ -71,6 +71,12 @@ public final class Engine {
         if (mon != null) {
             mon.begin(count(shape) * (unfused ? passes.size() : 1));
         }
+        if (schedule.arithmetic() == Schedule.Arithmetic.AUTO && !unfused
+                && ArithmeticPolicy.integerExact(plan, in.dtype(), out.dtype(), schedule)) {
+            return fused(plan, in, outOrigin, out, schedule, Path.FLOAT, null).because("integer data and integer"
+                    + " weights: float32 sums are exact (every partial sum within 2^24), and scipy's casts of each pass"
+                    + " into the " + out.dtype().numpyName() + " output wrap as one cast at the end");
+        }
         String notCapable = ArithmeticPolicy.whyNotFloat(in.dtype(), out.dtype(), schedule);
         boolean useFloat = switch (schedule.arithmetic()) {
             case FLOAT32 -> notCapable == null;

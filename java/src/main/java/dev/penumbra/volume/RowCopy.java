@@ -285,6 +285,17 @@ final class RowCopy {
             MemorySegment.copy(src, srcPos, v.segment(), v.layout(), off, count);
             return;
         }
+        if (stride == 1) {
+            // whole runs as write converts them (the engine's integer-exact float runs into integer
+            // and float64 outputs)
+            RowCopy r = LOCAL.get();
+            double[] d = r.doubles.length >= count ? r.doubles : (r.doubles = new double[count]);
+            for (int i = 0; i < count; i++) {
+                d[i] = src[srcPos + i];
+            }
+            write(v, elem, 1, count, d, 0);
+            return;
+        }
         long step = stride * t.size();
         for (int i = 0; i < count; i++) {
             v.writeDouble(off + i * step, src[srcPos + i]);

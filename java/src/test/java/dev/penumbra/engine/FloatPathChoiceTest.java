@@ -67,6 +67,93 @@ class FloatPathChoiceTest {
         }
     }
 
+    /** Random values spanning all of {@code t}'s range (its extremes included), or of [-3000, 3000] for float types. */
+    private static Volume extremes(DType t, long seed, long... shape) {
+        Volume v = Volume.allocate(t, shape);
+        Random r = new Random(seed);
+        double lo = switch (t) {
+            case U8, U16 -> 0;
+            case I8 -> -128;
+            case I16 -> -32768;
+            default -> -3000;
+        };
+        double hi = switch (t) {
+            case U8 -> 255;
+            case I8 -> 127;
+            case U16 -> 65535;
+            case I16 -> 32767;
+            default -> 3000;
+        };
+        for (long i = 0; i < v.elementCount(); i++) {
+            double x = i % 7 == 0 ? (i % 14 == 0 ? lo : hi) : Math.floor(lo + (hi - lo + 1) * r.nextDouble());
+            v.writeDouble(i * t.size(), x);
+        }
+        return v;
+    }
+
+    /**
+     * Integer data under integer weights whose sums stay within 2^24 take the float path into integer
+     * and float64 outputs, with the double path's bytes (scipy's, which the goldens pin): every
+     * backend, the wrap of an integer output taken once at the end rather than after each pass.
+     */
+    @Test
+    void integerDataUnderIntegerWeightsTakesTheFloatPathWithTheDoublePathsBytes() {
+        dev.penumbra.TestBackends.assumeRunnable();
+        java.util.List<FilterSpec> specs = java.util.List.of(
+                FilterSpec.of(dev.penumbra.filter.Op.SOBEL).withAxis(0),
+                FilterSpec.of(dev.penumbra.filter.Op.SOBEL).withAxis(2).withMode("constant").withCval(-3),
+                FilterSpec.of(dev.penumbra.filter.Op.PREWITT).withAxis(1).withMode("wrap"),
+                FilterSpec.of(dev.penumbra.filter.Op.LAPLACE).withMode("nearest"),
+                FilterSpec.of(dev.penumbra.filter.Op.CORRELATE1D).withWeights(3, -7, 0, 2).withAxis(1).withMode("mirror"));
+        long[] shape = {9, 33, 70};
+        for (DType in : java.util.List.of(DType.U8, DType.I8, DType.U16, DType.I16)) {
+            try (Volume v = extremes(in, 11, shape)) {
+                for (DType out : java.util.List.of(DType.U8, DType.I16, DType.U16, DType.U32, DType.I64, DType.F64)) {
+                    try (Volume auto = Volume.allocate(out, shape); Volume pinned = Volume.allocate(out, shape)) {
+                        for (FilterSpec fs : specs) {
+                            for (Backends.Kind kind : dev.penumbra.filter.GoldenParityTest.BACKENDS) {
+                                Schedule s = Schedule.defaults().withBackend(kind).withThreads(2);
+                                String what = kind + " " + in + " -> " + out.numpyName() + " " + fs;
+                                Run run = Engine.run(fs.plan(3), v, auto, s);
+                                // (a backend without float kernels keeps the double path)
+                                boolean floats = Backends.floatKernel(kind) != null;
+                                assertEquals(floats, run.floatPath(), what + ": " + run.why());
+                                assertEquals(floats, run.why().startsWith("integer data and integer weights"), run.why());
+                                Engine.run(fs.plan(3), v, pinned, s.withArithmetic(Schedule.Arithmetic.FLOAT64));
+                                assertEquals(-1, mismatch(pinned, auto), what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theIntegerRuleHoldsOnlyWhereFloatIsExact() {
+        Schedule s = SIMD;
+        // within 2^24: laplace on uint16 (65535 * 12); not: weights whose gain passes it
+        assertTrue(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.LAPLACE).plan(3), DType.U16,
+                DType.U16, s));
+        assertTrue(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.CORRELATE1D)
+                .withWeights(128, -128).plan(3), DType.U16, DType.U16, s)); // 65535 * 256 < 2^24
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.CORRELATE1D)
+                .withWeights(129, -128).plan(3), DType.U16, DType.U16, s));
+        // not integers: the Gaussians, uniform (running means), a half-integer weight or cval
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.gaussian(1.0).plan(3), DType.U16, DType.U16, s));
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.UNIFORM).withSize(3).plan(3),
+                DType.U8, DType.U8, s));
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.CORRELATE1D)
+                .withWeights(1, 0.5).plan(3), DType.U8, DType.U8, s));
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).withMode("constant")
+                .withCval(0.5).plan(3), DType.U8, DType.U8, s));
+        // inputs float does not hold exactly, float32 outputs (the float and exact paths serve them)
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.I32,
+                DType.I32, s));
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.U16,
+                DType.F32, s));
+    }
+
     @Test
     void smoothingNonNegativeDataOfAnyMagnitudeStaysFloat() {
         try (Volume counts = filled(100, 65535, 0, 1)) {
