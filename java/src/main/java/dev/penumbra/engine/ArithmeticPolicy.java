@@ -72,8 +72,11 @@ final class ArithmeticPolicy {
      * sum of |weights|, summed over the terms). Every value is then an integer that float holds
      * exactly, in whatever order the kernels add; scipy's cast of each pass into an integer output
      * (and numpy's sum of the terms there) wraps modulo 2^bits, which commutes with integer sums and
-     * products, so the one cast at the end gives its bytes. Only where the double path would run
-     * otherwise: integer and float64 outputs, a backend with float kernels.
+     * products, so the one cast at the end gives its bytes; a float output holds the exact sums as
+     * scipy's does. Needs a backend with float kernels. Against the double path (double slabs into
+     * integer and float64 outputs; double sums on float slabs into float32), uint16 seed shape, in
+     * process, native, 2 threads, best of 7, Zen 3: sobel 99-114 -> 68 ms, laplace 140-153 -> 116-119
+     * ms, prewitt 130-149 -> 94-101 ms (float32 outputs).
      */
     static boolean integerExact(Plan plan, DType in, DType out, Schedule schedule) {
         double m = switch (in) {
@@ -83,7 +86,7 @@ final class ArithmeticPolicy {
             case I16 -> 32768;
             default -> -1;
         };
-        if (m < 0 || out == DType.F32 || plan.combine() == Plan.Combine.HYPOT
+        if (m < 0 || plan.combine() == Plan.Combine.HYPOT
                 || Backends.floatKernel(schedule.backend()) == null) {
             return false;
         }

@@ -108,7 +108,8 @@ class FloatPathChoiceTest {
         long[] shape = {9, 33, 70};
         for (DType in : java.util.List.of(DType.U8, DType.I8, DType.U16, DType.I16)) {
             try (Volume v = extremes(in, 11, shape)) {
-                for (DType out : java.util.List.of(DType.U8, DType.I16, DType.U16, DType.U32, DType.I64, DType.F64)) {
+                for (DType out : java.util.List.of(DType.U8, DType.I16, DType.U16, DType.U32, DType.I64, DType.F32,
+                        DType.F64)) {
                     try (Volume auto = Volume.allocate(out, shape); Volume pinned = Volume.allocate(out, shape)) {
                         for (FilterSpec fs : specs) {
                             for (Backends.Kind kind : dev.penumbra.filter.GoldenParityTest.BACKENDS) {
@@ -147,10 +148,12 @@ class FloatPathChoiceTest {
                 .withWeights(1, 0.5).plan(3), DType.U8, DType.U8, s));
         assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).withMode("constant")
                 .withCval(0.5).plan(3), DType.U8, DType.U8, s));
-        // inputs float does not hold exactly, float32 outputs (the float and exact paths serve them)
+        // inputs float does not hold exactly; gradient magnitude (squares and a square root)
         assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.I32,
                 DType.I32, s));
-        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.U16,
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.F32,
+                DType.F32, s));
+        assertTrue(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.U16,
                 DType.F32, s));
     }
 
