@@ -236,12 +236,14 @@ public final class Filters {
         OutputFile.checkDirectory(output, output.toAbsolutePath().normalize().getParent());
         try (OutputFile out = OutputFile.create(output, dt, in.shape())) {
             // a single term writes each element once: staged (no page faults, the disk busy during the
-            // run, and forced as it goes when durable). A compound filter then sums its terms in one
-            // sweep (or tiles), not term by term into the output: staged only when durable, where
-            // forcing as it goes wins (seed, Zen 3, alternating: float32 laplace 1.94 -> 1.26 s, float64
-            // 2.86 -> 1.81 s, gradient magnitude sigma 2 2.72 -> 1.96 s); with --no-sync, mixed
-            // (float32 laplace 1.17 -> 1.09 s, float64 1.59 -> 1.67 s), so mapped as before
-            Sink sink = plan.terms().size() == 1 || durable ? out.writeOnlySink(durable) : out.volume();
+            // run, and forced as it goes when durable). A compound filter whose terms sum in one sweep
+            // writes each element once too: staged only when durable, where forcing as it goes wins
+            // (seed, Zen 3, alternating: float32 laplace 1.94 -> 1.26 s, float64 2.86 -> 1.81 s,
+            // gradient magnitude sigma 2 2.72 -> 1.96 s); with --no-sync, mixed (float32 laplace 1.17
+            // -> 1.09 s, float64 1.59 -> 1.67 s), so mapped as before. Elsewhere (a forced team,
+            // scratch over budget) its terms fold into the mapped output one at a time
+            Sink sink = plan.terms().size() == 1 || durable && Engine.sweepsTerms(plan, in.shape(), schedule)
+                    ? out.writeOnlySink(durable) : out.volume();
             Run run = Engine.run(plan, in, sink, schedule);
             out.commit(durable);
             return run;

@@ -113,6 +113,21 @@ class StagedOutputTest {
     }
 
     @Test
+    void aCompoundFilterForcedToStreamAsATeamFoldsIntoTheMappedOutput() {
+        // a team streams the terms one at a time, each folded into an output read back: not staged
+        Path in = input(DType.F32, 6, false);
+        Path out = dir.resolve("team-log.npy");
+        FilterSpec fs = FilterSpec.of(Op.GAUSSIAN_LAPLACE).withSigma(1.0);
+        Schedule team = Schedule.defaults().withThreads(2).withStrategy(Strategy.TEAM);
+        Filters.applyToFile(fs, in, null, out, null, team);
+        try (Volume src = VolumeFiles.open(in, null); Volume got = VolumeFiles.mapNpy(out);
+             Volume want = Volume.allocate(DType.F32, SHAPE)) {
+            Engine.run(fs.plan(3), src, want, team);
+            assertEquals(-1, got.segment().mismatch(want.segment()));
+        }
+    }
+
+    @Test
     void aCompoundFloatRunRedoneInDoubleLeavesOnlyTheDoubleResult() {
         Path in = input(DType.F32, 5, true);
         Path out = dir.resolve("redone-log.npy");

@@ -90,6 +90,11 @@ final class ArithmeticPolicy {
                 || Backends.floatKernel(schedule.backend()) == null) {
             return false;
         }
+        if (out == DType.U32 && plan.terms().size() > 1) {
+            // a term folded into the output is read back as float, and a wrapped uint32 (-5 as
+            // 4294967291) is beyond float's integers
+            return false;
+        }
         if (plan.readsCval()) {
             if (plan.cval() != Math.rint(plan.cval())) {
                 return false;

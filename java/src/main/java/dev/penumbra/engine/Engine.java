@@ -71,11 +71,13 @@ public final class Engine {
         if (mon != null) {
             mon.begin(count(shape) * (unfused ? passes.size() : 1));
         }
-        if (schedule.arithmetic() == Schedule.Arithmetic.AUTO && !unfused
+        if (schedule.arithmetic() != Schedule.Arithmetic.FLOAT64 && !unfused
                 && ArithmeticPolicy.integerExact(plan, in.dtype(), out.dtype(), schedule)) {
+            // (FLOAT32 too: what arithmeticFor pins for the chunks of such a run)
             return fused(plan, in, outOrigin, out, schedule, Path.FLOAT, null).because("integer data and integer"
-                    + " weights: float32 sums are exact (every partial sum within 2^24), and scipy's casts of each pass"
-                    + " into the " + out.dtype().numpyName() + " output wrap as one cast at the end");
+                    + " weights: float32 sums are exact (every partial sum within 2^24)" + (out.dtype().isFloating()
+                    ? "" : ", and scipy's casts of each pass into the " + out.dtype().numpyName()
+                    + " output wrap as one cast at the end"));
         }
         String notCapable = ArithmeticPolicy.whyNotFloat(in.dtype(), out.dtype(), schedule);
         boolean useFloat = switch (schedule.arithmetic()) {
@@ -165,11 +167,25 @@ public final class Engine {
      * gathers it, and when the bound fails for what it read it redoes the output on the double path.
      */
     public static boolean usesFloatPath(Plan plan, Source in, long[] outOrigin, Sink out, Schedule schedule) {
+        if (ArithmeticPolicy.integerExact(plan, in.dtype(), out.dtype(), schedule)) {
+            return true;
+        }
         long[][] box = ArithmeticPolicy.dependence(plan, in, outOrigin, out.shape());
         return ArithmeticPolicy.floatCapable(in.dtype(), out.dtype(), schedule)
                 && ArithmeticPolicy.sampleAllowsFloat(plan, ArithmeticPolicy.sample(plan, in, outOrigin, out.shape(),
                         schedule))
                 && ArithmeticPolicy.boundHoldsFor(plan, in, box[0], box[1], schedule);
+    }
+
+    /**
+     * True when a compound plan over a whole volume of {@code shape} would sum its terms in one
+     * sweep into an output that cannot be read back ({@link CompoundRoute#sweepTerms}, sized for
+     * double slabs, the larger): such an output may then be written once, element by element, e.g.
+     * staged. False for one-term plans and where the terms would stream one at a time, folded into
+     * an output read back (a forced team, scratch over budget), or run on tiles.
+     */
+    public static boolean sweepsTerms(Plan plan, long[] shape, Schedule schedule) {
+        return plan.terms().size() > 1 && CompoundRoute.sweepTerms(plan, shape, schedule, false, Double.BYTES) != null;
     }
 
     /**
@@ -188,6 +204,9 @@ public final class Engine {
      * volume does.
      */
     public static Schedule.Arithmetic arithmeticFor(Plan plan, Source in, DType outDType, Schedule schedule) {
+        if (ArithmeticPolicy.integerExact(plan, in.dtype(), outDType, schedule)) {
+            return Schedule.Arithmetic.FLOAT32; // (exact for any data of the dtype)
+        }
         return ArithmeticPolicy.floatCapable(in.dtype(), outDType, schedule)
                 && ArithmeticPolicy.sampleAllowsFloat(plan, ArithmeticPolicy.sample(plan, in, new long[in.rank()],
                         in.shape(), schedule))
@@ -213,6 +232,9 @@ public final class Engine {
      */
     public static Schedule.Arithmetic arithmeticForRange(Plan plan, DType inDType, DType outDType, Schedule schedule,
                                                          double lo, double hi) {
+        if (ArithmeticPolicy.integerExact(plan, inDType, outDType, schedule)) {
+            return Schedule.Arithmetic.FLOAT32;
+        }
         return ArithmeticPolicy.floatCapable(inDType, outDType, schedule) && ArithmeticPolicy.planAllowsFloat(plan)
                 && ArithmeticPolicy.boundHolds(plan, new float[] {(float) lo, (float) hi})
                 ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64;

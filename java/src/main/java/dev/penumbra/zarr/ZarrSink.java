@@ -431,14 +431,20 @@ public final class ZarrSink implements Sink, AutoCloseable {
         Path part = dir.resolve(file.getFileName() + PARTIAL + HexFormat.of().toHexDigits(
                 java.util.concurrent.ThreadLocalRandom.current().nextLong()));
         long n = buf.remaining();
-        try (FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        FileChannel ch = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
+            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
         }
-        Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         if (syncer != null) {
-            syncer.submit(file); // forced by the syncer's thread; the commit waits for it
+            syncer.submit(ch, file); // forced (and closed) by the syncer's thread; the commit waits for it
+        } else {
+            ch.close();
         }
         storedBytes.addAndGet(n);
         chunkWrites.incrementAndGet();

@@ -116,12 +116,24 @@ class FloatPathChoiceTest {
                                 Schedule s = Schedule.defaults().withBackend(kind).withThreads(2);
                                 String what = kind + " " + in + " -> " + out.numpyName() + " " + fs;
                                 Run run = Engine.run(fs.plan(3), v, auto, s);
-                                // (a backend without float kernels keeps the double path)
-                                boolean floats = Backends.floatKernel(kind) != null;
+                                // (a backend without float kernels keeps the double path, and so does
+                                // laplace into uint32, whose folded terms are read back as float)
+                                boolean floats = Backends.floatKernel(kind) != null
+                                        && !(out == DType.U32 && fs.op() == dev.penumbra.filter.Op.LAPLACE);
                                 assertEquals(floats, run.floatPath(), what + ": " + run.why());
                                 assertEquals(floats, run.why().startsWith("integer data and integer weights"), run.why());
                                 Engine.run(fs.plan(3), v, pinned, s.withArithmetic(Schedule.Arithmetic.FLOAT64));
                                 assertEquals(-1, mismatch(pinned, auto), what);
+                                // chunks of such a run pin what the whole run does (the rule needs no data)
+                                assertEquals(floats ? Schedule.Arithmetic.FLOAT32 : Schedule.Arithmetic.FLOAT64,
+                                        Engine.arithmeticFor(fs.plan(3), v, out, s), what);
+                                assertEquals(floats, Engine.usesFloatPath(fs.plan(3), v, new long[3], pinned, s), what);
+                                if (floats) {
+                                    Run pinnedFloat = Engine.run(fs.plan(3), v, pinned,
+                                            s.withArithmetic(Schedule.Arithmetic.FLOAT32));
+                                    assertTrue(pinnedFloat.floatPath(), what);
+                                    assertEquals(-1, mismatch(pinned, auto), what + " (float32 pinned)");
+                                }
                             }
                         }
                     }
@@ -140,6 +152,11 @@ class FloatPathChoiceTest {
                 .withWeights(128, -128).plan(3), DType.U16, DType.U16, s)); // 65535 * 256 < 2^24
         assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.CORRELATE1D)
                 .withWeights(129, -128).plan(3), DType.U16, DType.U16, s));
+        // laplace into uint32: a term folded into the output is read back as float (4294967291 is not a float)
+        assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.LAPLACE).plan(3), DType.U16,
+                DType.U32, s));
+        assertTrue(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.SOBEL).plan(3), DType.U16,
+                DType.U32, s));
         // not integers: the Gaussians, uniform (running means), a half-integer weight or cval
         assertFalse(ArithmeticPolicy.integerExact(FilterSpec.gaussian(1.0).plan(3), DType.U16, DType.U16, s));
         assertFalse(ArithmeticPolicy.integerExact(FilterSpec.of(dev.penumbra.filter.Op.UNIFORM).withSize(3).plan(3),
