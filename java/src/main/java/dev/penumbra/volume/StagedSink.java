@@ -379,18 +379,7 @@ final class StagedSink implements Sink, AutoCloseable {
             stopSync = true;
             notifyAll();
         }
-        boolean interrupted = false;
-        while (true) {
-            try {
-                syncer.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Threads.joinUninterruptibly(syncer); // (after the force in hand returns)
     }
 
     private synchronized boolean allocatedAll() {

@@ -158,18 +158,7 @@ final class FileSyncer implements AutoCloseable {
             t = thread;
         }
         if (t != null) {
-            boolean interrupted = false;
-            while (true) {
-                try {
-                    t.join();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            dev.penumbra.volume.Threads.joinUninterruptibly(t);
         }
     }
 }
