@@ -101,25 +101,7 @@ final class ArithmeticPolicy {
             }
             m = Math.max(m, Math.abs(plan.cval()));
         }
-        double sum = 0;
-        for (dev.penumbra.filter.Term t : plan.terms()) {
-            double gain = 1;
-            for (dev.penumbra.filter.Pass p : t.passes()) {
-                if (p.kernel().runningMean()) {
-                    return false;
-                }
-                double s = 0;
-                for (double w : p.kernel().weightArray()) {
-                    if (w != Math.rint(w)) {
-                        return false;
-                    }
-                    s += Math.abs(w);
-                }
-                gain *= s;
-            }
-            sum += gain;
-        }
-        return m * sum <= 0x1p24;
+        return plan.integerWeights() && m * plan.summedGain() <= 0x1p24;
     }
 
     /** True when the plan's own rounding count allows the float path for some data. */

@@ -75,17 +75,48 @@ public record Plan(int rank, List<Term> terms, Combine combine, double cval) {
     public double gain() {
         double g = 1;
         for (Term t : terms) {
-            double tg = 1;
-            for (Pass p : t.passes()) {
-                double s = 0;
-                for (double w : p.kernel().weightArray()) {
-                    s += Math.abs(w);
-                }
-                tg *= s;
-            }
-            g = Math.max(g, tg);
+            g = Math.max(g, gain(t));
         }
         return g;
+    }
+
+    /** The terms' amplifications added up: a bound on what a sum of the terms (laplace) can reach. */
+    public double summedGain() {
+        double g = 0;
+        for (Term t : terms) {
+            g += gain(t);
+        }
+        return g;
+    }
+
+    /** A term's amplification: the product over its passes of sum |w|. */
+    private static double gain(Term t) {
+        double tg = 1;
+        for (Pass p : t.passes()) {
+            double s = 0;
+            for (double w : p.kernel().weightArray()) {
+                s += Math.abs(w);
+            }
+            tg *= s;
+        }
+        return tg;
+    }
+
+    /** True when every weight of every pass is an integer and no pass is a running mean (uniform). */
+    public boolean integerWeights() {
+        for (Term t : terms) {
+            for (Pass p : t.passes()) {
+                if (p.kernel().runningMean()) {
+                    return false;
+                }
+                for (double w : p.kernel().weightArray()) {
+                    if (w != Math.rint(w)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /**

@@ -131,17 +131,10 @@ final class StagedSink implements Sink, AutoCloseable {
      * A staged sink over {@code file} (created at its full size: {@code header}, then the data in C
      * order, little-endian) with at most {@code maxLive} segments staged, or null where it cannot
      * be (a big-endian machine, a header that is not whole elements, a file that does not open).
-     * Errors name {@code target}, the output the file becomes.
-     */
-    static StagedSink open(Path file, Path target, DType dtype, long[] shape, byte[] header, int maxLive) {
-        return open(file, target, dtype, shape, header, maxLive, 0);
-    }
-
-    /**
-     * {@link #open(Path, Path, DType, long[], byte[], int)} for an output to be forced to the disk at
-     * the end: with {@code syncStep} > 0 ({@link #SYNC_STEP}), it is forced as it is written, each
-     * time that many more bytes are in the file ({@link #syncLoop}; outputs under twice that, only at
-     * the end).
+     * Errors name {@code target}, the output the file becomes. With {@code syncStep} > 0
+     * ({@link #SYNC_STEP}), for an output to be forced to the disk at the end, it is forced as it is
+     * written, each time that many more bytes are in the file ({@link #syncLoop}; outputs under
+     * twice that, only at the end).
      */
     static StagedSink open(Path file, Path target, DType dtype, long[] shape, byte[] header, int maxLive,
                            long syncStep) {
