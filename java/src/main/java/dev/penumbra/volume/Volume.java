@@ -53,11 +53,19 @@ public final class Volume implements Source, Sink, AutoCloseable {
         this.layout = dtype.layout(order);
     }
 
-    /** A C-ordered, zero-filled, little-endian volume in fresh off-heap memory (owned). */
+    /**
+     * A C-ordered, zero-filled, little-endian volume in fresh off-heap memory (owned). A big one is
+     * an anonymous mapping ({@link AnonymousMemory}): its pages are faulted in by whoever first
+     * writes them, not zeroed here.
+     */
     public static Volume allocate(DType dtype, long... shape) {
         long n = Shapes.elementCount(shape, "shape");
         Arena arena = Arena.ofShared();
-        MemorySegment seg = arena.allocate(Math.max(1, Math.multiplyExact(n, dtype.size())), 64);
+        long bytes = Math.max(1, Math.multiplyExact(n, dtype.size()));
+        MemorySegment seg = AnonymousMemory.allocate(bytes, arena);
+        if (seg == null) {
+            seg = arena.allocate(bytes, 64);
+        }
         return new Volume(seg, dtype, ByteOrder.LITTLE_ENDIAN, shape, Shapes.cStrides(shape), 0, arena);
     }
 

@@ -28,6 +28,26 @@ class VolumeTest {
     }
 
     @Test
+    void aBigAllocationIsZeroWritableAndFreedWithItsVolume() {
+        long[] shape = {3, 1024, 1024}; // 12 MiB: an anonymous mapping, not the arena's zeroed memory
+        assertTrue(shape[0] * shape[1] * shape[2] * 4 >= AnonymousMemory.MIN_BYTES);
+        Volume v = Volume.allocate(DType.F32, shape);
+        var seg = v.segment();
+        assertEquals(12L << 20, seg.byteSize());
+        assertEquals(0, seg.address() % 64);
+        for (long i = 0; i < seg.byteSize(); i += 4096) {
+            assertEquals(0, seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "byte " + i);
+        }
+        v.setDouble(2.5, 2, 1023, 1023);
+        v.setDouble(-1, 0, 0, 0);
+        assertEquals(2.5, v.getDouble(2, 1023, 1023));
+        assertEquals(-1, v.getDouble(0, 0, 0));
+        assertEquals(0, v.getDouble(1, 512, 512));
+        v.close();
+        assertThrows(IllegalStateException.class, () -> seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+    }
+
+    @Test
     void sliceIsAViewThatWritesThroughToItsParent() {
         try (Volume v = ramp(4, 5, 6)) {
             Volume s = v.slice(new long[] {1, 2, 3}, new long[] {3, 5, 6});
