@@ -92,6 +92,17 @@ final class SlabStream implements ChunkWorker {
     private int r1;
     /** When this member last left the team's barrier (its work since then is timed for rebalancing). */
     private long leftBarrier;
+    /** When this member began its share of the latest gather: the end of its own rows' work. */
+    private long computed;
+    /**
+     * Rows of a group a team member claims at a time in the gather ({@link Team#claim}). With the
+     * gather split by the shares, a member slowed for a moment (the JIT's or the output's thread on
+     * its core, a slower read) kept the other waiting at every meeting: 170 ms of the two threads'
+     * 1.5 s in a seed command. Whole commands, Zen 3, alternating, medians: seed gaussian 1246 ->
+     * 1153 ms (10 rounds; claims of 1 and 4 rows 1147 and 1129), uint16 -> uint16 1458 -> 1347,
+     * float64 1765 -> 1723, float32 laplace 1237 -> 1175 (6 rounds each).
+     */
+    private static final int CLAIM = 2;
     private int groups;
     private final RowIO io = new RowIO();
     /** Coordinates of the run being read or written (reused). */
@@ -564,47 +575,29 @@ final class SlabStream implements ChunkWorker {
             gatherBuf = gb;
         }
         long t = now();
-        long[] at = runAt;
-        at[rank - 1] = 0;
-        int rowLen = lay.rowLen;
-        for (int r = team != null ? r0 : 0; r < (team != null ? r1 : rows); r++) {
-            int rest = r;
-            int base = 0;
-            boolean constant = false;
-            for (int k = rank - 3; k >= 0; k--) {
-                int i = rest % lay.extent(k, gatherZ);
-                rest /= lay.extent(k, gatherZ);
-                base += i * lay.stride[k];
-                long coord = i;
-                if (k == 0 && lay.cutZ) {
-                    coord = zMode.map(z0 - lay.zHl + i, in.shape(0));
-                    constant = coord < 0;
+        if (team != null && !direct) {
+            // the rows are claimed a few at a time, not split by the shares: whoever finished its own
+            // rows' work first gathers more, and the members reach the meeting together
+            computed = System.nanoTime();
+            int end = team.bound(team.size);
+            for (int r = team.claim(CLAIM); r < end; r = team.claim(CLAIM)) {
+                for (int e = Math.min(end, r + CLAIM); r < e; r++) {
+                    gatherRow(r, q0, g, gb, dstOffs, false, gatherZ, zMode, cval);
                 }
-                at[lay.axes[k]] = coord;
             }
-            if (!constant && g > 1) {
-                // the g rows follow each other in a C-ordered file: one read may bring them all
-                at[s] = q0;
-                in.willReadRows(at, s, g, rowLen);
-            }
-            for (int j = 0; j < g; j++) {
-                int pos = (direct ? dstOffs[j] : j * lay.bigPitch) + base;
-                if (constant) {
-                    store.fill(gb, pos, pos + rowLen, cval);
-                } else {
-                    at[s] = q0 + j;
-                    store.read(io, in, at, rowLen, gb, pos);
-                }
+        } else {
+            for (int r = team != null ? r0 : 0; r < (team != null ? r1 : rows); r++) {
+                gatherRow(r, q0, g, gb, dstOffs, direct, gatherZ, zMode, cval);
             }
         }
         t = lap(Monitor.Phase.GATHER, t);
         if (!direct) {
             if (team != null) {
                 // the axis-0 pass reads rows the other members gathered; the last to arrive moves
-                // the members' row bounds by how fast each worked since the last meeting
-                long arrive = System.nanoTime();
-                team.worked(member, r1 - r0, leftBarrier == 0 ? 0 : arrive - leftBarrier);
-                team.barrier.await(team::rebalance);
+                // the members' row bounds by how fast each worked on its own rows since the last
+                // meeting (its share of the gather left out)
+                team.worked(member, r1 - r0, leftBarrier == 0 ? 0 : computed - leftBarrier);
+                team.barrier.await(team::meet);
                 leftBarrier = System.nanoTime();
                 r0 = team.bound(member);
                 r1 = team.bound(member + 1);
@@ -614,6 +607,45 @@ final class SlabStream implements ChunkWorker {
                 slabPasses(before, gatherBuf, j * lay.bigPitch, dst, dstOffs[j], gatherZ);
             }
             lap(Monitor.Phase.BEFORE, t);
+        }
+    }
+
+    /**
+     * Gathers row {@code r} of input slabs {@code q0 .. q0+g-1} into {@code gb}: at
+     * {@code dstOffs[j]} (direct) or at slab j's place in the gather buffer.
+     */
+    private void gatherRow(int r, int q0, int g, Object gb, int[] dstOffs, boolean direct, int gatherZ,
+                           BoundaryMode zMode, double cval) {
+        long[] at = runAt;
+        at[rank - 1] = 0;
+        int rowLen = lay.rowLen;
+        int rest = r;
+        int base = 0;
+        boolean constant = false;
+        for (int k = rank - 3; k >= 0; k--) {
+            int i = rest % lay.extent(k, gatherZ);
+            rest /= lay.extent(k, gatherZ);
+            base += i * lay.stride[k];
+            long coord = i;
+            if (k == 0 && lay.cutZ) {
+                coord = zMode.map(z0 - lay.zHl + i, in.shape(0));
+                constant = coord < 0;
+            }
+            at[lay.axes[k]] = coord;
+        }
+        if (!constant && g > 1) {
+            // the g rows follow each other in a C-ordered file: one read may bring them all
+            at[s] = q0;
+            in.willReadRows(at, s, g, rowLen);
+        }
+        for (int j = 0; j < g; j++) {
+            int pos = (direct ? dstOffs[j] : j * lay.bigPitch) + base;
+            if (constant) {
+                store.fill(gb, pos, pos + rowLen, cval);
+            } else {
+                at[s] = q0 + j;
+                store.read(io, in, at, rowLen, gb, pos);
+            }
         }
     }
 

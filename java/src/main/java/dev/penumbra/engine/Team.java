@@ -1,10 +1,13 @@
 package dev.penumbra.engine;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
  * Threads streaming one chunk together (3-d volumes streamed along y): member j owns the z rows
- * {@code [nz*j/size, nz*(j+1)/size)} of every slab, gathers them, and runs the y pass, the x pass
- * and the write on them. Only the z pass reads other members' rows, so members meet once per
- * gathered group. One ring serves all: the team's cache footprint is one thread's, where
+ * {@code [nz*j/size, nz*(j+1)/size)} of every slab (shares then follow each member's speed) and
+ * runs the z pass, the y pass, the x pass and the write on them. The gather is shared out row by
+ * row as the members come to it ({@link #claim}), so the one that finished its rows first gathers
+ * more. Only the z pass reads other members' rows, so members meet once per gathered group. One ring serves all: the team's cache footprint is one thread's, where
  * separate chunks would each keep a ring (two 7 MB rings in a shared 32 MB L3 stopped the y pass
  * from scaling), and no slab is gathered twice for a chunk border.
  */
@@ -20,6 +23,8 @@ final class Team {
     private static final int[] SLOTS = {ScratchArena.RING, ScratchArena.BATCH_OUT, ScratchArena.GATHER,
                                         ScratchArena.GATHER_2};
     private final Object[] arrays = new Object[4];
+    /** Rows of the current group's gather handed out so far ({@link #claim}). */
+    private final AtomicInteger claimed = new AtomicInteger();
 
     Team(int size) {
         this.size = size;
@@ -38,6 +43,21 @@ final class Team {
             }
             bounds = b;
         }
+    }
+
+    /**
+     * The first of {@code n} rows of the current group's gather for the caller to gather (at or past
+     * the last bound when all are taken). Every member claims from the group's rows; the meeting
+     * that ends the group sets the count back ({@link #meet}), no member claiming meanwhile.
+     */
+    int claim(int n) {
+        return claimed.getAndAdd(n);
+    }
+
+    /** Run by the last member to reach a meeting: the shares move ({@link #rebalance}), the claims restart. */
+    void meet() {
+        rebalance();
+        claimed.set(0);
     }
 
     int bound(int j) {
