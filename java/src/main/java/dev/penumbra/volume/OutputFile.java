@@ -105,10 +105,12 @@ public final class OutputFile implements AutoCloseable {
         } catch (OutputException e) {
             arena.close();
             deleteQuietly(temp);
+            forget(temp);
             throw e;
         } catch (IOException | RuntimeException e) {
             arena.close();
             deleteQuietly(temp);
+            forget(temp);
             throw new OutputException(target + ": cannot create output of " + (header.length + data) + " bytes ("
                     + e.getMessage() + ")", e);
         }
@@ -271,6 +273,7 @@ public final class OutputFile implements AutoCloseable {
             volume.close();
             if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && swapIn(temp, target)) {
                 committed = true;
+                forget(temp); // the name now holds the old output, deleted as a leftover if still there
                 return;
             }
             try {
@@ -279,6 +282,7 @@ public final class OutputFile implements AutoCloseable {
                 Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
             }
             committed = true;
+            forget(temp);
         } catch (IOException | RuntimeException e) {
             throw new OutputException(target + ": cannot finish the output (" + e.getMessage() + ")", e);
         }
@@ -391,7 +395,22 @@ public final class OutputFile implements AutoCloseable {
         if (!committed) {
             volume.close();
             deleteQuietly(temp);
+            forget(temp);
         }
+    }
+
+    /**
+     * Drops a temporary name this process no longer holds a file under (moved into place, or
+     * deleted): a long-lived process (a library, Python, a Spark executor) writing output after output
+     * would otherwise keep every name it ever made.
+     */
+    private static void forget(Path temp) {
+        OWN_TEMP_NAMES.remove(temp.getFileName().toString());
+    }
+
+    /** True while this process holds {@code temp}'s name as its own (tests). */
+    static boolean holdsTempName(Path temp) {
+        return OWN_TEMP_NAMES.contains(temp.getFileName().toString());
     }
 
     private static void deleteQuietly(Path p) {

@@ -22,6 +22,27 @@ class OutputFileTest {
         }
     }
 
+    /** A process writing output after output keeps no name of a temporary file it no longer has. */
+    @Test
+    void temporaryNamesAreForgottenOnceTheirFilesAreGone() throws Exception {
+        Path target = dir.resolve("out.npy");
+        Path[] temps = new Path[3];
+        for (int i = 0; i < 3; i++) {
+            try (OutputFile out = OutputFile.create(target, DType.F32, new long[] {2, 2})) {
+                temps[i] = out.temp();
+                assertTrue(OutputFile.holdsTempName(temps[i]), "held while the file is there");
+                if (i < 2) {
+                    out.commit(); // the first a rename, the second an exchange with the first's output
+                }
+            }
+        }
+        for (Path t : temps) {
+            assertTrue(!OutputFile.holdsTempName(t), t + " forgotten");
+            assertTrue(!Files.exists(t), t + " gone (the replaced output, small, deleted at once)");
+        }
+        assertTrue(Files.isRegularFile(target));
+    }
+
     @Test
     void commitReplacesTheTargetAtomicallyAndAbortLeavesItUntouched() throws Exception {
         Path target = dir.resolve("out.npy");
