@@ -96,6 +96,10 @@ final class Images {
                 }
             }
             throw new OutputException(file + ": cannot write the image (" + e.getMessage() + ")", e);
+        } finally {
+            if (tmp != null) {
+                OutputFile.forget(tmp);
+            }
         }
     }
 }

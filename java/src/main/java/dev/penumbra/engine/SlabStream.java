@@ -579,7 +579,7 @@ final class SlabStream implements ChunkWorker {
             // the rows are claimed a few at a time, not split by the shares: whoever finished its own
             // rows' work first gathers more, and the members reach the meeting together
             computed = System.nanoTime();
-            int end = team.bound(team.size);
+            int end = team.bound(team.size); // = rows: a team streams 3-d volumes, axis 0 whole
             for (int r = team.claim(CLAIM); r < end; r = team.claim(CLAIM)) {
                 for (int e = Math.min(end, r + CLAIM); r < e; r++) {
                     gatherRow(r, q0, g, gb, dstOffs, false, gatherZ, zMode, cval);

@@ -32,6 +32,10 @@ final class AnonymousMemory {
         MethodHandle map = null;
         MethodHandle unmap = null;
         try {
+            if (!AnonymousMemory.class.getModule().isNativeAccessEnabled()) {
+                // without --enable-native-access the downcalls would print the JVM's warning
+                throw new IllegalCallerException("no native access");
+            }
             Linker l = Linker.nativeLinker();
             var lookup = l.defaultLookup();
             ValueLayout i = ValueLayout.JAVA_INT;
@@ -43,12 +47,20 @@ final class AnonymousMemory {
         } catch (Throwable t) {
             // no FFM access or no libc: allocate falls back to the arena
         }
-        // the flags' values are Linux's
-        MMAP = map == null || unmap == null || !"Linux".equals(System.getProperty("os.name")) ? null : map;
+        // the flags' values are Linux's on x86-64 and aarch64 (others differ: MAP_ANONYMOUS is 0x800 on MIPS)
+        String arch = System.getProperty("os.arch");
+        boolean known = "Linux".equals(System.getProperty("os.name"))
+                && ("amd64".equals(arch) || "x86_64".equals(arch) || "aarch64".equals(arch));
+        MMAP = map == null || unmap == null || !known ? null : map;
         MUNMAP = unmap;
     }
 
     private AnonymousMemory() {
+    }
+
+    /** True when big volumes are mapped here (Linux, native access); else they come from the arena. */
+    static boolean available() {
+        return MMAP != null;
     }
 
     /**

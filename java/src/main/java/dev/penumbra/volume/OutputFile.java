@@ -131,6 +131,12 @@ public final class OutputFile implements AutoCloseable {
     private static final java.util.Set<String> OWN_TEMP_NAMES = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
+     * Replaced outputs this process left to a background delete ({@link #discard}), by absolute path:
+     * not leftovers while they are there; dropped once gone.
+     */
+    private static final java.util.Set<Path> DISCARDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
      * Deletes temporary outputs in {@code dir} left by processes that no longer run (killed with
      * SIGKILL, or a crash): files named {@code .penumbra-tmp-<name>-<pid>-<random>} whose process is
      * gone, or whose pid is this process's but which this process did not name (pids repeat, e.g. in
@@ -138,6 +144,7 @@ public final class OutputFile implements AutoCloseable {
      */
     public static int cleanLeftovers(Path dir) {
         int removed = 0;
+        DISCARDING.removeIf(p -> !Files.exists(p, LinkOption.NOFOLLOW_LINKS));
         try (var files = Files.newDirectoryStream(dir, TEMP_PREFIX + "*")) {
             for (Path f : files) {
                 String[] parts = f.getFileName().toString().split("-");
@@ -148,6 +155,7 @@ public final class OutputFile implements AutoCloseable {
                     long pid = Long.parseLong(parts[parts.length - 2]);
                     boolean dead = pid == ProcessHandle.current().pid()
                             ? !OWN_TEMP_NAMES.contains(f.getFileName().toString())
+                                    && !DISCARDING.contains(f.toAbsolutePath().normalize())
                             : ProcessHandle.of(pid).isEmpty();
                     if (dead && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                         Files.deleteIfExists(f);
@@ -273,7 +281,7 @@ public final class OutputFile implements AutoCloseable {
             volume.close();
             if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && swapIn(temp, target)) {
                 committed = true;
-                forget(temp); // the name now holds the old output, deleted as a leftover if still there
+                forget(temp); // the name now holds the old output: deleted, or being deleted (DISCARDING)
                 return;
             }
             try {
@@ -327,6 +335,7 @@ public final class OutputFile implements AutoCloseable {
                 // at most: the command's own exit had waited for the unlink (seed, 16 alternating
                 // runs, medians: 1.01 -> 0.895 s). Not in a long-lived JVM (a library, Python), where
                 // it would only keep the old file longer.
+                DISCARDING.add(old.toAbsolutePath().normalize());
                 String script = (Boolean.getBoolean("penumbra.deleteAfterExit")
                         ? "(i=0; while [ $i -lt 40 ] && kill -0 \"$2\" 2>/dev/null; do sleep 0.025; i=$((i+1));"
                                 + " done; rm -rf -- \"$1\")"
@@ -400,11 +409,11 @@ public final class OutputFile implements AutoCloseable {
     }
 
     /**
-     * Drops a temporary name this process no longer holds a file under (moved into place, or
-     * deleted): a long-lived process (a library, Python, a Spark executor) writing output after output
+     * Drops a temporary name ({@link #tempName}) this process no longer holds a file under (moved
+     * into place, or deleted): a long-lived process (a library, Python, a Spark executor) writing output after output
      * would otherwise keep every name it ever made.
      */
-    private static void forget(Path temp) {
+    public static void forget(Path temp) {
         OWN_TEMP_NAMES.remove(temp.getFileName().toString());
     }
 

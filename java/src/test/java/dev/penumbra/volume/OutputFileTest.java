@@ -43,6 +43,41 @@ class OutputFileTest {
         assertTrue(Files.isRegularFile(target));
     }
 
+    /** A big replaced output being deleted in the background is not a leftover to delete on this thread. */
+    @Test
+    void aReplacedOutputLeftToTheBackgroundIsNotALeftover() throws Exception {
+        Path target = dir.resolve("big.npy");
+        long[] shape = {OutputFile.DISCARD_ASIDE_BYTES / 4 + 1024};
+        String was = System.getProperty("penumbra.deleteAfterExit");
+        // as the CLI runs: the background delete waits for this process, up to about a second
+        System.setProperty("penumbra.deleteAfterExit", "true");
+        try {
+            for (int i = 0; i < 2; i++) {
+                try (OutputFile out = OutputFile.create(target, DType.F32, shape)) {
+                    out.volume().setDouble(i, 7);
+                    out.commit(false);
+                }
+            }
+        } finally {
+            if (was == null) {
+                System.clearProperty("penumbra.deleteAfterExit");
+            } else {
+                System.setProperty("penumbra.deleteAfterExit", was);
+            }
+        }
+        // the first output now sits under the second's temporary name until the background delete ends
+        assertEquals(2, files(), "the replaced output waits for its delete");
+        assertEquals(0, OutputFile.cleanLeftovers(dir));
+        assertEquals(2, files(), "not deleted as a leftover");
+        try (var m = Files.newInputStream(target)) {
+            assertTrue(m.readAllBytes().length > OutputFile.DISCARD_ASIDE_BYTES);
+        }
+        for (int wait = 0; wait < 400 && files() > 1; wait++) {
+            Thread.sleep(25);
+        }
+        assertEquals(1, files(), "the background delete ends");
+    }
+
     @Test
     void commitReplacesTheTargetAtomicallyAndAbortLeavesItUntouched() throws Exception {
         Path target = dir.resolve("out.npy");

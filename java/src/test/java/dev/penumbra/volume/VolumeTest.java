@@ -31,10 +31,12 @@ class VolumeTest {
     void aBigAllocationIsZeroWritableAndFreedWithItsVolume() {
         long[] shape = {3, 1024, 1024}; // 12 MiB: an anonymous mapping, not the arena's zeroed memory
         assertTrue(shape[0] * shape[1] * shape[2] * 4 >= AnonymousMemory.MIN_BYTES);
+        assertTrue(AnonymousMemory.available(), "the tests run on Linux with native access");
         Volume v = Volume.allocate(DType.F32, shape);
         var seg = v.segment();
         assertEquals(12L << 20, seg.byteSize());
-        assertEquals(0, seg.address() % 64);
+        assertEquals(0, seg.address() % 4096, "a mapping of its own, page aligned");
+        assertTrue(mapped(seg.address(), seg.byteSize()), "listed in /proc/self/maps");
         for (long i = 0; i < seg.byteSize(); i += 4096) {
             assertEquals(0, seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "byte " + i);
         }
@@ -45,6 +47,24 @@ class VolumeTest {
         assertEquals(0, v.getDouble(1, 512, 512));
         v.close();
         assertThrows(IllegalStateException.class, () -> seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+        assertFalse(mapped(seg.address(), 12L << 20), "unmapped when the volume closed");
+    }
+
+    /** True when one mapping of this process holds {@code [address, address + bytes)} ({@code /proc/self/maps}). */
+    private static boolean mapped(long address, long bytes) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                long lo = Long.parseUnsignedLong(range[0], 16);
+                long hi = Long.parseUnsignedLong(range[1], 16);
+                if (Long.compareUnsigned(address, lo) >= 0 && Long.compareUnsigned(address + bytes, hi) <= 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
