@@ -213,7 +213,7 @@ public final class OutputFile implements AutoCloseable {
      */
     public Sink writeOnlySink(boolean durable) {
         return "false".equals(System.getProperty("penumbra.stagedOutput")) ? volume
-                : writeOnlySink(STAGED_MIN_BYTES, StagedSink.maxLive(), durable
+                : writeOnlySink(STAGED_MIN_BYTES, StagedSink.maxLive(volume.shape()), durable
                         && !"false".equals(System.getProperty("penumbra.syncAhead")) ? StagedSink.SYNC_STEP : 0);
     }
 

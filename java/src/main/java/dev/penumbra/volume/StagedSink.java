@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * own made float64 outputs slower than mapping (a third thread on two cores preempts a member of the
  * team, and the other spins).
  *
- * <p>Staging holds at most {@link #maxLive()} segments. A segment that would need one more is
+ * <p>Staging holds at most {@link #maxLive(long[])} segments. A segment that would need one more is
  * written row by row instead, and so is a row written to a segment already written (neither
  * happens in the engine's streamed order: each output row is written once, and the rows of one
  * segment come close together).
@@ -51,6 +51,25 @@ final class StagedSink implements Sink, AutoCloseable {
      */
     static int maxLive() {
         return (int) Math.max(8, Math.min(64L << 20, Runtime.getRuntime().maxMemory() / 8) / SEGMENT);
+    }
+
+    /**
+     * Segments staged at most at once for an output of {@code shape}: {@link #maxLive()}, or more where
+     * a stream needs them, up to half the direct buffers' limit. A stream along y fills the rows of
+     * every z plane a batch at a time, so about two segments a plane are staged at once (the planes:
+     * every axis but the last two). Where staging ran out, the rest went to the file row by row:
+     * a float32 (440,1104,1104) output (2 GiB, 880 segments wanted, 512 allowed under the CLI's
+     * 256 MiB heap) wrote 1.26 of its 2.1 GB so, in rows of 4.4 KB that each zeroed the page cache's
+     * blocks they half covered, two threads spinning on the file's lock.
+     */
+    static int maxLive(long[] shape) {
+        long planes = 1;
+        for (int a = 0; a + 2 < shape.length; a++) {
+            planes = Math.multiplyExact(planes, shape[a]);
+        }
+        long want = 2 * planes + 64;
+        long most = Runtime.getRuntime().maxMemory() / 2 / SEGMENT;
+        return (int) Math.max(maxLive(), Math.min(want, most));
     }
 
     private static final byte EMPTY = 0;
@@ -434,7 +453,14 @@ final class StagedSink implements Sink, AutoCloseable {
         } else {
             RowCopy.write(v, 0, 1, n, d, pos);
         }
-        writeFully(v.segment().asSlice(0, bytes), off);
+        // one writer at a time, as for segments: two threads' writes into one file wait on its inode
+        // lock in the kernel, spinning
+        fileLock.lock();
+        try {
+            writeFully(v.segment().asSlice(0, bytes), off);
+        } finally {
+            fileLock.unlock();
+        }
         synchronized (this) {
             rowBytes += bytes;
         }

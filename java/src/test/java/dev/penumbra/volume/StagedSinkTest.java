@@ -116,6 +116,42 @@ class StagedSinkTest {
         assertEquals(2, files(), "nothing temporary left");
     }
 
+    /**
+     * A stream along y over many z planes (a team's order: eight rows of every plane a batch) keeps
+     * every segment staged, none written row by row: the cap follows the output's planes
+     * ({@link StagedSink#maxLive(long[])}), beyond the fixed cap of {@link StagedSink#maxLive()}.
+     */
+    @Test
+    void aStreamOverManyPlanesStaysStaged() {
+        long[] shape = {1200, 16, 1024}; // 75 MB of float32; each batch leaves a segment open in every plane
+        assertTrue(StagedSink.maxLive(shape) >= 2 * shape[0], "room for two segments a plane");
+        assertTrue(StagedSink.maxLive() < shape[0], "more than the fixed cap: the test would write rows otherwise");
+        Path target = dir.resolve("planes.npy");
+        int nx = (int) shape[2];
+        float[] row = new float[nx];
+        try (OutputFile out = OutputFile.create(target, DType.F32, shape)) {
+            Sink sink = out.writeOnlySink(0, StagedSink.maxLive(shape));
+            assertInstanceOf(StagedSink.class, sink);
+            for (long y0 = 0; y0 < shape[1]; y0 += 8) {
+                for (long z = 0; z < shape[0]; z++) {
+                    for (long y = y0; y < y0 + 8; y++) {
+                        java.util.Arrays.fill(row, z * 100 + y);
+                        sink.writeFloat(new long[] {z, y, 0}, nx, row, 0);
+                    }
+                }
+            }
+            out.commit(false);
+            assertEquals(0, out.stagedWrites()[1], "no row written on its own");
+        }
+        try (Volume v = VolumeFiles.mapNpy(target)) {
+            for (long z = 0; z < shape[0]; z += 97) {
+                for (long y = 0; y < shape[1]; y += 5) {
+                    assertEquals(z * 100 + y, v.getDouble(z, y, nx - 1), 0.0);
+                }
+            }
+        }
+    }
+
     @Test
     void beyondItsStagingCapSegmentsGoThroughThePageCache() {
         Path target = dir.resolve("capped.npy");
