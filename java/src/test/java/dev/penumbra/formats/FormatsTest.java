@@ -18,9 +18,11 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +86,42 @@ class FormatsTest {
                 }
             }
         }));
+    }
+
+    /**
+     * Chunks read past jHDF (stored without filters, or deflated) that are damaged give one line naming
+     * the file, the dataset and the chunk, and no output: the fixtures' last chunk cut off by a
+     * truncated file, a deflated chunk overwritten (h5py's layout: the chunk at byte 4536 is the
+     * first, the one at 6910 the last; see tools/make_hdf5_tiff_fixtures.py).
+     */
+    @Test
+    void damagedChunksGiveOneLineNamingTheChunk() throws IOException {
+        String[][] cases = {
+            {"h5_f4_gzip.h5", "truncate", "6920", "h5_f4_gzip.h5:/data: chunk [2, 2, 2] lies beyond the end of the file (truncated file)"},
+            {"h5_f4_chunked.h5", "truncate", "6300", "h5_f4_chunked.h5:/data: chunk [2, 1, 1] lies beyond the end of the file (truncated file)"},
+            {"h5_f4_gzip.h5", "overwrite", "4536", "h5_f4_gzip.h5:/data: chunk [0, 0, 0] is not valid deflate data ("},
+        };
+        for (String[] c : cases) {
+            Path damaged = tmp.resolve(c[1] + "-" + c[0]);
+            byte[] b = Files.readAllBytes(dir().resolve(c[0]));
+            int at = Integer.parseInt(c[2]);
+            if (c[1].equals("truncate")) {
+                b = Arrays.copyOf(b, at);
+            } else {
+                Arrays.fill(b, at, at + 64, (byte) 0x55);
+            }
+            Files.write(damaged, b);
+            Path out = Files.createDirectories(tmp.resolve("out-" + c[1] + "-" + c[0]));
+            PenumbraException e = assertThrows(PenumbraException.class, () -> Filters.applyToFile(
+                    FilterSpec.gaussian(1.0), damaged, "/data", null, out.resolve("r.npy"), null, null,
+                    Schedule.defaults(), false), c[0] + " " + c[1]);
+            String want = c[3].replace(c[0], damaged.getFileName().toString());
+            assertTrue(e.getMessage().contains(want), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            try (Stream<Path> s = Files.list(out)) {
+                assertEquals(List.of(), s.toList());
+            }
+        }
     }
 
     @TestFactory
