@@ -27,9 +27,10 @@ import javax.imageio.stream.ImageInputStream;
 /**
  * A TIFF stack as a 3-D array (z, y, x): the pages of one multi-page TIFF or BigTIFF, or the
  * single-page TIFF files of a folder in name order, one z-slice each — one sample per pixel,
- * uint8, uint16, int16 or float32 (and int32, float64), all slices of one size and type. Read
- * through ImageIO with TwelveMonkeys' TIFF plugin (deflate, LZW, PackBits, tiles, predictors), a
- * page a chunk, each decoded once ({@link ChunkedSource}).
+ * uint8, uint16, int16 or float32 (and int32, float64), all slices of one size and type, a page a
+ * chunk, each decoded once ({@link ChunkedSource}). Pages in plain strips (uncompressed or deflate,
+ * no predictor) are read directly and in parallel ({@link TiffStrips}); others through ImageIO with
+ * TwelveMonkeys' TIFF plugin (LZW, PackBits, tiles, predictors), one page at a time.
  */
 public final class TiffStack implements ChunkStore {
     private final Path path;
@@ -38,12 +39,20 @@ public final class TiffStack implements ChunkStore {
     private final DType dtype;
     private ImageReader shared; // the multi-page file's reader (one caller at a time)
     private ImageInputStream sharedIn;
+    /** The multi-page file's pages where all are plain strips (read without ImageIO), else null. */
+    private final TiffStrips strips;
 
     private TiffStack(Path path, List<Path> files, long[] shape, DType dtype) {
         this.path = path;
         this.files = files;
         this.shape = shape;
         this.dtype = dtype;
+        TiffStrips t = files == null ? TiffStrips.open(path, dtype, shape[1], shape[2]) : null;
+        if (t != null && t.pages() != shape[0]) {
+            t.close();
+            t = null;
+        }
+        this.strips = t;
     }
 
     /** True for a file that starts like a TIFF or BigTIFF, or a folder holding {@code .tif}/{@code .tiff} files. */
@@ -235,6 +244,20 @@ public final class TiffStack implements ChunkStore {
     @Override
     public Volume readUnit(long[] u, MemorySegment dst, MemorySegment stage) {
         int z = Math.toIntExact(u[0]);
+        long[] c = chunks();
+        long rowBytes = shape[2] * dtype.size();
+        if (strips != null) {
+            strips.read(z, shape[1], rowBytes, dst, stage);
+            return Volume.wrap(dst.asSlice(0, unitBytes()), dtype, strips.order(), c, Shapes.cStrides(c), 0);
+        }
+        if (files != null) {
+            try (TiffStrips one = TiffStrips.open(files.get(z), dtype, shape[1], shape[2])) {
+                if (one != null && one.pages() == 1) {
+                    one.read(0, shape[1], rowBytes, dst, stage);
+                    return Volume.wrap(dst.asSlice(0, unitBytes()), dtype, one.order(), c, Shapes.cStrides(c), 0);
+                }
+            }
+        }
         Raster r;
         Path f;
         if (files != null) {
@@ -277,7 +300,6 @@ public final class TiffStack implements ChunkStore {
                 }
             }
         }
-        long[] c = chunks();
         return Volume.wrap(dst.asSlice(0, unitBytes()), dtype, ByteOrder.LITTLE_ENDIAN, c, Shapes.cStrides(c), 0);
     }
 
@@ -295,6 +317,9 @@ public final class TiffStack implements ChunkStore {
 
     @Override
     public synchronized void close() {
+        if (strips != null) {
+            strips.close();
+        }
         if (shared != null) {
             shared.dispose();
             closeQuietly(sharedIn);

@@ -88,6 +88,111 @@ class FormatsTest {
         }));
     }
 
+    /** The fixtures in plain strips are read by {@link TiffStrips} (classic and BigTIFF, either byte order, deflate); tiles are not. */
+    @Test
+    void plainStripsAreReadDirectlyAndTilesThroughImageIo() throws IOException {
+        Object[][] cases = {
+            {"tif_u1.tif", DType.U8, 11, 13, true}, {"tif_u2_zlib.tif", DType.U16, 11, 13, true},
+            {"tif_f4_bigtiff.tif", DType.F32, 11, 13, true}, {"tif_i2_be.tif", DType.I16, 11, 13, true},
+            {"tif_f4_zlib.tif", DType.F32, 11, 13, true}, {"tif_u2_tiled.tif", DType.U16, 40, 40, false},
+        };
+        for (Object[] c : cases) {
+            try (TiffStrips t = TiffStrips.open(dir().resolve((String) c[0]), (DType) c[1], (int) c[2], (int) c[3])) {
+                assertEquals(c[4], t != null, (String) c[0]);
+                if (t != null) {
+                    assertEquals(c[0].equals("tif_u2_tiled.tif") ? 3 : 5, t.pages(), (String) c[0]);
+                    assertEquals(((String) c[0]).endsWith("_be.tif") ? java.nio.ByteOrder.BIG_ENDIAN
+                            : java.nio.ByteOrder.LITTLE_ENDIAN, t.order(), (String) c[0]);
+                }
+            }
+        }
+        // the wrong dtype or size: not read as strips (ImageIO then reports what the page holds)
+        assertEquals(null, TiffStrips.open(dir().resolve("tif_u1.tif"), DType.U16, 11, 13));
+        assertEquals(null, TiffStrips.open(dir().resolve("tif_u1.tif"), DType.U8, 11, 12));
+    }
+
+    /**
+     * Several strips a page, the last one partial, uncompressed on one page and deflated on the other
+     * (a file written here, little-endian uint16 11x13, four rows a strip): read as written.
+     */
+    @Test
+    void multiStripPagesReadAsWritten() throws Exception {
+        int h = 11, w = 13, rps = 4, strips = 3;
+        java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        file.write(head.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(0).array()); // IFD 0 patched below
+        List<Integer> ifds = new ArrayList<>();
+        byte[] bytes = null;
+        for (int page = 0; page < 2; page++) {
+            long[] offs = new long[strips];
+            long[] counts = new long[strips];
+            for (int st = 0; st < strips; st++) {
+                int rows = Math.min(rps, h - st * rps);
+                java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(rows * w * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < rows * w; i++) {
+                    raw.putShort((short) (page * 1000 + st * rps * w + i));
+                }
+                byte[] data = raw.array();
+                if (page == 1) {
+                    java.util.zip.Deflater d = new java.util.zip.Deflater();
+                    d.setInput(data);
+                    d.finish();
+                    byte[] buf = new byte[data.length + 64];
+                    data = Arrays.copyOf(buf, d.deflate(buf));
+                }
+                offs[st] = file.size();
+                counts[st] = data.length;
+                file.write(data);
+            }
+            if (file.size() % 2 == 1) {
+                file.write(0);
+            }
+            int ifd = file.size();
+            ifds.add(ifd);
+            int[][] entries = {{256, 3, 1, w}, {257, 3, 1, h}, {258, 3, 1, 16}, {259, 3, 1, page == 1 ? 8 : 1},
+                {262, 3, 1, 1}, {273, 4, strips, ifd + 2 + 10 * 12 + 4}, {277, 3, 1, 1}, {278, 3, 1, rps},
+                {279, 4, strips, ifd + 2 + 10 * 12 + 4 + 4 * strips}, {339, 3, 1, 1}};
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 + 12 * entries.length + 4 + 8 * strips)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.putShort((short) entries.length);
+            for (int[] e : entries) {
+                b.putShort((short) e[0]).putShort((short) e[1]).putInt(e[2]);
+                if (e[1] == 3) {
+                    b.putShort((short) e[3]).putShort((short) 0);
+                } else {
+                    b.putInt(e[3]);
+                }
+            }
+            b.putInt(0); // next IFD, patched below
+            for (long o : offs) {
+                b.putInt((int) o);
+            }
+            for (long c : counts) {
+                b.putInt((int) c);
+            }
+            file.write(b.array());
+        }
+        bytes = file.toByteArray();
+        java.nio.ByteBuffer all = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        all.putInt(4, ifds.get(0));
+        all.putInt(ifds.get(0) + 2 + 10 * 12, ifds.get(1));
+        Path tif = tmp.resolve("strips.tif");
+        Files.write(tif, bytes);
+        try (TiffStrips t = TiffStrips.open(tif, DType.U16, h, w)) {
+            assertTrue(t != null, "plain strips");
+            assertEquals(2, t.pages());
+        }
+        try (Inputs.Input in = Inputs.open(tif, null, null)) {
+            double[] g = values(in.source());
+            assertEquals(2 * h * w, g.length);
+            for (int page = 0; page < 2; page++) {
+                for (int i = 0; i < h * w; i++) {
+                    assertEquals(page * 1000 + i, g[page * h * w + i], "page " + page + " value " + i);
+                }
+            }
+        }
+    }
+
     /**
      * Chunks read past jHDF (stored without filters, or deflated) that are damaged give one line naming
      * the file, the dataset and the chunk, and no output: the fixtures' last chunk cut off by a
